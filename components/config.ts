@@ -13,6 +13,7 @@
  * Every problem is collected into one `ConfigError` whose lines name the key path and the fix.
  */
 import { z } from "zod";
+import { cloudProfile } from "./cloud";
 import { Quantity, QUANTITY_EXAMPLES } from "./quantity";
 
 // ---------------------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ const imageBuild = z.strictObject({
   platform: z.string().optional(),
 });
 
-const patch = z.strictObject({
+const manifestPatch = z.strictObject({
   /** Kind of generated object to patch, e.g. "Deployment", "Service". */
   kind: z.string(),
   /** Optional metadata.name to narrow the match. */
@@ -344,7 +345,7 @@ const workload = z.strictObject({
     })
     .optional(),
   /** Escape hatch: JSON merge patches over this workload's generated objects. */
-  patches: z.array(patch).optional(),
+  patches: z.array(manifestPatch).optional(),
 });
 
 const quotaKey = z.string().regex(
@@ -569,6 +570,7 @@ export function mergeOverrides(base: Json, patch: Json): Json {
   if (!isPlainObject(base) || !isPlainObject(patch)) return structuredClone(patch);
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
     const merged = mergeOverrides(out[key], value);
     if (merged === undefined) delete out[key];
     else out[key] = merged;
@@ -762,6 +764,10 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
       if (seenDeps.has(dep)) problems.push(`${at}.dependencies[${i}]: "${dep}" is listed twice`);
       seenDeps.add(dep);
     });
+    if (svc.serviceAccount?.identity) {
+      const bound = cloudProfile(config.cluster.cloud).workloadIdentity(svc.serviceAccount.identity);
+      if ("error" in bound) problems.push(`${at}.serviceAccount.identity: ${bound.error}`);
+    }
     for (const [envName, key] of Object.entries(svc.secretEnv ?? {})) {
       if (svc.env && envName in svc.env) {
         problems.push(`${at}.secretEnv.${envName}: also set in env; keep it in one of them`);

@@ -1,0 +1,183 @@
+/**
+ * Cloud profiles: everything that differs between kind, EKS, GKE, AKS and a generic cluster,
+ * in one place. Components ask the profile; they never branch on the cloud themselves.
+ */
+import type { ClusterConfig, Tier } from "./config";
+
+export type Cloud = ClusterConfig["cloud"];
+
+/** A NetworkPolicy egress rule, as plain data. */
+export interface EgressRule {
+  readonly to: ReadonlyArray<Record<string, unknown>>;
+  readonly ports: ReadonlyArray<{ readonly protocol: "TCP" | "UDP"; readonly port: number }>;
+}
+
+/** A dynamically provisioned storage class the platform creates when a tier needs Retain. */
+export interface StorageClassSpec {
+  readonly name: string;
+  readonly provisioner: string;
+  readonly parameters: Readonly<Record<string, string>>;
+  readonly reclaimPolicy: "Retain" | "Delete";
+}
+
+export interface CloudProfile {
+  readonly cloud: Cloud;
+  /** Node label carrying the zone. */
+  readonly zoneLabel: string;
+  /** Default IngressClass name, or undefined for the cluster's default class. */
+  readonly ingressClass: string | undefined;
+  /** GatewayClass a platform team would use for Gateways on this cloud (informational). */
+  readonly gatewayClass: string | undefined;
+  /** Annotations for a LoadBalancer Service. */
+  loadBalancerAnnotations(internal: boolean): Record<string, string>;
+  /**
+   * The storage class for stateful volumes. In prod a Retain class is created by the platform
+   * (`retainClass`), so deleting a claim never deletes the disk.
+   */
+  storageClassName(tier: Tier): string | undefined;
+  /** The Retain StorageClass to create for prod, or undefined when the cloud has none to derive. */
+  readonly retainClass: StorageClassSpec | undefined;
+  /**
+   * Where traffic from the ingress controller or load balancer comes from, for the NetworkPolicy
+   * of a service that has an Ingress or route. `cluster.ingressNamespace` overrides it.
+   */
+  readonly ingressPeers: ReadonlyArray<Record<string, unknown>>;
+  /** Egress rules that let pods resolve names. */
+  dnsEgress(nodeLocalDns: boolean): EgressRule;
+  /** ServiceAccount annotations and pod labels binding a cloud identity, or an error message. */
+  workloadIdentity(identity: string):
+    | { readonly annotations: Record<string, string>; readonly podLabels: Record<string, string> }
+    | { readonly error: string };
+  /** Kinds Pulumi should not await because nothing on this cloud sets their status. */
+  readonly skipAwaitKinds: ReadonlySet<string>;
+}
+
+const ZONE_LABEL = "topology.kubernetes.io/zone";
+/** GKE NodeLocal DNSCache listens on this link-local address on every node. */
+export const NODE_LOCAL_DNS_IP = "169.254.20.10";
+
+function kubeDns(nodeLocalDns: boolean): EgressRule {
+  const to: Record<string, unknown>[] = [
+    {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+      podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+    },
+  ];
+  if (nodeLocalDns) to.push({ ipBlock: { cidr: `${NODE_LOCAL_DNS_IP}/32` } });
+  return {
+    to,
+    ports: [
+      { protocol: "UDP", port: 53 },
+      { protocol: "TCP", port: 53 },
+    ],
+  };
+}
+
+const RETAIN_CLASS_NAME = "platform-retain";
+
+function retain(provisioner: string, parameters: Record<string, string> = {}): StorageClassSpec {
+  return { name: RETAIN_CLASS_NAME, provisioner, parameters, reclaimPolicy: "Retain" };
+}
+
+function noIdentity(cloud: Cloud) {
+  return (): { error: string } => ({
+    error: `workload identity is not supported on ${cloud}; remove serviceAccount.identity or use annotations`,
+  });
+}
+
+const profiles: Record<Cloud, CloudProfile> = {
+  kind: {
+    cloud: "kind",
+    zoneLabel: ZONE_LABEL,
+    ingressClass: "nginx",
+    gatewayClass: undefined,
+    ingressPeers: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }],
+    loadBalancerAnnotations: () => ({}),
+    storageClassName: (tier) => (tier === "prod" ? RETAIN_CLASS_NAME : "standard"),
+    retainClass: retain("rancher.io/local-path"),
+    dnsEgress: kubeDns,
+    workloadIdentity: noIdentity("kind"),
+    // Nothing on kind gives Ingresses or LoadBalancer Services an address.
+    skipAwaitKinds: new Set(["Ingress", "Service/LoadBalancer"]),
+  },
+  eks: {
+    cloud: "eks",
+    zoneLabel: ZONE_LABEL,
+    ingressClass: "alb",
+    gatewayClass: "amazon-vpc-lattice",
+    // The AWS Load Balancer Controller targets pod IPs from the VPC; narrow with cluster.ingressNamespace
+    // or a service's ingressFrom when the VPC CIDR is known.
+    ingressPeers: [{ ipBlock: { cidr: "0.0.0.0/0" } }],
+    loadBalancerAnnotations: (internal) => ({
+      "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+      "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+      "service.beta.kubernetes.io/aws-load-balancer-scheme": internal ? "internal" : "internet-facing",
+    }),
+    storageClassName: (tier) => (tier === "prod" ? RETAIN_CLASS_NAME : "gp3"),
+    retainClass: retain("ebs.csi.aws.com", { type: "gp3", encrypted: "true" }),
+    dnsEgress: kubeDns,
+    workloadIdentity: (identity) =>
+      /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(identity)
+        ? { annotations: { "eks.amazonaws.com/role-arn": identity }, podLabels: {} }
+        : { error: `"${identity}" is not an IAM role ARN (e.g. arn:aws:iam::123456789012:role/shop-api)` },
+    skipAwaitKinds: new Set(),
+  },
+  gke: {
+    cloud: "gke",
+    zoneLabel: ZONE_LABEL,
+    ingressClass: "gce",
+    gatewayClass: "gke-l7-global-external-managed",
+    // Google front ends and health checkers.
+    ingressPeers: [{ ipBlock: { cidr: "35.191.0.0/16" } }, { ipBlock: { cidr: "130.211.0.0/22" } }],
+    loadBalancerAnnotations: (internal): Record<string, string> =>
+      internal ? { "networking.gke.io/load-balancer-type": "Internal" } : {},
+    storageClassName: (tier) => (tier === "prod" ? RETAIN_CLASS_NAME : "standard-rwo"),
+    retainClass: retain("pd.csi.storage.gke.io", { type: "pd-balanced" }),
+    dnsEgress: kubeDns,
+    workloadIdentity: (identity) =>
+      /^[a-z][-a-z0-9]{4,28}[a-z0-9]@[a-z][-a-z0-9]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$/.test(identity)
+        ? { annotations: { "iam.gke.io/gcp-service-account": identity }, podLabels: {} }
+        : { error: `"${identity}" is not a GCP service account e-mail (e.g. shop-api@my-project.iam.gserviceaccount.com)` },
+    skipAwaitKinds: new Set(),
+  },
+  aks: {
+    cloud: "aks",
+    zoneLabel: ZONE_LABEL,
+    ingressClass: "webapprouting.kubernetes.azure.com",
+    gatewayClass: "approuting-istio",
+    ingressPeers: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "app-routing-system" } } }],
+    loadBalancerAnnotations: (internal): Record<string, string> =>
+      internal ? { "service.beta.kubernetes.io/azure-load-balancer-internal": "true" } : {},
+    storageClassName: (tier) => (tier === "prod" ? RETAIN_CLASS_NAME : "managed-csi"),
+    retainClass: retain("disk.csi.azure.com", { skuName: "StandardSSD_ZRS" }),
+    dnsEgress: kubeDns,
+    workloadIdentity: (identity) =>
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(identity)
+        ? {
+            annotations: { "azure.workload.identity/client-id": identity },
+            podLabels: { "azure.workload.identity/use": "true" },
+          }
+        : { error: `"${identity}" is not an Azure client id (a UUID such as 00000000-0000-0000-0000-000000000000)` },
+    skipAwaitKinds: new Set(),
+  },
+  generic: {
+    cloud: "generic",
+    zoneLabel: ZONE_LABEL,
+    ingressClass: undefined,
+    gatewayClass: undefined,
+    // Unknown controller: allow from any namespace in the cluster; set cluster.ingressNamespace to narrow.
+    ingressPeers: [{ namespaceSelector: {} }],
+    loadBalancerAnnotations: () => ({}),
+    // Without a known provisioner the cluster's default class is used; set cluster.storageClass
+    // to a Retain class for prod.
+    storageClassName: () => undefined,
+    retainClass: undefined,
+    dnsEgress: kubeDns,
+    workloadIdentity: noIdentity("generic"),
+    skipAwaitKinds: new Set(),
+  },
+};
+
+export function cloudProfile(cloud: Cloud): CloudProfile {
+  return profiles[cloud];
+}

@@ -1,0 +1,58 @@
+/**
+ * What every spec builder needs to know about the environment, derived once from the config.
+ */
+import { cloudProfile, type CloudProfile } from "./cloud";
+import type { ClusterConfig, PlatformConfig, Tier, WorkloadConfig } from "./config";
+
+export interface BuildContext {
+  /** Value of the `app.kubernetes.io/part-of` label. */
+  readonly project: string;
+  readonly tier: Tier;
+  readonly cluster: ClusterConfig;
+  readonly profile: CloudProfile;
+  /** All workloads by name, for the dependency graph. */
+  readonly services: Readonly<Record<string, WorkloadConfig>>;
+  /** True when the node pools span more than one zone. */
+  readonly multiZone: boolean;
+}
+
+export function buildContext(config: PlatformConfig, project: string): BuildContext {
+  const zones = new Set(Object.values(config.cluster.nodePools ?? {}).flatMap((p) => p.zones ?? []));
+  return {
+    project,
+    tier: config.tier,
+    cluster: config.cluster,
+    profile: cloudProfile(config.cluster.cloud),
+    services: config.services,
+    multiZone: zones.size > 1,
+  };
+}
+
+/** A Kubernetes object as plain data. */
+export interface Manifest {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
+  readonly [field: string]: unknown;
+}
+
+/** The label every object of a workload carries and every selector matches on. */
+export const NAME_LABEL = "app.kubernetes.io/name";
+
+export function selectorLabels(name: string): Record<string, string> {
+  return { [NAME_LABEL]: name };
+}
+
+export function commonLabels(ctx: BuildContext, name: string, component: string): Record<string, string> {
+  return {
+    [NAME_LABEL]: name,
+    "app.kubernetes.io/component": component,
+    "app.kubernetes.io/part-of": ctx.project,
+    "app.kubernetes.io/managed-by": "pulumi",
+  };
+}

@@ -1,0 +1,299 @@
+/**
+ * Pure builders for every Kubernetes object of a tenant and of a workload. Components only
+ * register what these return, so everything here is tested without Pulumi.
+ *
+ * Naming rule: objects addressed by name (Namespaces, Services, ServiceAccounts, workloads and
+ * their HPAs, PDBs, Ingresses, routes, NetworkPolicies, generated ConfigMaps and Secrets) get
+ * stable `metadata.name`s derived from the config keys, so in-cluster DNS (`api.shop.svc`) and
+ * kubectl use never change under a deploy. Pulumi logical names are `<workload>-<suffix>`.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { NamespaceConfig, WorkloadConfig } from "./config";
+import { commonLabels, selectorLabels, type BuildContext, type Manifest } from "./context";
+import { tenantNetworkPolicies, workloadNetworkPolicy } from "./network";
+import { buildPodTemplate, generatedConfigMapName, maxReplicas } from "./podspec";
+import { Quantity } from "./quantity";
+
+type Obj = Record<string, unknown>;
+
+export const POD_SECURITY_LABELS = (level: "restricted" | "baseline"): Record<string, string> => ({
+  "pod-security.kubernetes.io/enforce": level,
+  "pod-security.kubernetes.io/enforce-version": "latest",
+  "pod-security.kubernetes.io/audit": "restricted",
+  "pod-security.kubernetes.io/warn": "restricted",
+});
+
+/** LimitRange defaults used when a namespace states none. */
+export const DEFAULT_LIMITS = {
+  defaultRequest: { cpu: "100m", memory: "128Mi" },
+  default: { cpu: "500m", memory: "512Mi" },
+} as const;
+
+export function buildTenant(ctx: BuildContext, name: string, ns: NamespaceConfig): Manifest[] {
+  const labels = { "app.kubernetes.io/part-of": ctx.project, "app.kubernetes.io/managed-by": "pulumi" };
+  const out: Manifest[] = [
+    {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: {
+        name,
+        labels: { ...(ns.labels ?? {}), ...labels, ...POD_SECURITY_LABELS(ns.podSecurity ?? "restricted") },
+        ...(ns.annotations ? { annotations: ns.annotations } : {}),
+      },
+    },
+  ];
+  if (ns.quota && Object.keys(ns.quota).length > 0) {
+    const hard = Object.fromEntries(
+      Object.entries(ns.quota)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, Quantity.parse(v).toString()]),
+    );
+    out.push({ apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "quota", namespace: name, labels }, spec: { hard } });
+  }
+  const limits = ns.limits ?? {};
+  const item: Obj = {
+    type: "Container",
+    defaultRequest: { ...DEFAULT_LIMITS.defaultRequest, ...(limits.defaultRequest ?? {}) },
+    default: { ...DEFAULT_LIMITS.default, ...(limits.default ?? {}) },
+  };
+  if (limits.max) item.max = limits.max;
+  out.push({ apiVersion: "v1", kind: "LimitRange", metadata: { name: "defaults", namespace: name, labels }, spec: { limits: [item] } });
+  out.push(...tenantNetworkPolicies(ctx, name));
+  return out;
+}
+
+export interface WorkloadBuildOptions {
+  /** The main container's image (a reference, or a built image's Output). */
+  readonly image: string | pulumi.Output<string>;
+}
+
+const COMPONENT: Record<WorkloadConfig["kind"], string> = {
+  web: "web",
+  worker: "worker",
+  stateful: "database",
+  cron: "job",
+};
+
+/** Every object of one workload, in a stable order. */
+export function buildWorkload(ctx: BuildContext, name: string, svc: WorkloadConfig, opts: WorkloadBuildOptions): Manifest[] {
+  const ns = svc.namespace;
+  const labels = commonLabels(ctx, name, COMPONENT[svc.kind]);
+  const meta = (suffix = "", extra: Obj = {}) => ({ name: `${name}${suffix}`, namespace: ns, labels, ...extra });
+  const out: Manifest[] = [];
+
+  // Identity.
+  const identity = svc.serviceAccount?.identity ? ctx.profile.workloadIdentity(svc.serviceAccount.identity) : undefined;
+  const saAnnotations = {
+    ...(identity && "annotations" in identity ? identity.annotations : {}),
+    ...(svc.serviceAccount?.annotations ?? {}),
+  };
+  out.push({
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: meta("", Object.keys(saAnnotations).length ? { annotations: saAnnotations } : {}),
+    automountServiceAccountToken: svc.serviceAccount?.automountToken ?? false,
+  });
+
+  // Generated ConfigMaps for volumes with inline data.
+  for (const [volName, v] of Object.entries(svc.volumes ?? {})) {
+    if (v.configMap?.data) {
+      out.push({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: generatedConfigMapName(name, volName), namespace: ns, labels },
+        data: v.configMap.data,
+      });
+    }
+  }
+
+  const multi = maxReplicas(svc) > 1;
+  const template = buildPodTemplate(ctx, name, svc, {
+    labels,
+    image: opts.image,
+    extraLabels: identity && "podLabels" in identity ? identity.podLabels : undefined,
+    spread: multi && svc.kind !== "cron",
+    restartPolicy: svc.kind === "cron" ? "Never" : undefined,
+  });
+
+  switch (svc.kind) {
+    case "web":
+    case "worker": {
+      const spec: Obj = {
+        selector: { matchLabels: selectorLabels(name) },
+        strategy: { type: "RollingUpdate", rollingUpdate: rollingUpdate(svc) },
+        progressDeadlineSeconds: svc.rollout?.progressDeadlineSeconds ?? 600,
+        revisionHistoryLimit: 5,
+        template,
+      };
+      if (svc.rollout?.minReadySeconds !== undefined) spec.minReadySeconds = svc.rollout.minReadySeconds;
+      // With an HPA the Deployment leaves spec.replicas to it, so the two never fight over the field.
+      if (!svc.autoscale) spec.replicas = svc.replicas ?? 1;
+      out.push({ apiVersion: "apps/v1", kind: "Deployment", metadata: meta(), spec });
+      break;
+    }
+    case "stateful": {
+      const storage = svc.storage!;
+      const storageClassName = storage.storageClass ?? ctx.cluster.storageClass ?? ctx.profile.storageClassName(ctx.tier);
+      out.push({
+        apiVersion: "apps/v1",
+        kind: "StatefulSet",
+        metadata: meta(),
+        spec: {
+          serviceName: `${name}-headless`,
+          replicas: svc.replicas ?? 1,
+          selector: { matchLabels: selectorLabels(name) },
+          podManagementPolicy: "OrderedReady",
+          updateStrategy: { type: "RollingUpdate" },
+          revisionHistoryLimit: 5,
+          ...(svc.rollout?.minReadySeconds !== undefined ? { minReadySeconds: svc.rollout.minReadySeconds } : {}),
+          persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+          template,
+          volumeClaimTemplates: [
+            {
+              metadata: { name: "data", labels: selectorLabels(name) },
+              spec: {
+                accessModes: ["ReadWriteOnce"],
+                ...(storageClassName ? { storageClassName } : {}),
+                resources: { requests: { storage: storage.size } },
+              },
+            },
+          ],
+        },
+      });
+      out.push({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: meta("-headless"),
+        spec: {
+          clusterIP: "None",
+          publishNotReadyAddresses: true,
+          selector: selectorLabels(name),
+          ports: servicePorts(svc),
+        },
+      });
+      break;
+    }
+    case "cron": {
+      const cron = svc.cron ?? {};
+      const job: Obj = {
+        backoffLimit: cron.backoffLimit ?? 2,
+        parallelism: cron.parallelism ?? 1,
+        completions: cron.parallelism ?? 1,
+        ttlSecondsAfterFinished: 86400,
+        template,
+      };
+      if (cron.activeDeadlineSeconds !== undefined) job.activeDeadlineSeconds = cron.activeDeadlineSeconds;
+      const spec: Obj = {
+        schedule: svc.schedule,
+        concurrencyPolicy: cron.concurrencyPolicy ?? "Forbid",
+        startingDeadlineSeconds: cron.startingDeadlineSeconds ?? 300,
+        successfulJobsHistoryLimit: cron.successfulJobsHistoryLimit ?? 3,
+        failedJobsHistoryLimit: cron.failedJobsHistoryLimit ?? 3,
+        jobTemplate: { metadata: { labels }, spec: job },
+      };
+      if (cron.timeZone) spec.timeZone = cron.timeZone;
+      out.push({ apiVersion: "batch/v1", kind: "CronJob", metadata: meta(), spec });
+      break;
+    }
+  }
+
+  // The Service clients call by name.
+  if (svc.kind === "web" || svc.kind === "stateful" || (svc.kind === "worker" && svc.ports)) {
+    const type = svc.expose?.type ?? "ClusterIP";
+    const annotations: Record<string, string> = {};
+    if (type === "LoadBalancer") Object.assign(annotations, ctx.profile.loadBalancerAnnotations(svc.expose?.internal ?? true));
+    if (type === "LoadBalancer" && ctx.profile.skipAwaitKinds.has("Service/LoadBalancer")) annotations["pulumi.com/skipAwait"] = "true";
+    out.push({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: meta("", Object.keys(annotations).length ? { annotations } : {}),
+      spec: { type, selector: selectorLabels(name), ports: servicePorts(svc) },
+    });
+  }
+
+  if (svc.autoscale) {
+    const metrics: Obj[] = [
+      { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: svc.autoscale.cpu ?? 70 } } },
+    ];
+    if (svc.autoscale.memory !== undefined) {
+      metrics.push({ type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: svc.autoscale.memory } } });
+    }
+    out.push({
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: meta(),
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+        minReplicas: svc.autoscale.min,
+        maxReplicas: svc.autoscale.max,
+        metrics,
+      },
+    });
+  }
+
+  // Whenever more than one replica can run: maxUnavailable 1 keeps node drains possible
+  // (a minAvailable budget on one replica would block them).
+  if (multi && svc.kind !== "cron") {
+    out.push({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: meta(),
+      spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(name) }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+    });
+  }
+
+  if (svc.ingress) {
+    const port = svc.ingress.port ?? Object.keys(svc.ports ?? {})[0];
+    const className = svc.ingress.className ?? ctx.cluster.ingressClass ?? ctx.profile.ingressClass;
+    const spec: Obj = {
+      rules: [
+        {
+          host: svc.ingress.host,
+          http: {
+            paths: [{ path: svc.ingress.path ?? "/", pathType: "Prefix", backend: { service: { name, port: { name: port } } } }],
+          },
+        },
+      ],
+    };
+    if (className) spec.ingressClassName = className;
+    if (svc.ingress.tlsSecret) spec.tls = [{ hosts: [svc.ingress.host], secretName: svc.ingress.tlsSecret }];
+    const annotations = ctx.profile.skipAwaitKinds.has("Ingress") ? { annotations: { "pulumi.com/skipAwait": "true" } } : {};
+    out.push({ apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: meta("", annotations), spec });
+  }
+
+  if (svc.route) {
+    const gateway = svc.route.gateway ?? ctx.cluster.gateway!;
+    const portName = svc.route.port ?? Object.keys(svc.ports ?? {})[0];
+    out.push({
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "HTTPRoute",
+      metadata: meta(),
+      spec: {
+        parentRefs: [{ name: gateway.name, namespace: gateway.namespace }],
+        hostnames: svc.route.hostnames,
+        rules: [
+          {
+            matches: [{ path: { type: "PathPrefix", value: svc.route.path ?? "/" } }],
+            backendRefs: [{ name, port: (svc.ports ?? {})[portName] }],
+          },
+        ],
+      },
+    });
+  }
+
+  const policy = workloadNetworkPolicy(ctx, name, svc);
+  if (policy) out.push(policy);
+  return out;
+}
+
+function servicePorts(svc: WorkloadConfig): Obj[] {
+  return Object.entries(svc.ports ?? {}).map(([portName, port]) => ({ name: portName, port, targetPort: portName, protocol: "TCP" }));
+}
+
+function rollingUpdate(svc: WorkloadConfig): Obj {
+  return {
+    maxSurge: svc.rollout?.maxSurge ?? "25%",
+    // Web services keep full capacity during a rollout; workers may dip.
+    maxUnavailable: svc.rollout?.maxUnavailable ?? (svc.kind === "web" ? 0 : "25%"),
+  };
+}

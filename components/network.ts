@@ -1,0 +1,109 @@
+/**
+ * NetworkPolicies as plain data. Every namespace denies all ingress and egress except DNS; each
+ * workload then gets exactly the traffic its config declares: its dependencies (egress here,
+ * ingress on the callee), its Ingress/route controller, explicit egress CIDRs and ingress sources.
+ *
+ * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
+ */
+import type { WorkloadConfig } from "./config";
+import { commonLabels, selectorLabels, type BuildContext, type Manifest } from "./context";
+
+type Obj = Record<string, unknown>;
+const NS_LABEL = "kubernetes.io/metadata.name";
+
+function namespaceSelector(ns: string): Obj {
+  return { matchLabels: { [NS_LABEL]: ns } };
+}
+
+function tcpPorts(ports: Record<string, number> | undefined, only?: readonly string[]): Obj[] {
+  return Object.entries(ports ?? {})
+    .filter(([name]) => only === undefined || only.includes(name))
+    .map(([, port]) => ({ protocol: "TCP", port }));
+}
+
+/** Services that list `name` among their dependencies, sorted by name. */
+export function callersOf(services: Readonly<Record<string, WorkloadConfig>>, name: string): string[] {
+  return Object.entries(services)
+    .filter(([, s]) => s.dependencies?.includes(name))
+    .map(([caller]) => caller)
+    .sort();
+}
+
+/** The namespace's baseline: deny everything, then allow DNS. */
+export function tenantNetworkPolicies(ctx: BuildContext, namespace: string): Manifest[] {
+  const labels = { "app.kubernetes.io/part-of": ctx.project, "app.kubernetes.io/managed-by": "pulumi" };
+  const dns = ctx.profile.dnsEgress(ctx.cluster.nodeLocalDns ?? false);
+  return [
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "default-deny", namespace, labels },
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    },
+    {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "allow-dns", namespace, labels },
+      spec: {
+        podSelector: {},
+        policyTypes: ["Egress"],
+        egress: [{ to: dns.to, ports: dns.ports }],
+      },
+    },
+  ];
+}
+
+/**
+ * The workload's own allow rules, or undefined when it needs none (the namespace's
+ * default-deny then applies unchanged).
+ */
+export function workloadNetworkPolicy(ctx: BuildContext, name: string, svc: WorkloadConfig): Manifest | undefined {
+  const ingress: Obj[] = [];
+  for (const caller of callersOf(ctx.services, name)) {
+    ingress.push({
+      from: [{ namespaceSelector: namespaceSelector(ctx.services[caller].namespace), podSelector: { matchLabels: selectorLabels(caller) } }],
+      ports: tcpPorts(svc.ports),
+    });
+  }
+  if (svc.ingress || svc.route) {
+    const from = ctx.cluster.ingressNamespace
+      ? [{ namespaceSelector: namespaceSelector(ctx.cluster.ingressNamespace) }]
+      : ctx.profile.ingressPeers;
+    const portName = svc.ingress?.port ?? svc.route?.port;
+    ingress.push({ from, ports: tcpPorts(svc.ports, portName ? [portName] : undefined) });
+  }
+  if (svc.expose && svc.expose.type !== "ClusterIP") {
+    ingress.push({ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: tcpPorts(svc.ports) });
+  }
+  for (const source of svc.ingressFrom ?? []) {
+    ingress.push({ from: [{ namespaceSelector: namespaceSelector(source.namespace) }], ports: tcpPorts(svc.ports, source.ports) });
+  }
+
+  const egress: Obj[] = [];
+  for (const dep of [...(svc.dependencies ?? [])].sort()) {
+    const callee = ctx.services[dep];
+    egress.push({
+      to: [{ namespaceSelector: namespaceSelector(callee.namespace), podSelector: { matchLabels: selectorLabels(dep) } }],
+      ports: tcpPorts(callee.ports),
+    });
+  }
+  for (const rule of svc.egress ?? []) {
+    const block: Obj = { cidr: rule.cidr };
+    if (rule.except?.length) block.except = rule.except;
+    const entry: Obj = { to: [{ ipBlock: block }] };
+    if (rule.ports?.length) entry.ports = rule.ports.map((port) => ({ protocol: rule.protocol ?? "TCP", port }));
+    egress.push(entry);
+  }
+
+  if (ingress.length === 0 && egress.length === 0) return undefined;
+  const policyTypes = [...(ingress.length ? ["Ingress"] : []), ...(egress.length ? ["Egress"] : [])];
+  const spec: Obj = { podSelector: { matchLabels: selectorLabels(name) }, policyTypes };
+  if (ingress.length) spec.ingress = ingress;
+  if (egress.length) spec.egress = egress;
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name, namespace: svc.namespace, labels: commonLabels(ctx, name, "network-policy") },
+    spec,
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * The whole environment from one validated config: one Kubernetes provider, a Tenant per
+ * namespace, an Image and a workload component per service. Everything knowable from config is
+ * checked by `planPlatform` (pure) before the first resource is registered.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, type PlatformConfig, type WorkloadConfig } from "./config";
+import { buildContext, type BuildContext, type Manifest } from "./context";
+import { CronTask } from "./cron-task";
+import { Image } from "./image";
+import { buildTenant } from "./manifests";
+import { registerManifest } from "./register";
+import { StatefulService } from "./stateful-service";
+import { Tenant } from "./tenant";
+import { WebService } from "./web-service";
+import { Worker } from "./worker";
+import { plannedManifests, type Workload, type WorkloadArgs } from "./workload";
+
+export interface PlatformPlan {
+  readonly context: BuildContext;
+  /** Every generated object, by owner (namespace or service name), patches applied. */
+  readonly tenants: Readonly<Record<string, Manifest[]>>;
+  readonly workloads: Readonly<Record<string, Manifest[]>>;
+  /** Cluster-scoped objects the platform adds (a Retain StorageClass in prod). */
+  readonly cluster: Manifest[];
+}
+
+/** Placeholder image text used only while planning a workload whose image is built. */
+function planningImage(svc: WorkloadConfig): string {
+  return typeof svc.image === "string" ? svc.image : `${svc.image.build.repository}:<built>`;
+}
+
+/**
+ * Builds every object from the config without registering anything. Throws a ConfigError listing
+ * every patch that matches nothing or would change an object's identity.
+ */
+export function planPlatform(config: PlatformConfig, project: string): PlatformPlan {
+  const context = buildContext(config, project);
+  const problems: string[] = [];
+  const tenants: Record<string, Manifest[]> = {};
+  for (const [name, ns] of Object.entries(config.namespaces)) tenants[name] = buildTenant(context, name, ns);
+  const workloads: Record<string, Manifest[]> = {};
+  for (const [name, svc] of Object.entries(config.services)) {
+    try {
+      workloads[name] = plannedManifests(name, svc, context, planningImage(svc));
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const cluster: Manifest[] = [];
+  const retain = context.profile.retainClass;
+  const usesRetain = Object.values(workloads)
+    .flat()
+    .some((m) => m.kind === "StatefulSet" && JSON.stringify(m.spec).includes(`"storageClassName":"${retain?.name}"`));
+  if (retain && usesRetain) {
+    cluster.push({
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: { name: retain.name, labels: { "app.kubernetes.io/part-of": project, "app.kubernetes.io/managed-by": "pulumi" } },
+      provisioner: retain.provisioner,
+      parameters: retain.parameters,
+      reclaimPolicy: retain.reclaimPolicy,
+      volumeBindingMode: "WaitForFirstConsumer",
+      allowVolumeExpansion: true,
+    });
+  }
+  return { context, tenants, workloads, cluster };
+}
+
+export interface PlatformArgs {
+  /** The validated stack config (see `parsePlatformConfig`). */
+  readonly config: PlatformConfig;
+  /** Value of the `app.kubernetes.io/part-of` label. @default the Pulumi project name */
+  readonly project?: string;
+  /** Values of the secret config keys that services reference in `secretEnv`. */
+  readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
+}
+
+const WORKLOAD_CLASSES: Record<WorkloadConfig["kind"], new (name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) => Workload> = {
+  web: WebService,
+  worker: Worker,
+  stateful: StatefulService,
+  cron: CronTask,
+};
+
+export class Platform extends pulumi.ComponentResource {
+  public readonly provider: k8s.Provider;
+  public readonly tenants: Readonly<Record<string, Tenant>>;
+  public readonly workloads: Readonly<Record<string, Workload>>;
+  /** The image each service runs, by service name. */
+  public readonly images: pulumi.Output<Record<string, string>>;
+  /** In-cluster endpoints (`host:port`) of services that have one, by service name. */
+  public readonly endpoints: pulumi.Output<Record<string, string>>;
+  /** Public hosts served by Ingresses and routes. */
+  public readonly hosts: string[];
+  public readonly plan: PlatformPlan;
+
+  constructor(name: string, args: PlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
+    // Plan first: a config problem throws here, before this component or any child is registered.
+    const project = args.project ?? pulumi.getProject();
+    const plan = planPlatform(args.config, project);
+    super("platform:index:Platform", name, {}, opts);
+    this.plan = plan;
+    const { config } = args;
+    const prod = config.tier === "prod";
+
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      {
+        clusterIdentifier: config.cluster.name,
+        ...(config.cluster.context ? { context: config.cluster.context } : {}),
+        ...(config.cluster.kubeconfig ? { kubeconfig: config.cluster.kubeconfig } : {}),
+        ...(config.cluster.renderYamlToDirectory ? { renderYamlToDirectory: config.cluster.renderYamlToDirectory } : {}),
+      },
+      { parent: this },
+    );
+    const childOpts = { parent: this, providers: [this.provider] };
+
+    const clusterObjects = plan.cluster.map((m) => registerManifest(name, m, { parent: this, provider: this.provider }));
+
+    const tenants: Record<string, Tenant> = {};
+    for (const [nsName, ns] of Object.entries(config.namespaces)) {
+      tenants[nsName] = new Tenant(nsName, { spec: ns, context: plan.context, protect: prod }, childOpts);
+    }
+    this.tenants = tenants;
+
+    const workloads: Record<string, Workload> = {};
+    for (const [svcName, svc] of Object.entries(config.services)) {
+      const image =
+        typeof svc.image === "string"
+          ? undefined
+          : new Image(svcName, { build: svc.image.build }, { parent: this }).ref;
+      const Cls = WORKLOAD_CLASSES[svc.kind];
+      workloads[svcName] = new Cls(
+        svcName,
+        {
+          spec: svc,
+          context: plan.context,
+          secrets: args.secrets,
+          ...(image ? { image } : {}),
+          protect: prod && svc.kind === "stateful",
+        },
+        { ...childOpts, dependsOn: [tenants[svc.namespace], ...clusterObjects] },
+      );
+    }
+    this.workloads = workloads;
+
+    this.images = pulumi.all(Object.fromEntries(Object.entries(workloads).map(([n, w]) => [n, w.image])));
+    this.endpoints = pulumi
+      .all(Object.fromEntries(Object.entries(workloads).map(([n, w]) => [n, w.endpoint])))
+      .apply((all) => Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined)));
+    this.hosts = Object.values(config.services)
+      .flatMap((s) => [...(s.ingress ? [s.ingress.host] : []), ...(s.route?.hostnames ?? [])])
+      .sort();
+    this.registerOutputs({ images: this.images, endpoints: this.endpoints, hosts: this.hosts });
+  }
+}

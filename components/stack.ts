@@ -1,0 +1,62 @@
+/**
+ * Reads the stack's Pulumi config into the typed platform config. The only module that touches
+ * Pulumi's config; everything it returns is plain data except the secret values.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, parsePlatformConfig, type PlatformConfig, type RawConfig } from "./config";
+
+/**
+ * Whether a config value is a secret. The SDK exports this function at run time but marks it
+ * internal in its types; without it, nothing is reported as stored in plain text.
+ */
+function isConfigSecret(fullKey: string): boolean {
+  const fn = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+  return fn ? fn(fullKey) : true;
+}
+
+/** Keys whose values are structured (objects), parsed from the JSON Pulumi hands the program. */
+const OBJECT_KEYS = new Set(["cluster", "namespaces", "services", "capacity", "overrides"]);
+
+/** The project's config as short keys (without the `<project>:` prefix) to parsed values. */
+export function rawStackConfig(project: string = pulumi.getProject()): { raw: RawConfig; secretKeys: Set<string> } {
+  const raw: Record<string, unknown> = {};
+  const secretKeys = new Set<string>();
+  const problems: string[] = [];
+  const prefix = `${project}:`;
+  for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+    if (!fullKey.startsWith(prefix)) continue;
+    const key = fullKey.slice(prefix.length);
+    if (isConfigSecret(fullKey)) secretKeys.add(key);
+    if (OBJECT_KEYS.has(key)) {
+      try {
+        raw[key] = JSON.parse(value);
+      } catch {
+        problems.push(`${key}: expected an object, got ${JSON.stringify(value)} (write it as a YAML mapping under ${fullKey})`);
+      }
+    } else {
+      raw[key] = value;
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { raw, secretKeys };
+}
+
+export interface LoadedConfig {
+  readonly config: PlatformConfig;
+  /** Secret config values referenced by services' secretEnv, by key. */
+  readonly secrets: Record<string, pulumi.Output<string>>;
+}
+
+/** Reads and validates the stack config; throws one ConfigError listing every problem. */
+export function loadPlatformConfig(project: string = pulumi.getProject()): LoadedConfig {
+  const { raw, secretKeys } = rawStackConfig(project);
+  const config = parsePlatformConfig(raw, {
+    lookupSecret: (key) => (secretKeys.has(key) ? "secret" : raw[key] === undefined ? "missing" : "plain"),
+  });
+  const cfg = new pulumi.Config(project);
+  const secrets: Record<string, pulumi.Output<string>> = {};
+  for (const svc of Object.values(config.services)) {
+    for (const key of Object.values(svc.secretEnv ?? {})) secrets[key] ??= cfg.requireSecret(key);
+  }
+  return { config, secrets };
+}

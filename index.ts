@@ -1,0 +1,28 @@
+/**
+ * The platform program: read the stack config, check it, build the environment, export what
+ * operators and the next pipeline stage need.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, Platform, loadPlatformConfig } from "./components";
+
+function build(): Platform {
+  try {
+    const { config, secrets } = loadPlatformConfig();
+    return new Platform(pulumi.getStack(), { config, secrets });
+  } catch (e) {
+    // A clean, readable failure (no stack trace) for problems the user can fix in config.
+    if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+    throw e;
+  }
+}
+
+const platform = build();
+
+/** Namespaces the stack manages. */
+export const namespaces = Object.keys(platform.tenants);
+/** In-cluster endpoints (`host:port`) by service. */
+export const endpoints = platform.endpoints;
+/** Public hosts served by Ingresses and HTTPRoutes. */
+export const hosts = platform.hosts;
+/** The image reference each service runs: what promotion copies to the next stack. */
+export const images = platform.images;

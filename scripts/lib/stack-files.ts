@@ -1,0 +1,97 @@
+/**
+ * Reads a stack's configuration the way the Pulumi engine assembles it, without the engine:
+ * project-level values from Pulumi.yaml, overridden key by key by Pulumi.<stack>.yaml.
+ * Used by the offline render and by the tests that run the program under mocks.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { parse, YAMLParseError } from "yaml";
+
+export interface StackFiles {
+  readonly project: string;
+  /** Full config keys (`platform:services`) to the string values the engine hands a program. */
+  readonly config: Record<string, string>;
+  /** Full keys whose values are secrets (`secure:` in the stack file). */
+  readonly secretKeys: string[];
+  readonly stackFile: string;
+}
+
+/** Text that stands in for a secret's value wherever it is not decrypted. */
+export const SECRET_PLACEHOLDER = "[secret: not decrypted offline]";
+
+export class StackFileError extends Error {
+  override name = "StackFileError";
+}
+
+function readYaml(file: string): unknown {
+  try {
+    return parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    if (e instanceof YAMLParseError) {
+      const at = e.linePos?.[0] ? `:${e.linePos[0].line}:${e.linePos[0].col}` : "";
+      throw new StackFileError(`${basename(file)}${at}: not valid YAML: ${e.message.split("\n")[0]}`);
+    }
+    throw e;
+  }
+}
+
+function asObject(value: unknown, where: string): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new StackFileError(`${where}: expected a mapping of config keys`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Stack names that have a Pulumi.<stack>.yaml next to Pulumi.yaml. */
+export function listStacks(projectDir: string): string[] {
+  return readdirSync(projectDir)
+    .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+}
+
+/**
+ * Loads the config for `stack` (a stack name, or a path to any stack file with `stackFile`).
+ */
+export function loadStackFiles(projectDir: string, stack: string, stackFile?: string): StackFiles {
+  const projectFile = join(projectDir, "Pulumi.yaml");
+  if (!existsSync(projectFile)) throw new StackFileError(`${projectFile}: no Pulumi.yaml here; run from the project directory`);
+  const project = asObject(readYaml(projectFile), "Pulumi.yaml");
+  const name = project.name;
+  if (typeof name !== "string") throw new StackFileError("Pulumi.yaml: `name` is missing");
+
+  const file = stackFile ?? join(projectDir, `Pulumi.${stack}.yaml`);
+  if (!existsSync(file)) {
+    const known = listStacks(projectDir);
+    throw new StackFileError(
+      stackFile
+        ? `${stackFile}: file not found`
+        : `unknown stack "${stack}": no Pulumi.${stack}.yaml in ${projectDir} (stacks: ${known.join(", ") || "none"})`,
+    );
+  }
+  const qualify = (key: string) => (key.includes(":") ? key : `${name}:${key}`);
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  const serialise = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+
+  for (const [key, entry] of Object.entries(asObject(project.config, "Pulumi.yaml config"))) {
+    // Project-level config is either `key: value` or `key: { value: ..., type/default/description }`.
+    const isSpec = typeof entry === "object" && entry !== null && !Array.isArray(entry) && ("value" in entry || "default" in entry);
+    const value = isSpec ? ((entry as Record<string, unknown>).value ?? (entry as Record<string, unknown>).default) : entry;
+    if (value !== undefined) config[qualify(key)] = serialise(value);
+  }
+  const stackDoc = asObject(readYaml(file), basename(file));
+  for (const [key, value] of Object.entries(asObject(stackDoc.config, `${basename(file)} config`))) {
+    const full = qualify(key);
+    if (typeof value === "object" && value !== null && !Array.isArray(value) && "secure" in value) {
+      config[full] = SECRET_PLACEHOLDER;
+      secretKeys.push(full);
+    } else {
+      config[full] = serialise(value);
+    }
+  }
+  return { project: name, config, secretKeys, stackFile: file };
+}
+
+export const PROJECT_DIR = join(dirname(__filename), "..", "..");

@@ -1,0 +1,50 @@
+import { expect, test } from "vitest";
+import { describeStack } from "./helpers/stack-suite";
+
+type Spec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describeStack("staging", {
+  kinds: {
+    ConfigMap: 1,
+    CronJob: 1,
+    Deployment: 3,
+    HorizontalPodAutoscaler: 1,
+    Ingress: 1,
+    LimitRange: 1,
+    Namespace: 1,
+    NetworkPolicy: 7,
+    PodDisruptionBudget: 2,
+    ResourceQuota: 1,
+    Secret: 4,
+    Service: 4,
+    ServiceAccount: 5,
+    StatefulSet: 1,
+  },
+  extra: (_run, objects) => {
+    const find = (kind: string, name: string) => objects().find((o) => o.kind === kind && o.metadata.name === name)! as Spec;
+
+    test("the autoscaled API leaves replicas to its HPA; the web tier runs two with a PDB", () => {
+      expect(find("Deployment", "api").spec.replicas).toBeUndefined();
+      expect(find("HorizontalPodAutoscaler", "api").spec).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
+      expect(find("Deployment", "web").spec.replicas).toBe(2);
+      expect(find("PodDisruptionBudget", "web").spec.maxUnavailable).toBe(1);
+      expect(find("PodDisruptionBudget", "api").spec.maxUnavailable).toBe(1);
+    });
+
+    test("pods spread over three zones with DoNotSchedule", () => {
+      const spread = find("Deployment", "web").spec.template.spec.topologySpreadConstraints;
+      expect(spread).toContainEqual(expect.objectContaining({ topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule" }));
+    });
+
+    test("EKS: ALB ingress class, TLS, and IRSA on the API's service account", () => {
+      expect(find("Ingress", "web").spec).toMatchObject({
+        ingressClassName: "alb",
+        tls: [{ hosts: ["shop.staging.example.com"], secretName: "shop-tls" }],
+      });
+      expect(find("ServiceAccount", "api").metadata.annotations).toEqual({
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/shop-api-staging",
+      });
+      expect(find("StatefulSet", "postgres").spec.volumeClaimTemplates[0].spec.storageClassName).toBe("gp3");
+    });
+  },
+});
