@@ -621,16 +621,12 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
       merged = mergeOverrides(base, { namespaces: overrides.namespaces, services: overrides.services });
     }
   }
-  const result = platformSchema.safeParse(merged, { reportInput: true });
-  if (!result.success) {
-    for (const issue of result.error.issues) problems.push(...issueMessages(issue));
-    throw new ConfigError(problems);
-  }
-  const config = result.data;
-  problems.push(...crossCheck(config, options));
-
-  // Keys that are neither structured config nor referenced secrets are typos.
-  const referenced = new Set(Object.values(config.services).flatMap((s) => Object.values(s.secretEnv ?? {})));
+  // Keys that are neither structured config nor secrets some service references are typos.
+  // Checked on the raw merged document, so they are reported together with schema problems.
+  const services = isPlainObject(merged) && isPlainObject(merged.services) ? Object.values(merged.services) : [];
+  const referenced = new Set(
+    services.flatMap((s) => (isPlainObject(s) && isPlainObject(s.secretEnv) ? Object.values(s.secretEnv).map(String) : [])),
+  );
   for (const key of Object.keys(raw)) {
     if ((STRUCTURED_KEYS as readonly string[]).includes(key) || referenced.has(key)) continue;
     const hint = closest(key, [...STRUCTURED_KEYS]);
@@ -640,6 +636,14 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
         : `${key}: unknown config key (structured keys are ${STRUCTURED_KEYS.join(", ")}; other keys must be secrets referenced by a service's secretEnv)`,
     );
   }
+
+  const result = platformSchema.safeParse(merged, { reportInput: true });
+  if (!result.success) {
+    const schemaProblems = result.error.issues.flatMap(issueMessages);
+    throw new ConfigError([...schemaProblems, ...problems]);
+  }
+  const config = result.data;
+  problems.push(...crossCheck(config, options));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -46,7 +46,7 @@ interface SettingsInternals {
 }
 
 /** Settles every outstanding registration (the SDK's own RPC queue). */
-async function waitForRegistrations(): Promise<void> {
+export async function waitForRegistrations(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const settings = require("@pulumi/pulumi/runtime/settings") as SettingsInternals;
   if (!settings.waitForRPCs) throw new Error("this @pulumi/pulumi version no longer exposes waitForRPCs; update scripts/lib/mock-run.ts");

@@ -1,0 +1,104 @@
+import { beforeAll, describe, expect, test } from "vitest";
+import { internals, registered, valueOf } from "./helpers/mocks";
+import { waitForRegistrations } from "../scripts/lib/mock-run";
+import type * as Components from "../components";
+
+let c: typeof Components;
+beforeAll(async () => {
+  c = await import("../components");
+});
+
+const raw = (tier: "dev" | "prod") => ({
+  tier,
+  cluster: {
+    cloud: "gke",
+    name: "test",
+    nodePools: { general: { count: 1, zones: ["a", "b", "c"], allocatable: { cpu: "8", memory: "32Gi", pods: 110 } } },
+  },
+  namespaces: { shop: { quota: { "requests.cpu": "8", pods: 40 } } },
+  services: {
+    api: {
+      kind: "web",
+      namespace: "shop",
+      image: "ghcr.io/acme/api:1.2.3",
+      ports: { http: 3000 },
+      resources: { requests: { cpu: "250m", memory: "2048Mi" } },
+      autoscale: { min: 2, max: 6 },
+      secretEnv: { DB_PASSWORD: "db-password" },
+      dependencies: ["db"],
+    },
+    db: {
+      kind: "stateful",
+      namespace: "shop",
+      image: "postgres:17.6-bookworm",
+      ports: { postgres: 5432 },
+      resources: { requests: { cpu: "500m", memory: "1Gi" } },
+      storage: { size: "20Gi", mountPath: "/var/lib/postgresql/data" },
+    },
+  },
+});
+
+describe("Platform under mocks", () => {
+  let platform: Components.Platform;
+  beforeAll(async () => {
+    registered.length = 0;
+    const config = c.parsePlatformConfig(raw("prod"));
+    platform = new c.Platform("prod", { config, project: "shop", secrets: { "db-password": "pw" } });
+    await waitForRegistrations();
+  });
+
+  test("registers components and children with the expected type tokens", () => {
+    const types = registered.map((r) => r.type);
+    expect(types).toContain("platform:index:Platform");
+    expect(types).toContain("platform:tenancy:Tenant");
+    expect(types).toContain("platform:workloads:WebService");
+    expect(types).toContain("platform:workloads:StatefulService");
+    expect(types.filter((t) => t === "pulumi:providers:kubernetes")).toHaveLength(1);
+  });
+
+  test("children are parented: Platform > WebService > Deployment", () => {
+    const web = platform.workloads.api as Components.WebService;
+    expect(internals(web.deployment).parent).toBe(web);
+    expect(internals(web).parent).toBe(platform);
+    expect(internals(platform.tenants.shop.namespace).parent).toBe(platform.tenants.shop);
+  });
+
+  test("the WebService exposes its typed children", async () => {
+    const web = platform.workloads.api as Components.WebService;
+    expect(web.autoscaler).toBeInstanceOf((await import("@pulumi/kubernetes")).autoscaling.v2.HorizontalPodAutoscaler);
+    expect(web.disruptionBudget).toBeDefined();
+    expect(web.ingress).toBeUndefined();
+  });
+
+  test("prod protects the Namespace and stateful data, not stateless workloads", () => {
+    const db = platform.workloads.db as Components.StatefulService;
+    const web = platform.workloads.api as Components.WebService;
+    expect(internals(platform.tenants.shop.namespace).protect).toBe(true);
+    expect(internals(db.statefulSet).protect).toBe(true);
+    expect(internals(web.deployment).protect).toBeFalsy();
+  });
+
+  test("quantities are emitted canonically, so 2048Mi never diffs against 2Gi", () => {
+    const deploy = registered.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "api-deploy")!;
+    expect(deploy.inputs.spec.template.spec.containers[0].resources).toEqual({
+      requests: { cpu: "250m", memory: "2Gi" },
+      limits: { cpu: "250m", memory: "2Gi" },
+    });
+  });
+
+  test("outputs: endpoints and images", async () => {
+    expect(await valueOf(platform.endpoints)).toEqual({
+      api: "api.shop.svc.cluster.local:3000",
+      db: "db.shop.svc.cluster.local:5432",
+    });
+    expect(await valueOf(platform.images)).toEqual({ api: "ghcr.io/acme/api:1.2.3", db: "postgres:17.6-bookworm" });
+  });
+
+  test("a component given a spec of another kind refuses it", () => {
+    const config = c.parsePlatformConfig(raw("dev"));
+    const ctx = c.buildContext(config, "shop");
+    expect(() => new c.Worker("api2", { spec: config.services.api, context: ctx })).toThrowError(
+      "services.api2.kind: Worker takes kind worker, got web",
+    );
+  });
+});
