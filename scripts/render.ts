@@ -1,0 +1,175 @@
+/**
+ * Offline render: runs the program for one stack under the Pulumi mock engine (no CLI, no
+ * cluster, no credentials) and writes one YAML document per Kubernetes object, plus a summary.
+ *
+ *   npm run render -- --stack dev [--out rendered/dev]
+ *   npm run render -- --config path/to/Pulumi.try.yaml [--out dir]
+ *
+ * Exit codes: 0 rendered; 1 the config (or capacity, or a mandatory policy) is wrong;
+ * 2 usage error (unknown flag or stack, missing file, unsafe output directory).
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { stringify } from "yaml";
+import { runUnderMocks, type CapturedResource } from "./lib/mock-run";
+import { PROJECT_DIR, SECRET_PLACEHOLDER, StackFileError } from "./lib/stack-files";
+
+const USAGE = `usage: npm run render -- (--stack <name> | --config <stack file>) [--out <dir>]
+  --stack   a stack with a Pulumi.<name>.yaml in the project (dev, staging, prod, ...)
+  --config  any stack file, e.g. an uncommitted Pulumi.try.yaml
+  --out     output directory (default rendered/<stack>); replaced on every run`;
+
+export class UsageError extends Error {}
+
+export interface RenderOptions {
+  readonly stack: string;
+  readonly stackFile?: string;
+  readonly out: string;
+}
+
+export function parseRenderArgs(argv: readonly string[]): RenderOptions {
+  let values: { stack?: string; config?: string; out?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { stack: { type: "string" }, config: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+  }
+  if (values.help) throw new UsageError(USAGE);
+  if (values.stack === undefined && values.config === undefined) throw new UsageError(`give --stack or --config\n${USAGE}`);
+  if (values.stack !== undefined && values.config !== undefined) throw new UsageError(`--stack and --config exclude each other\n${USAGE}`);
+  if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`--config ${values.config}: file not found`);
+  const stack = values.stack ?? /^Pulumi\.(.+)\.ya?ml$/.exec(basename(values.config!))?.[1] ?? "custom";
+  return {
+    stack,
+    ...(values.config !== undefined ? { stackFile: resolve(values.config) } : {}),
+    out: resolve(values.out ?? join(PROJECT_DIR, "rendered", stack)),
+  };
+}
+
+/** Key Pulumi uses to mark a serialised secret value. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Drops undefined fields and replaces every secret value by the placeholder. */
+function scrub(v: unknown): unknown {
+  if (v && typeof v === "object" && SECRET_SIG in v) return redact((v as { value: unknown }).value);
+  if (Array.isArray(v)) return v.map(scrub);
+  if (v && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, scrub(x)]));
+  }
+  return v;
+}
+
+function redact(v: unknown): unknown {
+  if (v && typeof v === "object" && !Array.isArray(v)) return Object.fromEntries(Object.keys(v).map((k) => [k, SECRET_PLACEHOLDER]));
+  return SECRET_PLACEHOLDER;
+}
+
+export interface RenderedObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+  readonly [field: string]: unknown;
+}
+
+export function kubernetesObjects(resources: readonly CapturedResource[]): RenderedObject[] {
+  return resources
+    .filter((r) => r.custom && r.type.startsWith("kubernetes:"))
+    .map((r) => scrub(r.inputs) as RenderedObject)
+    .sort((a, b) => fileFor(a).localeCompare(fileFor(b)));
+}
+
+/** Where an object is written: cluster-scoped objects first, then one folder per namespace. */
+export function fileFor(o: RenderedObject): string {
+  const dir = o.metadata.namespace ? join("namespaces", o.metadata.namespace) : "cluster";
+  return join(dir, `${o.kind.toLowerCase()}-${o.metadata.name}.yaml`);
+}
+
+function ensureSafeOut(out: string): void {
+  if (!existsSync(out)) return;
+  const entries = readdirSync(out);
+  if (entries.length > 0 && !entries.includes("summary.json")) {
+    throw new UsageError(`--out ${out}: exists and is not a previous render (no summary.json); choose an empty or new directory`);
+  }
+}
+
+export interface RenderSummary {
+  readonly stack: string;
+  readonly objects: number;
+  readonly byKind: Record<string, number>;
+  readonly byNamespace: Record<string, Record<string, number>>;
+  /** Secret config keys the stack file does not set; rendered with a placeholder. */
+  readonly secretsNotSet: string[];
+}
+
+export async function render(opts: RenderOptions): Promise<RenderSummary> {
+  ensureSafeOut(opts.out);
+  const result = await runUnderMocks({
+    projectDir: PROJECT_DIR,
+    stack: opts.stack,
+    ...(opts.stackFile ? { stackFile: opts.stackFile } : {}),
+    fillMissingSecrets: true,
+  });
+  const objects = kubernetesObjects(result.resources);
+  rmSync(opts.out, { recursive: true, force: true });
+  const byKind: Record<string, number> = {};
+  const byNamespace: Record<string, Record<string, number>> = {};
+  for (const o of objects) {
+    const file = join(opts.out, fileFor(o));
+    mkdirSync(join(file, ".."), { recursive: true });
+    writeFileSync(file, stringify(o, { lineWidth: 0, aliasDuplicateObjects: false }));
+    byKind[o.kind] = (byKind[o.kind] ?? 0) + 1;
+    const ns = (byNamespace[o.metadata.namespace ?? "(cluster)"] ??= {});
+    ns[o.kind] = (ns[o.kind] ?? 0) + 1;
+  }
+  const sortObj = <T>(r: Record<string, T>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
+  const summary: RenderSummary = {
+    stack: opts.stack,
+    objects: objects.length,
+    byKind: sortObj(byKind),
+    byNamespace: sortObj(Object.fromEntries(Object.entries(byNamespace).map(([k, v]) => [k, sortObj(v)]))),
+    secretsNotSet: result.filledSecrets.map((k) => k.slice(k.indexOf(":") + 1)).sort(),
+  };
+  writeFileSync(join(opts.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}
+
+async function main(): Promise<number> {
+  let opts: RenderOptions;
+  try {
+    opts = parseRenderArgs(process.argv.slice(2));
+    const summary = await render(opts);
+    const where = relative(process.cwd(), opts.out) || ".";
+    console.log(`rendered stack ${summary.stack}: ${summary.objects} objects into ${where}/`);
+    for (const [kind, n] of Object.entries(summary.byKind)) console.log(`  ${String(n).padStart(3)} ${kind}`);
+    if (summary.secretsNotSet.length > 0) {
+      console.log(
+        `note: secret config ${summary.secretsNotSet.join(", ")} not set in the stack file; rendered as "${SECRET_PLACEHOLDER}". ` +
+          `pulumi up needs: pulumi config set --secret <key> <value>`,
+      );
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof StackFileError) {
+      console.error(`render: ${e.message}`);
+      return 2;
+    }
+    console.error(`render: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

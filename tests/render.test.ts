@@ -1,0 +1,114 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, test } from "vitest";
+import { parseAllDocuments } from "yaml";
+import { parseRenderArgs, render, UsageError, type RenderSummary } from "../scripts/render";
+import { PROJECT_DIR, SECRET_PLACEHOLDER } from "../scripts/lib/stack-files";
+import { validateAgainstSchema, type K8sObject } from "./helpers/manifests";
+
+const run = promisify(execFile);
+const TSX = join(PROJECT_DIR, "node_modules", ".bin", "tsx");
+
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else out[relative(dir, p)] = readFileSync(p, "utf8");
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+async function renderInChild(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(TSX, [join(PROJECT_DIR, "scripts", "render.ts"), ...args], { cwd: PROJECT_DIR });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe("render arguments", () => {
+  test.each([
+    [["--stack", "dev", "--bogus"], "Unknown option '--bogus'"],
+    [[], "give --stack or --config"],
+    [["--stack", "dev", "--config", "x.yaml"], "--stack and --config exclude each other"],
+    [["--config", "/nonexistent/Pulumi.x.yaml"], "--config /nonexistent/Pulumi.x.yaml: file not found"],
+  ])("%j is a usage error", (argv, message) => {
+    expect(() => parseRenderArgs(argv)).toThrowError(UsageError);
+    expect(() => parseRenderArgs(argv)).toThrowError(message);
+  });
+
+  test("defaults the output to rendered/<stack>", () => {
+    expect(parseRenderArgs(["--stack", "prod"])).toEqual({ stack: "prod", out: join(PROJECT_DIR, "rendered", "prod") });
+  });
+});
+
+describe("render of the dev stack", () => {
+  let out: string;
+  let summary: RenderSummary;
+  let files: Record<string, string>;
+  let second: { code: number; stdout: string; stderr: string };
+  let secondOut: string;
+  beforeAll(async () => {
+    out = join(mkdtempSync(join(tmpdir(), "render-")), "dev");
+    secondOut = join(mkdtempSync(join(tmpdir(), "render-")), "dev");
+    // The second render runs in its own process (mocks run a program once per process).
+    const child = renderInChild(["--stack", "dev", "--out", secondOut]);
+    summary = await render({ stack: "dev", out });
+    files = tree(out);
+    second = await child;
+  }, 60_000);
+
+  test("writes one YAML document per object, cluster-scoped first, and a summary", () => {
+    const yamlFiles = Object.keys(files).filter((f) => f.endsWith(".yaml"));
+    expect(yamlFiles).toHaveLength(summary.objects);
+    expect(yamlFiles).toContain("cluster/namespace-shop.yaml");
+    expect(yamlFiles).toContain("namespaces/shop/deployment-api.yaml");
+    for (const f of yamlFiles) expect(parseAllDocuments(files[f]), f).toHaveLength(1);
+    expect(JSON.parse(files["summary.json"])).toEqual(summary);
+    expect(summary.byNamespace.shop.Deployment).toBe(3);
+    expect(summary.secretsNotSet).toEqual(["db-password"]);
+  });
+
+  test("every rendered object is a valid Kubernetes object", async () => {
+    for (const [f, text] of Object.entries(files)) {
+      if (!f.endsWith(".yaml")) continue;
+      await expect(validateAgainstSchema(parseAllDocuments(text)[0].toJS() as K8sObject), f).resolves.toBeUndefined();
+    }
+  });
+
+  test("secret values are replaced by a marked placeholder", () => {
+    const secret = parseAllDocuments(files["namespaces/shop/secret-api-env.yaml"])[0].toJS();
+    expect(secret.stringData).toEqual({ DB_PASSWORD: SECRET_PLACEHOLDER });
+  });
+
+  test("rendering twice gives byte-identical output", () => {
+    expect(second.code).toBe(0);
+    expect(tree(secondOut)).toEqual(files);
+  });
+});
+
+describe("render exit codes", () => {
+  test("a config error exits 1 with the problems; an unknown stack exits 2", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "render-bad-"));
+    const bad = join(dir, "Pulumi.bad.yaml");
+    writeFileSync(bad, "config:\n  platform:tier: qa\n  platform:cluster: { cloud: kind, name: k }\n");
+    const [configError, unknownStack] = await Promise.all([
+      renderInChild(["--config", bad, "--out", join(dir, "out")]),
+      renderInChild(["--stack", "nope"]),
+    ]);
+    expect(configError.code).toBe(1);
+    expect(configError.stderr).toContain('tier: "qa" is not allowed (expected one of: dev, staging, prod)');
+    expect(unknownStack.code).toBe(2);
+    expect(unknownStack.stderr).toContain('render: unknown stack "nope": no Pulumi.nope.yaml in');
+    expect(unknownStack.stderr).toContain("(stacks: dev, prod, staging)");
+  }, 60_000);
+});
