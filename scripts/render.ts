@@ -57,7 +57,7 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 /** Drops undefined fields and replaces every secret value by the placeholder. */
 function scrub(v: unknown): unknown {
-  if (v && typeof v === "object" && SECRET_SIG in v) return redact((v as { value: unknown }).value);
+  if (v && typeof v === "object" && SECRET_SIG in v) return redact((v as unknown as { value: unknown }).value);
   if (Array.isArray(v)) return v.map(scrub);
   if (v && typeof v === "object") {
     return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, scrub(x)]));
