@@ -406,6 +406,19 @@ const cluster = z.strictObject({
   ingressNamespace: z.string().optional(),
   /** StorageClass for stateful volumes. @default the cloud profile's */
   storageClass: z.string().optional(),
+  /** PriorityClasses the platform creates, for services' priorityClassName. */
+  priorityClasses: z
+    .record(
+      dnsLabel("a priority class name"),
+      z.strictObject({
+        /** Higher runs first and may preempt lower. User classes stay at or below 1000000000. */
+        value: z.number().int().min(-2147483648).max(1000000000),
+        description: z.string().optional(),
+        /** Never: waits for room instead of evicting lower-priority pods. @default PreemptLowerPriority */
+        preemptionPolicy: z.enum(["PreemptLowerPriority", "Never"]).optional(),
+      }),
+    )
+    .optional(),
 });
 
 const capacity = z.strictObject({
@@ -768,6 +781,14 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
       if (seenDeps.has(dep)) problems.push(`${at}.dependencies[${i}]: "${dep}" is listed twice`);
       seenDeps.add(dep);
     });
+    if (svc.priorityClassName && !SYSTEM_PRIORITY_CLASSES.includes(svc.priorityClassName)) {
+      const declared = Object.keys(config.cluster.priorityClasses ?? {});
+      if (!declared.includes(svc.priorityClassName)) {
+        problems.push(
+          `${at}.priorityClassName: "${svc.priorityClassName}" is not declared under cluster.priorityClasses (declared: ${declared.join(", ") || "none"}); pods naming an unknown class are rejected at admission`,
+        );
+      }
+    }
     if (svc.serviceAccount?.identity) {
       const bound = cloudProfile(config.cluster.cloud).workloadIdentity(svc.serviceAccount.identity);
       if ("error" in bound) problems.push(`${at}.serviceAccount.identity: ${bound.error}`);
@@ -821,6 +842,8 @@ export function writableVolumeName(path: string, index: number): string {
   const slug = path.replace(/^\/+|\/+$/g, "").replace(/[^a-z0-9]+/gi, "-").toLowerCase().slice(0, 40);
   return `w${index}-${slug || "root"}`.replace(/-+$/, "");
 }
+
+const SYSTEM_PRIORITY_CLASSES = ["system-cluster-critical", "system-node-critical"];
 
 function isZero(v: number | string | undefined): boolean {
   return v === 0 || v === "0%";

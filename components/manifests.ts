@@ -23,6 +23,11 @@ export const POD_SECURITY_LABELS = (level: "restricted" | "baseline"): Record<st
   "pod-security.kubernetes.io/warn": "restricted",
 });
 
+/** Namespace label carrying the stack's tier, so policies can tell prod objects apart. */
+export const TIER_LABEL = "platform/tier";
+/** Service annotation recording the config's explicit opt-in to a LoadBalancer or NodePort. */
+export const EXPOSE_ANNOTATION = "platform/expose";
+
 /** LimitRange defaults used when a namespace states none. */
 export const DEFAULT_LIMITS = {
   defaultRequest: { cpu: "100m", memory: "128Mi" },
@@ -37,7 +42,12 @@ export function buildTenant(ctx: BuildContext, name: string, ns: NamespaceConfig
       kind: "Namespace",
       metadata: {
         name,
-        labels: { ...(ns.labels ?? {}), ...labels, ...POD_SECURITY_LABELS(ns.podSecurity ?? "restricted") },
+        labels: {
+          ...(ns.labels ?? {}),
+          ...labels,
+          [TIER_LABEL]: ctx.tier,
+          ...POD_SECURITY_LABELS(ns.podSecurity ?? "restricted"),
+        },
         ...(ns.annotations ? { annotations: ns.annotations } : {}),
       },
     },
@@ -201,6 +211,8 @@ export function buildWorkload(ctx: BuildContext, name: string, svc: WorkloadConf
   if (svc.kind === "web" || svc.kind === "stateful" || (svc.kind === "worker" && svc.ports)) {
     const type = svc.expose?.type ?? "ClusterIP";
     const annotations: Record<string, string> = {};
+    // The explicit opt-in the policy pack looks for before it allows traffic from outside.
+    if (type !== "ClusterIP") annotations[EXPOSE_ANNOTATION] = "true";
     if (type === "LoadBalancer") Object.assign(annotations, ctx.profile.loadBalancerAnnotations(svc.expose?.internal ?? true));
     if (type === "LoadBalancer" && ctx.profile.skipAwaitKinds.has("Service/LoadBalancer")) annotations["pulumi.com/skipAwait"] = "true";
     out.push({

@@ -66,6 +66,17 @@ export function planPlatform(config: PlatformConfig, project: string): PlatformP
       allowVolumeExpansion: true,
     });
   }
+  for (const [pcName, pc] of Object.entries(config.cluster.priorityClasses ?? {})) {
+    cluster.push({
+      apiVersion: "scheduling.k8s.io/v1",
+      kind: "PriorityClass",
+      metadata: { name: pcName, labels: { "app.kubernetes.io/part-of": project, "app.kubernetes.io/managed-by": "pulumi" } },
+      value: pc.value,
+      globalDefault: false,
+      ...(pc.description ? { description: pc.description } : {}),
+      ...(pc.preemptionPolicy ? { preemptionPolicy: pc.preemptionPolicy } : {}),
+    });
+  }
   return { context, tenants, workloads, cluster };
 }
 

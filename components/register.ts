@@ -24,6 +24,7 @@ const CLASSES: Record<string, Ctor> = {
   "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy as unknown as Ctor,
   "networking.k8s.io/v1/Ingress": k8s.networking.v1.Ingress as unknown as Ctor,
   "storage.k8s.io/v1/StorageClass": k8s.storage.v1.StorageClass as unknown as Ctor,
+  "scheduling.k8s.io/v1/PriorityClass": k8s.scheduling.v1.PriorityClass as unknown as Ctor,
 };
 
 /** Logical (Pulumi) name suffix per kind: `<owner>-<suffix>`. */
@@ -45,6 +46,7 @@ const SUFFIX: Record<string, string> = {
   Ingress: "ingress",
   HTTPRoute: "route",
   StorageClass: "sc",
+  PriorityClass: "pc",
 };
 
 /** The Pulumi logical name of a generated object: stable, unique within the stack. */

@@ -11,8 +11,8 @@ type Obj = Record<string, unknown>;
 const ALLOWED_VOLUME_TYPES = new Set(["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"]);
 
 function containersOf(spec: Obj): { kind: string; c: Obj }[] {
-  const list = (key: string) => ((spec[key] as Obj[] | undefined) ?? []).map((c) => ({ kind: key, c }));
-  return [...list("initContainers"), ...list("containers"), ...list("ephemeralContainers")];
+  const list = (key: string, kind: string) => ((spec[key] as Obj[] | undefined) ?? []).map((c) => ({ kind, c }));
+  return [...list("initContainers", "init container"), ...list("containers", "container"), ...list("ephemeralContainers", "ephemeral container")];
 }
 
 function sc(o: Obj | undefined): Obj {

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:
 import { basename, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
+import { evaluatePolicies, formatViolations, type Obj, type Violation } from "../policy/rules";
 import { runUnderMocks, type CapturedResource } from "./lib/mock-run";
 import { PROJECT_DIR, SECRET_PLACEHOLDER, StackFileError } from "./lib/stack-files";
 
@@ -105,7 +106,10 @@ export interface RenderSummary {
   readonly byNamespace: Record<string, Record<string, number>>;
   /** Secret config keys the stack file does not set; rendered with a placeholder. */
   readonly secretsNotSet: string[];
+  readonly policy: { readonly mandatory: number; readonly advisory: number; readonly violations: Violation[] };
 }
+
+
 
 export async function render(opts: RenderOptions): Promise<RenderSummary> {
   ensureSafeOut(opts.out);
@@ -127,6 +131,7 @@ export async function render(opts: RenderOptions): Promise<RenderSummary> {
     const ns = (byNamespace[o.metadata.namespace ?? "(cluster)"] ??= {});
     ns[o.kind] = (ns[o.kind] ?? 0) + 1;
   }
+  const violations = evaluatePolicies(objects as unknown as Obj[]);
   const sortObj = <T>(r: Record<string, T>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
   const summary: RenderSummary = {
     stack: opts.stack,
@@ -134,6 +139,11 @@ export async function render(opts: RenderOptions): Promise<RenderSummary> {
     byKind: sortObj(byKind),
     byNamespace: sortObj(Object.fromEntries(Object.entries(byNamespace).map(([k, v]) => [k, sortObj(v)]))),
     secretsNotSet: result.filledSecrets.map((k) => k.slice(k.indexOf(":") + 1)).sort(),
+    policy: {
+      mandatory: violations.filter((v) => v.enforcement === "mandatory").length,
+      advisory: violations.filter((v) => v.enforcement === "advisory").length,
+      violations,
+    },
   };
   writeFileSync(join(opts.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
@@ -147,11 +157,18 @@ async function main(): Promise<number> {
     const where = relative(process.cwd(), opts.out) || ".";
     console.log(`rendered stack ${summary.stack}: ${summary.objects} objects into ${where}/`);
     for (const [kind, n] of Object.entries(summary.byKind)) console.log(`  ${String(n).padStart(3)} ${kind}`);
+    const { mandatory, advisory, violations } = summary.policy;
+    console.log(`policies: ${mandatory} mandatory violation${mandatory === 1 ? "" : "s"}, ${advisory} advisory`);
+    if (advisory > 0) console.log(formatViolations(violations.filter((v) => v.enforcement === "advisory")));
     if (summary.secretsNotSet.length > 0) {
       console.log(
         `note: secret config ${summary.secretsNotSet.join(", ")} not set in the stack file; rendered as "${SECRET_PLACEHOLDER}". ` +
           `pulumi up needs: pulumi config set --secret <key> <value>`,
       );
+    }
+    if (mandatory > 0) {
+      console.error(`render: mandatory policies failed for stack ${summary.stack}:\n${formatViolations(violations.filter((v) => v.enforcement === "mandatory"))}`);
+      return 1;
     }
     return 0;
   } catch (e) {

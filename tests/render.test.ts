@@ -97,14 +97,26 @@ describe("render of the dev stack", () => {
 });
 
 describe("render exit codes", () => {
-  test("a config error exits 1 with the problems; an unknown stack exits 2", async () => {
+  test("a config error or a mandatory policy violation exits 1; an unknown stack exits 2", async () => {
     const dir = mkdtempSync(join(tmpdir(), "render-bad-"));
     const bad = join(dir, "Pulumi.bad.yaml");
     writeFileSync(bad, "config:\n  platform:tier: qa\n  platform:cluster: { cloud: kind, name: k }\n");
-    const [configError, unknownStack] = await Promise.all([
+    // prod with one image by tag instead of digest: rendered for review, then exit 1.
+    const tagged = join(dir, "Pulumi.prodtag.yaml");
+    writeFileSync(
+      tagged,
+      readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8").replace(/image: nginxinc\/nginx-unprivileged:1.29.1-alpine@sha256:[a-f0-9]+/, "image: nginxinc/nginx-unprivileged:1.29.1-alpine"),
+    );
+    const [configError, unknownStack, policyError] = await Promise.all([
       renderInChild(["--config", bad, "--out", join(dir, "out")]),
       renderInChild(["--stack", "nope"]),
+      renderInChild(["--config", tagged, "--out", join(dir, "tagged")]),
     ]);
+    expect(policyError.code).toBe(1);
+    expect(policyError.stderr).toContain(
+      'render: mandatory policies failed for stack prodtag:\n  [mandatory] images-pinned: Deployment/shop/web container web image "nginxinc/nginx-unprivileged:1.29.1-alpine" has no sha256 digest',
+    );
+    expect(JSON.parse(readFileSync(join(dir, "tagged", "summary.json"), "utf8")).policy.mandatory).toBe(1);
     expect(configError.code).toBe(1);
     expect(configError.stderr).toContain('tier: "qa" is not allowed (expected one of: dev, staging, prod)');
     expect(unknownStack.code).toBe(2);

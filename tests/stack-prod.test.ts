@@ -14,6 +14,7 @@ describeStack("prod", {
     Namespace: 1,
     NetworkPolicy: 7,
     PodDisruptionBudget: 3,
+    PriorityClass: 2,
     ResourceQuota: 1,
     Secret: 4,
     Service: 4,
