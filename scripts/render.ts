@@ -16,25 +16,33 @@ import { evaluatePolicies, formatViolations, type Obj, type Violation } from "..
 import { runUnderMocks, type CapturedResource } from "./lib/mock-run";
 import { PROJECT_DIR, SECRET_PLACEHOLDER, StackFileError } from "./lib/stack-files";
 
-const USAGE = `usage: npm run render -- (--stack <name> | --config <stack file>) [--out <dir>]
-  --stack   a stack with a Pulumi.<name>.yaml in the project (dev, staging, prod, ...)
-  --config  any stack file, e.g. an uncommitted Pulumi.try.yaml
-  --out     output directory (default rendered/<stack>); replaced on every run`;
+const USAGE = `usage: npm run render -- (--stack <name> | --config <stack file>) [--out <dir>] [--project <dir>]
+  --stack    a stack with a Pulumi.<name>.yaml in the project (dev, staging, prod, ...)
+  --config   any stack file, e.g. an uncommitted Pulumi.try.yaml
+  --out      output directory (default rendered/<stack>); replaced on every run
+  --project  the project to render (default: this one); npm run diff uses it for a base checkout`;
 
 export class UsageError extends Error {}
 
 export interface RenderOptions {
+  readonly projectDir: string;
   readonly stack: string;
   readonly stackFile?: string;
   readonly out: string;
 }
 
 export function parseRenderArgs(argv: readonly string[]): RenderOptions {
-  let values: { stack?: string; config?: string; out?: string; help?: boolean };
+  let values: { stack?: string; config?: string; out?: string; project?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { stack: { type: "string" }, config: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: {
+        stack: { type: "string" },
+        config: { type: "string" },
+        out: { type: "string" },
+        project: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -45,11 +53,16 @@ export function parseRenderArgs(argv: readonly string[]): RenderOptions {
   if (values.stack === undefined && values.config === undefined) throw new UsageError(`give --stack or --config\n${USAGE}`);
   if (values.stack !== undefined && values.config !== undefined) throw new UsageError(`--stack and --config exclude each other\n${USAGE}`);
   if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`--config ${values.config}: file not found`);
+  if (values.project !== undefined && !existsSync(join(values.project, "Pulumi.yaml"))) {
+    throw new UsageError(`--project ${values.project}: no Pulumi.yaml there`);
+  }
   const stack = values.stack ?? /^Pulumi\.(.+)\.ya?ml$/.exec(basename(values.config!))?.[1] ?? "custom";
+  const projectDir = resolve(values.project ?? PROJECT_DIR);
   return {
+    projectDir,
     stack,
     ...(values.config !== undefined ? { stackFile: resolve(values.config) } : {}),
-    out: resolve(values.out ?? join(PROJECT_DIR, "rendered", stack)),
+    out: resolve(values.out ?? join(projectDir, "rendered", stack)),
   };
 }
 
@@ -79,10 +92,19 @@ export interface RenderedObject {
 }
 
 export function kubernetesObjects(resources: readonly CapturedResource[]): RenderedObject[] {
+  return kubernetesResources(resources).map((r) => r.object);
+}
+
+function kubernetesResources(resources: readonly CapturedResource[]): { object: RenderedObject; urn: string }[] {
   return resources
     .filter((r) => r.custom && r.type.startsWith("kubernetes:"))
-    .map((r) => scrub(r.inputs) as RenderedObject)
-    .sort((a, b) => fileFor(a).localeCompare(fileFor(b)));
+    .map((r) => ({ object: scrub(r.inputs) as RenderedObject, urn: r.urn }))
+    .sort((a, b) => fileFor(a.object).localeCompare(fileFor(b.object)));
+}
+
+/** `Kind/namespace/name`, or `Kind/name` for cluster-scoped objects. */
+export function objectKey(o: RenderedObject): string {
+  return o.metadata.namespace ? `${o.kind}/${o.metadata.namespace}/${o.metadata.name}` : `${o.kind}/${o.metadata.name}`;
 }
 
 /** Where an object is written: cluster-scoped objects first, then one folder per namespace. */
@@ -107,6 +129,8 @@ export interface RenderSummary {
   /** Secret config keys the stack file does not set; rendered with a placeholder. */
   readonly secretsNotSet: string[];
   readonly policy: { readonly mandatory: number; readonly advisory: number; readonly violations: Violation[] };
+  /** Each object's Pulumi identity (parent type $ type :: logical name): a change means Pulumi replaces it. */
+  readonly resources: Record<string, string>;
 }
 
 
@@ -114,12 +138,13 @@ export interface RenderSummary {
 export async function render(opts: RenderOptions): Promise<RenderSummary> {
   ensureSafeOut(opts.out);
   const result = await runUnderMocks({
-    projectDir: PROJECT_DIR,
+    projectDir: opts.projectDir,
     stack: opts.stack,
     ...(opts.stackFile ? { stackFile: opts.stackFile } : {}),
     fillMissingSecrets: true,
   });
-  const objects = kubernetesObjects(result.resources);
+  const rendered = kubernetesResources(result.resources);
+  const objects = rendered.map((r) => r.object);
   rmSync(opts.out, { recursive: true, force: true });
   const byKind: Record<string, number> = {};
   const byNamespace: Record<string, Record<string, number>> = {};
@@ -144,6 +169,7 @@ export async function render(opts: RenderOptions): Promise<RenderSummary> {
       advisory: violations.filter((v) => v.enforcement === "advisory").length,
       violations,
     },
+    resources: Object.fromEntries(rendered.map((r) => [objectKey(r.object), r.urn.split("::").slice(2).join("::")])),
   };
   writeFileSync(join(opts.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;

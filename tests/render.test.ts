@@ -41,13 +41,14 @@ describe("render arguments", () => {
     [[], "give --stack or --config"],
     [["--stack", "dev", "--config", "x.yaml"], "--stack and --config exclude each other"],
     [["--config", "/nonexistent/Pulumi.x.yaml"], "--config /nonexistent/Pulumi.x.yaml: file not found"],
+    [["--stack", "dev", "--project", "/nonexistent"], "--project /nonexistent: no Pulumi.yaml there"],
   ])("%j is a usage error", (argv, message) => {
     expect(() => parseRenderArgs(argv)).toThrowError(UsageError);
     expect(() => parseRenderArgs(argv)).toThrowError(message);
   });
 
   test("defaults the output to rendered/<stack>", () => {
-    expect(parseRenderArgs(["--stack", "prod"])).toEqual({ stack: "prod", out: join(PROJECT_DIR, "rendered", "prod") });
+    expect(parseRenderArgs(["--stack", "prod"])).toEqual({ projectDir: PROJECT_DIR, stack: "prod", out: join(PROJECT_DIR, "rendered", "prod") });
   });
 });
 
@@ -62,7 +63,7 @@ describe("render of the dev stack", () => {
     secondOut = join(mkdtempSync(join(tmpdir(), "render-")), "dev");
     // The second render runs in its own process (mocks run a program once per process).
     const child = renderInChild(["--stack", "dev", "--out", secondOut]);
-    summary = await render({ stack: "dev", out });
+    summary = await render({ projectDir: PROJECT_DIR, stack: "dev", out });
     files = tree(out);
     second = await child;
   }, 60_000);

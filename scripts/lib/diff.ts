@@ -1,0 +1,213 @@
+/**
+ * A reviewer's diff between two renders of one stack: objects added, removed and changed, the
+ * changed fields, and every change that makes Kubernetes or Pulumi replace an object.
+ */
+
+export type Obj = Record<string, unknown> & {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string> };
+};
+
+export interface Render {
+  /** Objects by `Kind/namespace/name`. */
+  readonly objects: ReadonlyMap<string, Obj>;
+  /** Pulumi identity (type chain and logical name) by object key. */
+  readonly resources: Readonly<Record<string, string>>;
+}
+
+export interface FieldChange {
+  /** Dotted path; list items with a `name` are addressed by it: `containers[api].image`. */
+  readonly path: string;
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+export interface ObjectChange {
+  readonly key: string;
+  readonly kind: string;
+  readonly change: "added" | "removed" | "changed";
+  readonly fields: readonly FieldChange[];
+  /** Why this change replaces the object (delete + create), if it does. */
+  readonly replace: readonly string[];
+}
+
+/**
+ * Fields Kubernetes refuses to update in place; the Pulumi provider replaces the object instead.
+ * Paths are prefixes of changed field paths.
+ */
+const IMMUTABLE: Readonly<Record<string, readonly string[]>> = {
+  Deployment: ["spec.selector"],
+  ReplicaSet: ["spec.selector"],
+  DaemonSet: ["spec.selector"],
+  StatefulSet: ["spec.selector", "spec.volumeClaimTemplates", "spec.serviceName", "spec.podManagementPolicy"],
+  Job: ["spec.selector", "spec.template", "spec.completionMode"],
+  Service: ["spec.clusterIP", "spec.clusterIPs", "spec.ipFamilies"],
+  PersistentVolumeClaim: ["spec.accessModes", "spec.storageClassName", "spec.volumeName", "spec.selector"],
+  StorageClass: ["provisioner", "parameters", "reclaimPolicy", "volumeBindingMode"],
+  PriorityClass: ["value", "preemptionPolicy"],
+};
+
+/** Fields worth calling out first in a review. */
+const HEADLINE = [/\.image$/, /^spec\.replicas$/, /\.resources\./, /^spec\.(minReplicas|maxReplicas)$/, /^spec\.(ingress|egress|policyTypes)/, /^spec\.hard\./];
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The name a list item is known by: `name` (containers, ports, volumes) or `metadata.name` (claim templates). */
+function itemName(x: unknown): string | undefined {
+  if (!isObject(x)) return undefined;
+  if (typeof x.name === "string") return x.name;
+  const meta = x.metadata;
+  return isObject(meta) && typeof meta.name === "string" ? meta.name : undefined;
+}
+
+function named(list: unknown[]): boolean {
+  const names = list.map(itemName);
+  return list.length > 0 && names.every((n) => n !== undefined) && new Set(names).size === list.length;
+}
+
+/** Field-level differences between two values. */
+export function diffFields(before: unknown, after: unknown, path = ""): FieldChange[] {
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  if (isObject(before) && isObject(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((k) => diffFields(before[k], after[k], path ? `${path}.${k}` : k));
+  }
+  if (Array.isArray(before) && Array.isArray(after) && named(before) && named(after)) {
+    const byName = (l: unknown[]) => new Map(l.map((x) => [itemName(x)!, x]));
+    const b = byName(before);
+    const a = byName(after);
+    const names = [...new Set([...b.keys(), ...a.keys()])];
+    return names.flatMap((n) => diffFields(b.get(n), a.get(n), `${path}[${n}]`));
+  }
+  return [{ path, before, after }];
+}
+
+export function diffRenders(base: Render, head: Render): ObjectChange[] {
+  const keys = [...new Set([...base.objects.keys(), ...head.objects.keys()])].sort();
+  const changes: ObjectChange[] = [];
+  const removed = keys.filter((k) => !head.objects.has(k));
+  const added = keys.filter((k) => !base.objects.has(k));
+  for (const key of keys) {
+    const before = base.objects.get(key);
+    const after = head.objects.get(key);
+    if (before && after) {
+      const fields = diffFields(before, after);
+      const replace: string[] = [];
+      for (const prefix of IMMUTABLE[after.kind] ?? []) {
+        const hit = fields.find((f) => f.path === prefix || f.path.startsWith(`${prefix}.`) || f.path.startsWith(`${prefix}[`));
+        if (hit) replace.push(`${prefix} is immutable`);
+      }
+      if (base.resources[key] && head.resources[key] && base.resources[key] !== head.resources[key]) {
+        replace.push(`Pulumi identity changed (${base.resources[key]} → ${head.resources[key]}); add an alias to keep it`);
+      }
+      const immutableFlag = (o: Obj) => (o as { immutable?: boolean }).immutable === true;
+      if ((after.kind === "ConfigMap" || after.kind === "Secret") && immutableFlag(before) && fields.some((f) => /^(data|stringData|binaryData)/.test(f.path))) {
+        replace.push("immutable data changed");
+      }
+      if (fields.length > 0) changes.push({ key, kind: after.kind, change: "changed", fields, replace });
+    } else if (after) {
+      // A same-kind object removed in the same change under another name is a rename: a replacement.
+      const owner = after.metadata.labels?.["app.kubernetes.io/name"];
+      const renamedFrom = removed.find((r) => {
+        const o = base.objects.get(r)!;
+        return o.kind === after.kind && owner !== undefined && o.metadata.labels?.["app.kubernetes.io/name"] === owner;
+      });
+      changes.push({ key, kind: after.kind, change: "added", fields: [], replace: renamedFrom ? [`renamed from ${renamedFrom}`] : [] });
+    } else if (before) {
+      const owner = before.metadata.labels?.["app.kubernetes.io/name"];
+      const renamedTo = added.find((a) => {
+        const o = head.objects.get(a)!;
+        return o.kind === before.kind && owner !== undefined && o.metadata.labels?.["app.kubernetes.io/name"] === owner;
+      });
+      changes.push({ key, kind: before.kind, change: "removed", fields: [], replace: renamedTo ? [`renamed to ${renamedTo}`] : [] });
+    }
+  }
+  return changes;
+}
+
+function show(v: unknown): string {
+  if (v === undefined) return "(unset)";
+  const s = typeof v === "string" ? v : JSON.stringify(v);
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}
+
+function headlineFirst(fields: readonly FieldChange[]): FieldChange[] {
+  const score = (f: FieldChange) => (HEADLINE.some((re) => re.test(f.path)) ? 0 : 1);
+  return [...fields].sort((a, b) => score(a) - score(b));
+}
+
+export interface DiffReportOptions {
+  readonly stack: string;
+  readonly base: string;
+  /** Replacements in prod are outages: flagged louder. */
+  readonly tier: string;
+}
+
+function counts(changes: readonly ObjectChange[]) {
+  const n = (c: ObjectChange["change"]) => changes.filter((x) => x.change === c).length;
+  return { added: n("added"), removed: n("removed"), changed: n("changed"), replaced: changes.filter((c) => c.replace.length > 0).length };
+}
+
+export function formatDiffText(changes: readonly ObjectChange[], opts: DiffReportOptions): string {
+  const c = counts(changes);
+  const lines = [`stack ${opts.stack} vs ${opts.base}: ${c.added} added, ${c.removed} removed, ${c.changed} changed, ${c.replaced} replaced`];
+  if (changes.length === 0) lines.push("no changes");
+  for (const ch of changes) {
+    const mark = ch.change === "added" ? "+" : ch.change === "removed" ? "-" : "~";
+    lines.push(`${mark} ${ch.key}`);
+    for (const r of ch.replace) lines.push(`    ${opts.tier === "prod" ? "!! REPLACE IN PROD (outage)" : "!! replace"}: ${r}`);
+    for (const f of headlineFirst(ch.fields)) lines.push(`    ${f.path}: ${show(f.before)} → ${show(f.after)}`);
+  }
+  return lines.join("\n");
+}
+
+/** GitHub refuses comments over 65,536 characters; stay well under. */
+export const MARKDOWN_LIMIT = 60_000;
+
+/**
+ * Markdown for a PR comment, never longer than `limit`: replacements always in full, then field
+ * changes object by object; when the budget runs out the rest is summarised by kind, never cut
+ * mid-object.
+ */
+export function formatDiffMarkdown(changes: readonly ObjectChange[], opts: DiffReportOptions, limit = MARKDOWN_LIMIT): string {
+  const c = counts(changes);
+  const head = [
+    `### \`${opts.stack}\`: ${c.added} added, ${c.removed} removed, ${c.changed} changed${c.replaced ? `, **${c.replaced} replaced**` : ""}`,
+    `<sub>compared with \`${opts.base}\`</sub>`,
+    "",
+  ];
+  if (changes.length === 0) return [...head, "No changes."].join("\n");
+  const replaced = changes.filter((x) => x.replace.length > 0);
+  const sections: string[] = [];
+  if (replaced.length > 0) {
+    const warn = opts.tier === "prod" ? "> [!CAUTION]\n> These changes **replace** objects in **prod** (delete, then create): expect an outage unless handled." : "> [!WARNING]\n> These changes replace objects (delete, then create).";
+    sections.push([warn, "", ...replaced.map((r) => `- \`${r.key}\`: ${r.replace.join("; ")}`), ""].join("\n"));
+  }
+  const blocks = changes.map((ch) => {
+    const icon = ch.change === "added" ? "➕" : ch.change === "removed" ? "➖" : "✏️";
+    const rows = headlineFirst(ch.fields).map((f) => `| \`${f.path}\` | \`${show(f.before).replace(/\|/g, "\\|")}\` | \`${show(f.after).replace(/\|/g, "\\|")}\` |`);
+    return rows.length
+      ? [`<details><summary>${icon} <code>${ch.key}</code> (${ch.fields.length} field${ch.fields.length === 1 ? "" : "s"})</summary>`, "", "| field | before | after |", "|---|---|---|", ...rows, "", "</details>", ""].join("\n")
+      : `${icon} \`${ch.key}\`\n`;
+  });
+  let body = [...head, ...sections].join("\n");
+  let i = 0;
+  for (; i < blocks.length; i++) {
+    const restNote = summariseRest(changes.slice(i + 1));
+    if (body.length + blocks[i].length + restNote.length + 2 > limit) break;
+    body += `\n${blocks[i]}`;
+  }
+  if (i < blocks.length) body += `\n${summariseRest(changes.slice(i))}`;
+  return body.length <= limit ? body : `${[...head].join("\n")}\n${summariseRest(changes)}`;
+}
+
+function summariseRest(rest: readonly ObjectChange[]): string {
+  if (rest.length === 0) return "";
+  const byKind = new Map<string, number>();
+  for (const r of rest) byKind.set(`${r.change} ${r.kind}`, (byKind.get(`${r.change} ${r.kind}`) ?? 0) + 1);
+  const parts = [...byKind.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${n} ${k}`);
+  return `…and ${rest.length} more object${rest.length === 1 ? "" : "s"} not shown in full: ${parts.join(", ")}. Run \`npm run diff\` locally for everything.`;
+}
