@@ -79,7 +79,7 @@ async function renderSide(projectDir: string, stack: string, out: string): Promi
     const err = e as { code?: number; stderr?: string };
     // Exit 1 with a summary written: a mandatory policy failed, but the objects are there to diff.
     if (err.code === 1 && existsSync(join(out, "summary.json"))) return { render: readRender(out), policyFailed: true };
-    throw new Error(`rendering ${projectDir === PROJECT_DIR ? "the working tree" : "the base"} failed:\n${err.stderr ?? String(e)}`);
+    throw new Error(`rendering ${projectDir === PROJECT_DIR ? "the working tree" : "the base"} failed:\n${err.stderr ?? String(e)}`, { cause: e });
   }
 }
 
