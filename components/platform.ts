@@ -150,7 +150,7 @@ export class Platform extends pulumi.ComponentResource {
           spec: svc,
           context: plan.context,
           secrets: args.secrets,
-          ...(image ? { image } : {}),
+          ...(image ? { image } : { planned: plan.workloads[svcName] }),
           protect: prod && svc.kind === "stateful",
         },
         { ...childOpts, dependsOn: [tenants[svc.namespace], ...clusterObjects] },

@@ -23,6 +23,11 @@ export interface WorkloadArgs {
   readonly image?: pulumi.Input<string>;
   /** Protect the workload's objects from deletion (prod stateful data). @default false */
   readonly protect?: boolean;
+  /**
+   * The objects as already planned (`planPlatform`), so they are not built twice. Must have been
+   * built from this spec, context and image. @default built here
+   */
+  readonly planned?: readonly Manifest[];
 }
 
 /** Builds a workload's manifests with its patches applied; throws naming the offending key. */
@@ -45,12 +50,11 @@ export abstract class Workload extends pulumi.ComponentResource {
       throw new Error(`services.${name}.kind: ${type.split(":").pop()} takes kind ${kind}, got ${args.spec.kind}`);
     }
     const spec = args.spec;
-    const image = pulumi.output(args.image ?? (typeof spec.image === "string" ? spec.image : undefined)).apply((ref) => {
-      if (ref === undefined) throw new Error(`services.${name}.image: a build needs the built image passed as args.image`);
-      return ref;
-    });
-    this.image = image;
-    const manifests = plannedManifests(name, spec, args.context, image);
+    const ref = args.image ?? (typeof spec.image === "string" ? spec.image : undefined);
+    if (ref === undefined) throw new Error(`services.${name}.image: a build needs the built image passed as args.image`);
+    this.image = pulumi.output(ref);
+    // A plain reference stays plain data in the manifests; only a built image is an Output.
+    const manifests = args.planned ?? plannedManifests(name, spec, args.context, typeof ref === "string" ? ref : this.image);
     const childOpts: pulumi.CustomResourceOptions = { parent: this };
     const objects: Record<string, pulumi.CustomResource> = {};
 
