@@ -41,7 +41,7 @@ const quantity = (examples: string = QUANTITY_EXAMPLES) =>
     if (!q) {
       ctx.addIssue({
         code: "custom",
-        message: `${JSON.stringify(value)} is not a Kubernetes quantity (${examples})`,
+        message: `${typeof value === "number" ? String(value) : JSON.stringify(value)} is not a Kubernetes quantity (${examples})`,
       });
       return z.NEVER;
     }
@@ -78,7 +78,7 @@ const resources = z.strictObject({
     memory,
     "ephemeral-storage": storage.optional(),
   }),
-  /** Hard caps. @default memory and ephemeral-storage equal to the requests; no cpu limit unless set. */
+  /** Hard caps. @default equal to the requests (Guaranteed QoS); raise limits.cpu to allow bursting. */
   limits: resourceList().optional(),
 });
 
@@ -283,7 +283,7 @@ const workload = z.strictObject({
   egress: z.array(egressRule).optional(),
   /** Extra ingress sources by namespace (e.g. a monitoring namespace scraping metrics). */
   ingressFrom: z
-    .array(z.strictObject({ namespace: z.string(), ports: z.array(z.string()).optional() }))
+    .array(z.strictObject({ namespace: z.string(), ports: z.array(z.string()).min(1).optional() }))
     .optional(),
   serviceAccount: z
     .strictObject({
@@ -551,11 +551,17 @@ function issueMessages(issue: z.core.$ZodIssue): string[] {
       return [`${path}: expected ${issue.expected}, got ${describe(input)}`];
     }
     case "invalid_value":
+      if ((issue as { input?: unknown }).input === undefined) {
+        return [`${path}: is required (expected one of: ${issue.values.map((v) => String(v)).join(", ")})`];
+      }
       return [
         `${path}: ${JSON.stringify((issue as { input?: unknown }).input)} is not allowed (expected one of: ${issue.values.map((v) => String(v)).join(", ")})`,
       ];
+    case "invalid_key":
+      return issue.issues.map((inner) => `${path}: ${inner.message}`);
     case "invalid_union": {
       const input = (issue as { input?: unknown }).input;
+      if (input === undefined) return [`${path}: is required`];
       return [`${path}: ${describe(input)} is not valid here`];
     }
     case "too_small":
@@ -580,8 +586,8 @@ type Json = unknown;
 /** Deep-merges `patch` into `base`: objects merge key by key, lists and scalars replace, null removes. */
 export function mergeOverrides(base: Json, patch: Json): Json {
   if (patch === null) return undefined;
-  if (!isPlainObject(base) || !isPlainObject(patch)) return structuredClone(patch);
-  const out: Record<string, unknown> = { ...base };
+  if (!isPlainObject(patch)) return structuredClone(patch);
+  const out: Record<string, unknown> = isPlainObject(base) ? { ...base } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
     const merged = mergeOverrides(out[key], value);
@@ -736,6 +742,13 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
         problems.push(`${at}.probes.${probeName}: give a port; this service declares no ports`);
       }
     }
+    svc.ingressFrom?.forEach((source, i) =>
+      source.ports?.forEach((portName, j) => {
+        if (!ports.includes(portName)) {
+          problems.push(`${at}.ingressFrom[${i}].ports[${j}]: "${portName}" is not one of this service's ports (${ports.join(", ") || "none"})`);
+        }
+      }),
+    );
     if (svc.autoscale) {
       if (svc.autoscale.min > svc.autoscale.max) {
         problems.push(`${at}.autoscale: min (${svc.autoscale.min}) is greater than max (${svc.autoscale.max}); make max at least ${svc.autoscale.min}`);
@@ -818,6 +831,15 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
       const lim = lr?.default?.[r];
       if (req && lim && Quantity.parse(req).cmp(Quantity.parse(lim)) > 0) {
         problems.push(`namespaces.${name}.limits.defaultRequest.${r}: ${req} is above limits.default.${r} (${lim}); pods given these defaults would be rejected`);
+      }
+    }
+    for (const r of ["cpu", "memory", "ephemeral-storage"] as const) {
+      for (const field of ["default", "defaultRequest"] as const) {
+        const value = lr?.[field]?.[r];
+        const max = lr?.max?.[r];
+        if (value && max && Quantity.parse(value).cmp(Quantity.parse(max)) > 0) {
+          problems.push(`namespaces.${name}.limits.${field}.${r}: ${value} is above limits.max.${r} (${max}); lower the default or raise the max`);
+        }
       }
     }
   }

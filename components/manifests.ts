@@ -61,11 +61,19 @@ export function buildTenant(ctx: BuildContext, name: string, ns: NamespaceConfig
     out.push({ apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "quota", namespace: name, labels }, spec: { hard } });
   }
   const limits = ns.limits ?? {};
-  const item: Obj = {
-    type: "Container",
-    defaultRequest: { ...DEFAULT_LIMITS.defaultRequest, ...(limits.defaultRequest ?? {}) },
-    default: { ...DEFAULT_LIMITS.default, ...(limits.default ?? {}) },
-  };
+  const defaultRequest: Record<string, string> = { ...DEFAULT_LIMITS.defaultRequest, ...(limits.defaultRequest ?? {}) };
+  const defaultLimit: Record<string, string> = { ...DEFAULT_LIMITS.default, ...(limits.default ?? {}) };
+  // Platform defaults yield to the namespace's own values: the API server rejects a LimitRange
+  // unless defaultRequest <= default <= max.
+  const above = (a: string, b: string) => Quantity.parse(a).cmp(Quantity.parse(b)) > 0;
+  for (const r of ["cpu", "memory"] as const) {
+    const max = limits.max?.[r];
+    if (max !== undefined && limits.default?.[r] === undefined && above(defaultLimit[r], max)) defaultLimit[r] = max;
+    if (max !== undefined && limits.defaultRequest?.[r] === undefined && above(defaultRequest[r], max)) defaultRequest[r] = max;
+    if (limits.default?.[r] === undefined && above(defaultRequest[r], defaultLimit[r])) defaultLimit[r] = defaultRequest[r];
+    if (limits.defaultRequest?.[r] === undefined && above(defaultRequest[r], defaultLimit[r])) defaultRequest[r] = defaultLimit[r];
+  }
+  const item: Obj = { type: "Container", defaultRequest, default: defaultLimit };
   if (limits.max) item.max = limits.max;
   out.push({ apiVersion: "v1", kind: "LimitRange", metadata: { name: "defaults", namespace: name, labels }, spec: { limits: [item] } });
   out.push(...tenantNetworkPolicies(ctx, name));

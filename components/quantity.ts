@@ -97,7 +97,7 @@ export class Quantity {
   static parse(input: string | number): Quantity {
     const q = Quantity.tryParse(input);
     if (!q) {
-      throw new Error(`${JSON.stringify(input)} is not a Kubernetes quantity (${QUANTITY_EXAMPLES})`);
+      throw new Error(`${typeof input === "number" ? String(input) : JSON.stringify(input)} is not a Kubernetes quantity (${QUANTITY_EXAMPLES})`);
     }
     return q;
   }
@@ -186,6 +186,7 @@ export class Quantity {
         for (const [suffix, size] of BINARY) {
           if (units % size === 0n) return `${sign}${units / size}${suffix}`;
         }
+        return `${sign}${units}`;
       }
     }
     for (const [suffix, exp] of DECIMAL) {
