@@ -7,7 +7,7 @@
  * node_modules) and prints objects added, removed and changed, field by field, flagging every
  * change that makes Kubernetes or Pulumi replace an object.
  * Exit codes: 0 diff printed; 1 a side failed to render or violates a mandatory policy;
- * 2 usage error (unknown flag, stack or ref).
+ * 2 usage error (unknown flag, stack or ref); 3 with --fail-on-replace, something is replaced.
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
@@ -20,7 +20,8 @@ import { PROJECT_DIR } from "./lib/stack-files";
 
 const run = promisify(execFile);
 
-const USAGE = `usage: npm run diff -- --stack <name> --base <git ref> [--format text|markdown] [--out <file>]`;
+const USAGE = `usage: npm run diff -- --stack <name> --base <git ref> [--format text|markdown] [--out <file>] [--fail-on-replace]
+  --fail-on-replace  exit 3 when any object would be replaced (the prod deploy gate)`;
 
 class UsageError extends Error {}
 
@@ -29,14 +30,21 @@ interface DiffOptions {
   readonly base: string;
   readonly format: "text" | "markdown";
   readonly out?: string;
+  readonly failOnReplace: boolean;
 }
 
 export function parseDiffArgs(argv: readonly string[]): DiffOptions {
-  let values: { stack?: string; base?: string; format?: string; out?: string };
+  let values: { stack?: string; base?: string; format?: string; out?: string; "fail-on-replace"?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { stack: { type: "string" }, base: { type: "string" }, format: { type: "string" }, out: { type: "string" } },
+      options: {
+        stack: { type: "string" },
+        base: { type: "string" },
+        format: { type: "string" },
+        out: { type: "string" },
+        "fail-on-replace": { type: "boolean" },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -48,7 +56,13 @@ export function parseDiffArgs(argv: readonly string[]): DiffOptions {
     throw new UsageError(`--format ${values.format}: expected text or markdown`);
   }
   if (!existsSync(join(PROJECT_DIR, `Pulumi.${values.stack}.yaml`))) throw new UsageError(`--stack ${values.stack}: no Pulumi.${values.stack}.yaml here`);
-  return { stack: values.stack, base: values.base, format: (values.format ?? "text") as "text" | "markdown", ...(values.out ? { out: values.out } : {}) };
+  return {
+    stack: values.stack,
+    base: values.base,
+    format: (values.format ?? "text") as "text" | "markdown",
+    ...(values.out ? { out: values.out } : {}),
+    failOnReplace: values["fail-on-replace"] ?? false,
+  };
 }
 
 function readRender(dir: string): Render {
@@ -112,6 +126,11 @@ async function main(): Promise<number> {
     const text = opts.format === "markdown" ? formatDiffMarkdown(changes, report) : formatDiffText(changes, report);
     if (opts.out) writeFileSync(opts.out, `${text}\n`);
     else console.log(text);
+    const replaced = changes.filter((ch) => ch.replace.length > 0);
+    if (opts.failOnReplace && replaced.length > 0) {
+      console.error(`diff: ${replaced.length} object${replaced.length === 1 ? "" : "s"} would be replaced in stack ${opts.stack}: ${replaced.map((r) => r.key).join(", ")}`);
+      return 3;
+    }
     if (head.policyFailed) {
       console.error(`diff: the working tree violates mandatory policies for stack ${opts.stack} (run npm run render -- --stack ${opts.stack})`);
       return 1;
