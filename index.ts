@@ -3,7 +3,7 @@
  * operators and the next pipeline stage need.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, Platform, loadPlatformConfig } from "./components";
+import { CapacityError, ConfigError, Platform, loadPlatformConfig } from "./components";
 
 function build(): Platform {
   try {
@@ -11,7 +11,7 @@ function build(): Platform {
     return new Platform(pulumi.getStack(), { config, secrets });
   } catch (e) {
     // A clean, readable failure (no stack trace) for problems the user can fix in config.
-    if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+    if (e instanceof ConfigError || e instanceof CapacityError) throw new pulumi.RunError(e.message);
     throw e;
   }
 }
@@ -26,3 +26,7 @@ export const endpoints = platform.endpoints;
 export const hosts = platform.hosts;
 /** The image reference each service runs: what promotion copies to the next stack. */
 export const images = platform.images;
+/** The capacity plan (quota fit, placement on the node pools, failover) as a table. */
+export const capacity = platform.capacityReport.text;
+/** The same plan as Markdown with utilisation bars, for pull request comments. */
+export const capacityMarkdown = platform.capacityReport.markdown;

@@ -359,8 +359,18 @@ const quotaKey = z.string().regex(
 const namespace = z.strictObject({
   labels: z.record(z.string(), z.string()).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
-  /** ResourceQuota hard limits, e.g. `{ requests.cpu: "4", pods: 20 }`. */
-  quota: z.record(quotaKey, z.union([z.string(), z.number()])).optional(),
+  /**
+   * ResourceQuota hard limits, e.g. `{ requests.cpu: "4", pods: 20 }`; or `auto` (or
+   * `{ auto: { headroom: 30 } }`) to size them from the namespace's peak footprint plus a
+   * headroom in percent (@default 20), rounded to readable values.
+   */
+  quota: z
+    .union([
+      z.record(quotaKey, z.union([z.string(), z.number()])),
+      z.literal("auto"),
+      z.strictObject({ auto: z.strictObject({ headroom: z.number().min(0).max(1000).optional() }) }),
+    ])
+    .optional(),
   /** LimitRange defaults for containers that state no resources. */
   limits: z
     .strictObject({
@@ -562,6 +572,16 @@ function issueMessages(issue: z.core.$ZodIssue): string[] {
     case "invalid_union": {
       const input = (issue as { input?: unknown }).input;
       if (input === undefined) return [`${path}: is required`];
+      // Report the alternative the input came closest to: one that accepted its type and failed
+      // deeper inside (a quota map with a bad key), rather than "not valid here".
+      const branches = (issue.errors ?? []).filter(
+        (b) => b.length > 0 && !b.every((i) => i.path.length === 0 && (i.code === "invalid_type" || i.code === "invalid_value")),
+      );
+      const depth = (b: readonly z.core.$ZodIssue[]) => Math.max(...b.map((i) => i.path.length));
+      const best = [...branches].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0];
+      if (best && depth(best) > 0) {
+        return best.flatMap((inner) => issueMessages({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue));
+      }
       return [`${path}: ${describe(input)} is not valid here`];
     }
     case "too_small":
@@ -820,7 +840,7 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
   }
 
   for (const [name, ns] of Object.entries(config.namespaces)) {
-    for (const [key, value] of Object.entries(ns.quota ?? {})) {
+    for (const [key, value] of Object.entries(isQuotaMap(ns.quota) ? ns.quota : {})) {
       if (Quantity.tryParse(value) === undefined) {
         problems.push(`namespaces.${name}.quota.${key}: ${JSON.stringify(value)} is not a Kubernetes quantity (${QUANTITY_EXAMPLES})`);
       }
@@ -863,6 +883,12 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
 export function writableVolumeName(path: string, index: number): string {
   const slug = path.replace(/^\/+|\/+$/g, "").replace(/[^a-z0-9]+/gi, "-").toLowerCase().slice(0, 40);
   return `w${index}-${slug || "root"}`.replace(/-+$/, "");
+}
+
+/** A namespace quota given as explicit hard limits (not `auto`). */
+export function isQuotaMap(quota: NamespaceConfig["quota"]): quota is Record<string, string | number> {
+  // Quota keys never read "auto" (quotaKey), so an object with that key is the auto form.
+  return typeof quota === "object" && !("auto" in quota);
 }
 
 const SYSTEM_PRIORITY_CLASSES = ["system-cluster-critical", "system-node-critical"];

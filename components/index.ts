@@ -26,5 +26,17 @@ export type { CronTaskArgs } from "./cron-task";
 export { Image } from "./image";
 export type { ImageArgs, ImageBuildArgs } from "./image";
 export { Platform, planPlatform } from "./platform";
+export {
+  autoQuota,
+  clusterFit,
+  failover,
+  namespaceFit,
+  planCapacity,
+  podResources,
+  resolveQuotas,
+  workloadFootprint,
+} from "./capacity";
+export type { CapacityReport, CapacityFinding, WorkloadFootprint } from "./capacity";
+export { CapacityError, checkCapacity, formatCapacityMarkdown, formatCapacityTable } from "./capacity-report";
 export type { PlatformArgs, PlatformPlan } from "./platform";
 export { loadPlatformConfig, rawStackConfig } from "./stack";

@@ -8,7 +8,7 @@
  * kubectl use never change under a deploy. Pulumi logical names are `<workload>-<suffix>`.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { NamespaceConfig, WorkloadConfig } from "./config";
+import { isQuotaMap, type NamespaceConfig, type WorkloadConfig } from "./config";
 import { commonLabels, selectorLabels, type BuildContext, type Manifest } from "./context";
 import { tenantNetworkPolicies, workloadNetworkPolicy } from "./network";
 import { buildPodTemplate, generatedConfigMapName, maxReplicas } from "./podspec";
@@ -52,6 +52,9 @@ export function buildTenant(ctx: BuildContext, name: string, ns: NamespaceConfig
       },
     },
   ];
+  if (ns.quota !== undefined && !isQuotaMap(ns.quota)) {
+    throw new Error(`namespaces.${name}.quota: resolve "auto" with resolveQuotas before building the tenant`);
+  }
   if (ns.quota && Object.keys(ns.quota).length > 0) {
     const hard = Object.fromEntries(
       Object.entries(ns.quota)

@@ -5,6 +5,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { planCapacity, resolveQuotas, type CapacityReport } from "./capacity";
+import { CapacityError, formatCapacityMarkdown, formatCapacityTable, formatCapacityWarnings } from "./capacity-report";
 import { ConfigError, type PlatformConfig, type WorkloadConfig } from "./config";
 import { buildContext, type BuildContext, type Manifest } from "./context";
 import { CronTask } from "./cron-task";
@@ -107,14 +109,25 @@ export class Platform extends pulumi.ComponentResource {
   /** Public hosts served by Ingresses and routes. */
   public readonly hosts: string[];
   public readonly plan: PlatformPlan;
+  /** The capacity plan: quota fit, node-pool placement, failover. */
+  public readonly capacity: CapacityReport;
+  /** The capacity plan as a terminal table and as Markdown (for PR comments). */
+  public readonly capacityReport: { readonly text: string; readonly markdown: string };
 
   constructor(name: string, args: PlatformArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    // Plan first: a config problem throws here, before this component or any child is registered.
+    // Plan and check capacity first: a problem throws here, before this component or any child
+    // is registered.
     const project = args.project ?? pulumi.getProject();
-    const plan = planPlatform(args.config, project);
+    const config = resolveQuotas(args.config);
+    const plan = planPlatform(config, project);
+    const capacity = planCapacity(config);
+    if (capacity.errors.length > 0) throw new CapacityError(capacity);
     super("platform:index:Platform", name, {}, opts);
     this.plan = plan;
-    const { config } = args;
+    this.capacity = capacity;
+    this.capacityReport = { text: formatCapacityTable(capacity), markdown: formatCapacityMarkdown(capacity) };
+    const warnings = formatCapacityWarnings(capacity);
+    if (warnings) void pulumi.log.warn(warnings, this);
     const prod = config.tier === "prod";
 
     this.provider = new k8s.Provider(
@@ -165,6 +178,6 @@ export class Platform extends pulumi.ComponentResource {
     this.hosts = Object.values(config.services)
       .flatMap((s) => [...(s.ingress ? [s.ingress.host] : []), ...(s.route?.hostnames ?? [])])
       .sort();
-    this.registerOutputs({ images: this.images, endpoints: this.endpoints, hosts: this.hosts });
+    this.registerOutputs({ images: this.images, endpoints: this.endpoints, hosts: this.hosts, capacity: this.capacityReport.text });
   }
 }

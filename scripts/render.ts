@@ -172,6 +172,7 @@ export async function render(opts: RenderOptions): Promise<RenderSummary> {
     resources: Object.fromEntries(rendered.map((r) => [objectKey(r.object), r.urn.split("::").slice(2).join("::")])),
   };
   writeFileSync(join(opts.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  if (typeof result.outputs.capacityMarkdown === "string") writeFileSync(join(opts.out, "capacity.md"), `${result.outputs.capacityMarkdown}\n`);
   return summary;
 }
 
