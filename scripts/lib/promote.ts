@@ -1,0 +1,1072 @@
+/**
+ * Image promotion between stacks: copy each workload's image reference from one stack into the
+ * next stack's file (`platform:overrides.services.<svc>.image`), pinned to a digest, or put back
+ * the references an earlier commit of a stack file recorded.
+ *
+ * Planning is pure: texts in (Pulumi.yaml, the stack files, a deployed stack's outputs, git
+ * history), a plan out: the edited file text and what changed, or one refusal message listing
+ * every problem. Stack files are read through `loadStackFiles` exactly as the render and the
+ * tests read them (texts are materialised in a private temporary directory for it), and the
+ * edited file must pass `parsePlatformConfig` before a plan is ready.
+ * Edits are spliced into the original text at the node ranges the `yaml` parser reports, so
+ * comments, key order, flow/block style and quoting outside the changed values keep every byte.
+ * Only `writeFileAtomic` and `readGitHistory` touch the project.
+ */
+import { execFileSync } from "node:child_process";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
+import { isMap, isScalar, parse, parseDocument, Scalar, type Pair, type YAMLMap } from "yaml";
+import {
+  ConfigError,
+  mergeOverrides,
+  parsePlatformConfig,
+  type RawConfig,
+  type Tier,
+} from "../../components/config";
+import { listStacks, loadStackFiles, SECRET_PLACEHOLDER, StackFileError } from "./stack-files";
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+/** An image as config states it: a reference, or a build (`{ build: {...} }`). */
+export type ImageValue = string | { readonly [key: string]: unknown };
+
+/** The project's config files as text. */
+export interface ProjectFiles {
+  /** Directory the files were read from (for messages). */
+  readonly dir: string;
+  /** Text of Pulumi.yaml. */
+  readonly projectText: string;
+  /** Stack name to the text of its Pulumi.<stack>.yaml. */
+  readonly stacks: Readonly<Record<string, string>>;
+}
+
+/** One stack's config, read as the program reads it. */
+export interface StackView {
+  readonly stack: string;
+  /** `Pulumi.<stack>.yaml` */
+  readonly file: string;
+  /** The Pulumi project name: the config namespace (`platform`). */
+  readonly project: string;
+  /** Config with short keys (`services`, `overrides`, ...), object keys parsed. */
+  readonly raw: RawConfig;
+  /** Short keys whose values are secrets (`secure:` in the stack file). */
+  readonly secretKeys: ReadonlySet<string>;
+  /** Services after the stack's overrides, in Pulumi.yaml order. */
+  readonly services: readonly string[];
+  /** Each service's effective image: the override if present, else the base. */
+  readonly images: Readonly<Record<string, ImageValue | undefined>>;
+  /** Images the stack file itself sets (`platform:overrides.services.<svc>.image`). */
+  readonly pins: Readonly<Record<string, ImageValue>>;
+}
+
+export interface ImageChange {
+  readonly service: string;
+  /** The stack's effective image before the change. */
+  readonly before: ImageValue | undefined;
+  /** Whether the stack file pinned `before` itself (otherwise it came from Pulumi.yaml). */
+  readonly beforePinned: boolean;
+  readonly after: string;
+  /** Where `after` came from: "dev config", "dev's deployed outputs in out.json", "commit 1a2b3c4". */
+  readonly origin: string;
+}
+
+export type Plan = PlanRefused | PlanReady;
+
+export interface PlanRefused {
+  readonly ok: false;
+  /** What was refused and why, one problem a line, each with its fix. Nothing was changed. */
+  readonly message: string;
+}
+
+export interface PlanReady {
+  readonly ok: true;
+  /** "promote dev → staging" or "rollback staging to 1a2b3c4 (...)". */
+  readonly title: string;
+  readonly stack: string;
+  readonly file: string;
+  /** Empty when the stack file already has these images: nothing to do. */
+  readonly changes: readonly ImageChange[];
+  /** The stack file before and after (equal when there is nothing to do). */
+  readonly before: string;
+  readonly after: string;
+  /** Things that went through but deserve a look, e.g. a tag copied without a digest. */
+  readonly warnings: readonly string[];
+  /** Plain information, e.g. services not promoted because the target lacks them. */
+  readonly notes: readonly string[];
+}
+
+export interface PromoteRequest {
+  readonly from: string;
+  readonly to: string;
+  /** Services to promote. @default every service of the source that the target also runs */
+  readonly only?: readonly string[];
+  /** Allow skipping a tier (dev straight to prod). @default false */
+  readonly allowSkip?: boolean;
+  /** The source stack's `pulumi stack output --json`, whose `images` are promoted. */
+  readonly outputs?: { readonly file: string; readonly json: unknown };
+}
+
+export interface RollbackRequest {
+  readonly to: string;
+  /** Services to roll back. @default every service of the stack */
+  readonly only?: readonly string[];
+  readonly history: StackHistory;
+}
+
+export interface HistoryEntry {
+  readonly commit: string;
+  /** Commit date, YYYY-MM-DD. */
+  readonly date: string;
+  readonly subject: string;
+  /** Pulumi.yaml at this commit (undefined if absent: the current one is used). */
+  readonly projectText: string | undefined;
+  /** The stack file at this commit (undefined if absent). */
+  readonly stackText: string | undefined;
+}
+
+export interface StackHistory {
+  /** The committed version (HEAD); undefined when the stack file is not committed. */
+  readonly head:
+    { readonly projectText: string | undefined; readonly stackText: string } | undefined;
+  /** Commits that touched Pulumi.yaml or the stack file, newest first (may be read lazily). */
+  readonly entries: Iterable<HistoryEntry>;
+}
+
+/** A refusal raised by a step that cannot go on; plan functions turn it into `PlanRefused`. */
+export class PromotionRefused extends Error {
+  override name = "PromotionRefused";
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join("\n"));
+  }
+}
+
+const TIERS: readonly Tier[] = ["dev", "staging", "prod"];
+const OBJECT_KEYS = new Set(["cluster", "namespaces", "services", "capacity", "overrides"]);
+const DIGEST = /@sha256:[a-f0-9]{64}$/;
+
+// ---------------------------------------------------------------------------------------------
+// Reading stacks
+
+/** Reads Pulumi.yaml and every Pulumi.<stack>.yaml in `dir`. */
+export function readProjectFiles(dir: string): ProjectFiles {
+  const projectFile = join(dir, "Pulumi.yaml");
+  if (!existsSync(projectFile))
+    throw new StackFileError(`${projectFile}: no Pulumi.yaml here; run from the project directory`);
+  const stacks: Record<string, string> = {};
+  for (const stack of listStacks(dir)) {
+    const file = join(dir, stackFileName(stack));
+    if (existsSync(file)) stacks[stack] = readFileSync(file, "utf8");
+  }
+  return { dir, projectText: readFileSync(projectFile, "utf8"), stacks };
+}
+
+export function stackFileName(stack: string): string {
+  return `Pulumi.${stack}.yaml`;
+}
+
+/**
+ * Reads one stack from texts through `loadStackFiles` (the files are materialised in a private
+ * temporary directory), so config is read exactly as the render and the tests read it.
+ * Throws StackFileError for a file that is not valid YAML or not a config mapping.
+ */
+export function readStack(projectText: string, stack: string, stackText: string): StackView {
+  const key = JSON.stringify([projectText, stack, stackText]);
+  let found = readCache.get(key);
+  if (!found) {
+    if (readCache.size >= 256) readCache.clear();
+    found = readStackUncached(projectText, stack, stackText);
+    readCache.set(key, found);
+  }
+  if (found instanceof Error) throw found;
+  return found;
+}
+
+/** readStack's results by input: plans read the same texts several times (and history repeats). */
+const readCache = new Map<string, StackView | StackFileError>();
+
+function readStackUncached(
+  projectText: string,
+  stack: string,
+  stackText: string,
+): StackView | StackFileError {
+  const dir = mkdtempSync(join(tmpdir(), "promote-"));
+  const files = [join(dir, "Pulumi.yaml"), join(dir, stackFileName(stack))];
+  let loaded: ReturnType<typeof loadStackFiles>;
+  try {
+    writeFileSync(files[0], projectText);
+    writeFileSync(files[1], stackText);
+    loaded = loadStackFiles(dir, stack);
+  } catch (e) {
+    if (e instanceof StackFileError) return e;
+    throw e;
+  } finally {
+    for (const f of files) rmSync(f, { force: true });
+    rmdirSync(dir);
+  }
+  const prefix = `${loaded.project}:`;
+  const raw: Record<string, unknown> = {};
+  for (const [fullKey, value] of Object.entries(loaded.config)) {
+    if (!fullKey.startsWith(prefix)) continue;
+    const key = fullKey.slice(prefix.length);
+    // As components/stack.ts reads them; loadStackFiles serialises every mapping as JSON.
+    raw[key] = OBJECT_KEYS.has(key) || /^[[{]/.test(value) ? parseJsonOr(value) : value;
+  }
+  const secretKeys = new Set(
+    loaded.secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
+  );
+  const merged = effectiveServices(raw);
+  const services = Object.keys(merged).filter((s) => isPlainObject(merged[s]));
+  const images: Record<string, ImageValue | undefined> = {};
+  for (const s of services) images[s] = asImage((merged[s] as Record<string, unknown>).image);
+  const pins: Record<string, ImageValue> = {};
+  const overrideServices = isPlainObject(raw.overrides) ? raw.overrides.services : undefined;
+  if (isPlainObject(overrideServices)) {
+    for (const [s, o] of Object.entries(overrideServices)) {
+      const pin = isPlainObject(o) ? asImage(o.image) : undefined;
+      if (pin !== undefined) pins[s] = pin;
+    }
+  }
+  return {
+    stack,
+    file: stackFileName(stack),
+    project: loaded.project,
+    raw,
+    secretKeys,
+    services,
+    images,
+    pins,
+  };
+}
+
+function parseJsonOr(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+function effectiveServices(raw: RawConfig): Record<string, unknown> {
+  const base = isPlainObject(raw.services) ? raw.services : {};
+  const patch = isPlainObject(raw.overrides) ? raw.overrides.services : undefined;
+  const merged = patch === undefined ? base : mergeOverrides(base, patch);
+  return isPlainObject(merged) ? merged : {};
+}
+
+function asImage(v: unknown): ImageValue | undefined {
+  return typeof v === "string" || isPlainObject(v) ? v : undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Problems `parsePlatformConfig` finds in a stack, as `pulumi up` would report them, except
+ * that secret keys the services reference but the file does not set count as set.
+ */
+export function configProblems(view: StackView): string[] {
+  const raw: Record<string, unknown> = { ...view.raw };
+  const secrets = new Set(view.secretKeys);
+  for (const svc of Object.values(effectiveServices(raw))) {
+    const secretEnv = isPlainObject(svc) && isPlainObject(svc.secretEnv) ? svc.secretEnv : {};
+    for (const key of Object.values(secretEnv).map(String)) {
+      if (raw[key] === undefined) {
+        raw[key] = SECRET_PLACEHOLDER;
+        secrets.add(key);
+      }
+    }
+  }
+  try {
+    parsePlatformConfig(raw, {
+      lookupSecret: (key) =>
+        secrets.has(key) ? "secret" : raw[key] === undefined ? "missing" : "plain",
+    });
+    return [];
+  } catch (e) {
+    if (e instanceof ConfigError) return [...e.problems];
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Planning
+
+/** Plans copying images from `req.from` into `req.to`'s stack file. */
+export function planPromotion(files: ProjectFiles, req: PromoteRequest): Plan {
+  const title = `promote ${req.from} → ${req.to}`;
+  try {
+    knownStacks(files, [req.from, req.to]);
+    const from = current(files, req.from);
+    const to = current(files, req.to);
+    checkOrder(files, from, to, req.allowSkip ?? false);
+    const targetTier = tierOf(to);
+
+    const problems: string[] = [];
+    const warnings: string[] = [];
+    const notes: string[] = [];
+    const selected = selectServices(from, to, req.only, problems);
+    const outputImages = req.outputs
+      ? readOutputImages(req.outputs, from.stack, problems)
+      : undefined;
+    refuseIf(problems);
+
+    const changes: ImageChange[] = [];
+    for (const svc of selected) {
+      const configured = from.images[svc];
+      // Warnings about a service matter only if its pin changes.
+      const notices: string[] = [];
+      let ref: string;
+      let origin: string;
+      if (outputImages && req.outputs) {
+        const deployed = outputImages[svc];
+        origin = `${from.stack}'s deployed outputs in ${basename(req.outputs.file)}`;
+        if (typeof deployed !== "string") {
+          problems.push(
+            `${req.outputs.file} has no images.${svc}: use the output of \`pulumi stack output --json --stack ${from.stack}\` (the program exports images: { <service>: <ref> })${req.only ? "" : ", or leave the service out with --only"}`,
+          );
+          continue;
+        }
+        ref = deployed;
+        const mismatch = configMismatch(configured, ref);
+        if (mismatch) {
+          notices.push(
+            `services.${svc}.image: ${from.file} has ${describeImage(configured)} but ${from.stack}'s deployed outputs have "${ref}" (${mismatch}); promoting the deployed reference, which is what was tested`,
+          );
+        }
+      } else if (typeof configured === "string") {
+        ref = configured;
+        origin = `${from.stack} config`;
+      } else {
+        problems.push(
+          `services.${svc}.image in ${from.stack} is ${describeImage(configured)}, not a reference; its digest is known only once ${from.stack} is deployed — pass --from-outputs <${from.stack} outputs.json>`,
+        );
+        continue;
+      }
+      if (!DIGEST.test(ref)) {
+        const where = `"${ref}" (${origin})`;
+        if (targetTier === "prod") {
+          problems.push(
+            req.outputs
+              ? `services.${svc}.image: ${where} has no digest; ${prodName(to)} takes digests only — pin a digest in the source stack (${from.file}), deploy ${from.stack}, and promote with its new outputs`
+              : `services.${svc}.image: ${where} has no digest; ${prodName(to)} takes digests only — pass --from-outputs <${from.stack} outputs.json> or pin a digest in the source stack (${from.file})`,
+          );
+          continue;
+        }
+        notices.push(
+          `services.${svc}.image: ${where} has no digest; copied to ${to.stack} as a tag, which can move — ${req.outputs ? `pin a digest in ${from.file}` : `pass --from-outputs <${from.stack} outputs.json> or pin a digest in ${from.file}`} to promote exactly what ${from.stack} runs`,
+        );
+      }
+      if (!isDeepStrictEqual(to.pins[svc], ref)) {
+        changes.push({
+          service: svc,
+          before: to.images[svc],
+          beforePinned: svc in to.pins,
+          after: ref,
+          origin,
+        });
+        warnings.push(...notices);
+      }
+    }
+    refuseIf(problems);
+    for (const svc of from.services) {
+      if (!to.services.includes(svc) && !req.only)
+        notes.push(`services.${svc} is in ${from.stack} but not in ${to.stack}; not promoted`);
+    }
+    return finish(files, to, title, changes, warnings, notes);
+  } catch (e) {
+    return refusal(title, e);
+  }
+}
+
+/**
+ * Plans restoring, in `req.to`'s stack file, the images of the most recent commit (of the stack
+ * file or Pulumi.yaml) whose effective images for the selected services differ from HEAD's.
+ */
+export function planRollback(files: ProjectFiles, req: RollbackRequest): Plan {
+  let title = `rollback ${req.to}`;
+  try {
+    knownStacks(files, [req.to]);
+    const working = current(files, req.to);
+    const tier = tierOf(working);
+    const problems: string[] = [];
+    for (const svc of req.only ?? []) {
+      if (!working.services.includes(svc)) problems.push(unknownWorkload(svc, working));
+    }
+    refuseIf(problems);
+    const selected = req.only ?? working.services;
+    const committed = req.history.head;
+    if (!committed) {
+      throw new PromotionRefused([
+        `${working.file} is not committed; --rollback restores images from its git history (commit it first)`,
+      ]);
+    }
+    const head = readAt(
+      committed.projectText ?? files.projectText,
+      req.to,
+      committed.stackText,
+      "HEAD",
+    );
+
+    let target: { view: StackView; entry: HistoryEntry } | undefined;
+    let searched = 0;
+    for (const entry of req.history.entries) {
+      if (entry.stackText === undefined) continue;
+      searched++;
+      let past: StackView;
+      try {
+        past = readStack(entry.projectText ?? files.projectText, req.to, entry.stackText);
+      } catch (e) {
+        if (e instanceof StackFileError) continue; // an unreadable old version cannot be restored
+        throw e;
+      }
+      const differs = selected.some(
+        (s) =>
+          past.images[s] !== undefined &&
+          head.images[s] !== undefined &&
+          !isDeepStrictEqual(past.images[s], head.images[s]),
+      );
+      if (differs) {
+        target = { view: past, entry };
+        break;
+      }
+    }
+    const which = req.only ? ` for ${req.only.join(", ")}` : "";
+    if (!target) {
+      throw new PromotionRefused([
+        `no earlier commit of ${working.file} (or Pulumi.yaml) has other images${which} than HEAD (${searched} commit${searched === 1 ? "" : "s"} searched); nothing to roll back to`,
+      ]);
+    }
+    const at = describeCommit(target.entry);
+    title = `rollback ${req.to} to the images of ${at}`;
+    const origin = `commit ${target.entry.commit.slice(0, 7)}`;
+
+    const warnings: string[] = [];
+    const notes: string[] = [];
+    const changes: ImageChange[] = [];
+    for (const svc of selected) {
+      const want = target.view.images[svc];
+      const now = working.images[svc];
+      if (want === undefined) {
+        const msg = `services.${svc} has no image at ${at}`;
+        if (req.only) problems.push(`${msg}; leave it out of --only`);
+        else notes.push(`${msg}; left as it is`);
+        continue;
+      }
+      if (isDeepStrictEqual(now, want)) continue;
+      if (!isDeepStrictEqual(now, head.images[svc])) {
+        problems.push(
+          `services.${svc}.image in ${working.file} has uncommitted changes (${describeImage(now)}, committed ${describeImage(head.images[svc])}); commit them or discard them (git checkout -- ${working.file}) before rolling back`,
+        );
+        continue;
+      }
+      if (typeof want !== "string") {
+        problems.push(
+          `services.${svc}.image at ${at} is ${describeImage(want)}, not a reference; rollback restores references only — set services.${svc}.image in ${working.file} by hand`,
+        );
+        continue;
+      }
+      if (!DIGEST.test(want)) {
+        if (tier === "prod") {
+          problems.push(
+            `services.${svc}.image: "${want}" (${origin}) has no digest; ${prodName(working)} takes digests only — pin the digest that ran then by hand, or promote a digest from the previous stack`,
+          );
+          continue;
+        }
+        warnings.push(
+          `services.${svc}.image: "${want}" (${origin}) has no digest; restored as a tag, which can move`,
+        );
+      }
+      changes.push({
+        service: svc,
+        before: now,
+        beforePinned: svc in working.pins,
+        after: want,
+        origin,
+      });
+    }
+    refuseIf(problems);
+    return finish(files, working, title, changes, warnings, notes);
+  } catch (e) {
+    return refusal(title, e);
+  }
+}
+
+function finish(
+  files: ProjectFiles,
+  to: StackView,
+  title: string,
+  changes: ImageChange[],
+  warnings: string[],
+  notes: string[],
+): PlanReady {
+  const before = files.stacks[to.stack];
+  const base = { ok: true as const, title, stack: to.stack, file: to.file, warnings, notes };
+  if (changes.length === 0) return { ...base, changes, before, after: before };
+  let after: string;
+  try {
+    after = applyPromotion(
+      before,
+      changes.map((c) => ({ service: c.service, image: c.after })),
+      { project: to.project },
+    );
+  } catch (e) {
+    if (!(e instanceof EditError)) throw e;
+    throw new PromotionRefused([`${to.file}: ${e.message}; set the images by hand`]);
+  }
+  const edited = readAt(files.projectText, to.stack, after, "the edited file");
+  for (const c of changes) {
+    if (edited.images[c.service] !== c.after) {
+      throw new PromotionRefused([
+        `${to.file}: services.${c.service}.image would still be ${describeImage(edited.images[c.service])} after the edit; set it to "${c.after}" by hand`,
+      ]);
+    }
+  }
+  const problems = configProblems(edited);
+  if (problems.length > 0) {
+    const already = configProblems(to).length > 0;
+    throw new PromotionRefused([
+      `${to.file} would fail the config schema after the edit${already ? " (it already fails before; fix it first)" : ""}:`,
+      ...problems.map((p) => `  - ${p}`),
+    ]);
+  }
+  return { ...base, changes, before, after };
+}
+
+function refusal(title: string, e: unknown): PlanRefused {
+  if (e instanceof PromotionRefused) {
+    return {
+      ok: false,
+      message: `${title} refused; nothing was changed:\n${e.problems.map((p) => (p.startsWith("  ") ? `  ${p}` : `  - ${p}`)).join("\n")}`,
+    };
+  }
+  if (e instanceof StackFileError)
+    return { ok: false, message: `${title} refused; nothing was changed:\n  - ${e.message}` };
+  throw e;
+}
+
+function refuseIf(problems: readonly string[]): void {
+  if (problems.length > 0) throw new PromotionRefused(problems);
+}
+
+function knownStacks(files: ProjectFiles, stacks: readonly string[]): void {
+  const known = Object.keys(files.stacks).sort();
+  const problems = stacks
+    .filter((s) => !(s in files.stacks))
+    .map((s) => {
+      const hint = closest(s, known);
+      return `unknown stack "${s}": no ${stackFileName(s)} in ${files.dir} (${hint ? `did you mean "${hint}"? ` : ""}stacks: ${known.join(", ") || "none"})`;
+    });
+  refuseIf(problems);
+}
+
+function current(files: ProjectFiles, stack: string): StackView {
+  return readAt(files.projectText, stack, files.stacks[stack], undefined);
+}
+
+function readAt(
+  projectText: string,
+  stack: string,
+  stackText: string,
+  when: string | undefined,
+): StackView {
+  try {
+    return readStack(projectText, stack, stackText);
+  } catch (e) {
+    if (e instanceof StackFileError && when) throw new StackFileError(`${e.message} (${when})`);
+    throw e;
+  }
+}
+
+function tierOf(stack: StackView): Tier {
+  const tier = stack.raw.tier;
+  if (typeof tier === "string" && (TIERS as readonly string[]).includes(tier)) return tier as Tier;
+  throw new PromotionRefused([
+    `${stack.file}: platform:tier is ${tier === undefined ? "not set" : JSON.stringify(tier)}; set it to dev, staging or prod (the promotion order comes from the tiers)`,
+  ]);
+}
+
+function checkOrder(files: ProjectFiles, from: StackView, to: StackView, allowSkip: boolean): void {
+  const [fromTier, toTier] = [tierOf(from), tierOf(to)];
+  const [a, b] = [TIERS.indexOf(fromTier), TIERS.indexOf(toTier)];
+  const order = TIERS.join(" → ");
+  if (b <= a) {
+    throw new PromotionRefused([
+      b === a
+        ? `${from.stack} and ${to.stack} are both tier ${fromTier}; promotion goes up the tiers ${order}`
+        : `${from.stack} (tier ${fromTier}) → ${to.stack} (tier ${toTier}) goes against the promotion order ${order}; to put earlier images back use --rollback --to ${to.stack}`,
+    ]);
+  }
+  if (allowSkip) return;
+  const skipped: { stack: string; tier: Tier; rank: number }[] = [];
+  for (const [stack, text] of Object.entries(files.stacks)) {
+    let tier: unknown;
+    try {
+      tier = readStack(files.projectText, stack, text).raw.tier;
+    } catch {
+      continue; // a broken stack file has no tier to skip
+    }
+    const rank = TIERS.indexOf(tier as Tier);
+    if (rank > a && rank < b) skipped.push({ stack, tier: tier as Tier, rank });
+  }
+  if (skipped.length > 0) {
+    skipped.sort((p, q) => p.rank - q.rank || p.stack.localeCompare(q.stack));
+    throw new PromotionRefused([
+      `${from.stack} (tier ${fromTier}) → ${to.stack} (tier ${toTier}) skips ${skipped.map((s) => `${s.stack} (tier ${s.tier})`).join(", ")}; promote --from ${from.stack} --to ${skipped[0].stack} first, or pass --allow-skip`,
+    ]);
+  }
+}
+
+function selectServices(
+  from: StackView,
+  to: StackView,
+  only: readonly string[] | undefined,
+  problems: string[],
+): string[] {
+  if (!only) return from.services.filter((s) => to.services.includes(s));
+  for (const svc of only) {
+    if (!from.services.includes(svc)) problems.push(unknownWorkload(svc, from));
+    else if (!to.services.includes(svc)) {
+      problems.push(
+        `services.${svc} is in ${from.stack} but not in ${to.stack} (${to.file} removes it); leave it out of --only`,
+      );
+    }
+  }
+  return [...only];
+}
+
+function unknownWorkload(svc: string, stack: StackView): string {
+  const hint = closest(svc, stack.services);
+  return `unknown workload "${svc}" in ${stack.stack} (${hint ? `did you mean "${hint}"? ` : ""}services: ${stack.services.join(", ") || "none"})`;
+}
+
+function readOutputImages(
+  outputs: NonNullable<PromoteRequest["outputs"]>,
+  from: string,
+  problems: string[],
+): Record<string, unknown> {
+  const images = isPlainObject(outputs.json) ? outputs.json.images : undefined;
+  if (!isPlainObject(images)) {
+    problems.push(
+      `${outputs.file}: no "images" object; save the source stack's outputs with \`pulumi stack output --json --stack ${from} > ${basename(outputs.file)}\``,
+    );
+    return {};
+  }
+  return images;
+}
+
+function prodName(stack: StackView): string {
+  return stack.stack === "prod" ? "prod" : `${stack.stack} (tier prod)`;
+}
+
+function describeCommit(entry: HistoryEntry): string {
+  return `${entry.commit.slice(0, 7)} (${entry.date}, "${entry.subject}")`;
+}
+
+/** An image for messages: the quoted reference, or what a build pushes. */
+export function describeImage(image: ImageValue | undefined): string {
+  if (image === undefined) return "(none)";
+  if (typeof image === "string") return `"${image}"`;
+  const build = isPlainObject(image.build) ? image.build : {};
+  return typeof build.repository === "string" ? `a build of ${build.repository}` : "a build";
+}
+
+/** Splits `registry/repo[:tag][@digest]`. */
+export function parseImageRef(ref: string): { repository: string; tag?: string; digest?: string } {
+  const at = ref.indexOf("@");
+  const name = at >= 0 ? ref.slice(0, at) : ref;
+  const digest = at >= 0 ? ref.slice(at + 1) : undefined;
+  const colon = name.lastIndexOf(":");
+  const hasTag = colon > name.lastIndexOf("/");
+  return {
+    repository: hasTag ? name.slice(0, colon) : name,
+    ...(hasTag ? { tag: name.slice(colon + 1) } : {}),
+    ...(digest !== undefined ? { digest } : {}),
+  };
+}
+
+/** Why a deployed reference does not match the configured image, or undefined if it does. */
+function configMismatch(configured: ImageValue | undefined, deployed: string): string | undefined {
+  const d = parseImageRef(deployed);
+  if (configured === undefined) return "no image configured";
+  if (typeof configured !== "string") {
+    const build = isPlainObject(configured.build) ? configured.build : {};
+    return build.repository === d.repository
+      ? undefined
+      : `another repository than the build's ${String(build.repository)}`;
+  }
+  const c = parseImageRef(configured);
+  if (c.repository !== d.repository) return "another repository";
+  if (c.tag !== undefined && d.tag !== undefined && c.tag !== d.tag) return "another tag";
+  if (c.digest !== undefined && d.digest !== undefined && c.digest !== d.digest)
+    return "another digest";
+  return undefined;
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const c of candidates) {
+    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
+    if (d < bestScore) [best, bestScore] = [c, d];
+  }
+  return bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Editing the stack file
+
+/** The stack file cannot be edited without touching more than the image values. */
+export class EditError extends Error {
+  override name = "EditError";
+}
+
+export interface ApplyOptions {
+  /** The config namespace. @default "platform" */
+  readonly project?: string;
+}
+
+/**
+ * Sets `config.<project>:overrides.services.<service>.image` for each change and returns the new
+ * text. Existing values are replaced in place (keeping their quoting); missing maps are added
+ * after the last key of the deepest existing map, in its style (block lines at the file's
+ * indentation, or `{ k: v }` inside a flow map). Every other byte is kept. Throws EditError when
+ * the path runs through something other than a mapping.
+ */
+export function applyPromotion(
+  docText: string,
+  changes: readonly { readonly service: string; readonly image: string }[],
+  options: ApplyOptions = {},
+): string {
+  const project = options.project ?? "platform";
+  let text = docText;
+  const expected = parseDocument(docText);
+  for (const { service, image } of changes) {
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0)
+      throw new EditError(`not valid YAML: ${doc.errors[0].message.split("\n")[0]}`);
+    const config = doc.get("config");
+    const overridesKey =
+      isMap(config) && !config.has(`${project}:overrides`) && config.has("overrides")
+        ? "overrides"
+        : `${project}:overrides`;
+    const path = ["config", overridesKey, "services", service, "image"];
+    text = setScalar(text, doc.contents, path, image);
+    expected.setIn(path, image);
+  }
+  // The splice must change exactly the intended values: compare with the Document API's own edit.
+  const result = parseDocument(text);
+  if (result.errors.length > 0 || !isDeepStrictEqual(result.toJS(), expected.toJS())) {
+    throw new EditError("could not set the images without changing other values");
+  }
+  return text;
+}
+
+function setScalar(text: string, root: unknown, path: readonly string[], value: string): string {
+  if (root === null || root === undefined) {
+    return insertBlock(text, text.length, 0, indentStep(text, undefined), path, value);
+  }
+  let node: unknown = root;
+  for (let i = 0; i < path.length; i++) {
+    if (!isMap(node))
+      throw new EditError(`${path.slice(0, i).join(".") || "the document"} is not a mapping`);
+    const map = node as YAMLMap<unknown, unknown>;
+    const pair = map.items.find((p) => isScalar(p.key) && p.key.value === path[i]);
+    if (!pair) return insertInto(text, map, root, path.slice(i), value);
+    if (i === path.length - 1) return replaceValue(text, pair, Boolean(map.flow), value);
+    node = pair.value;
+  }
+  return text;
+}
+
+function insertInto(
+  text: string,
+  map: YAMLMap<unknown, unknown>,
+  root: unknown,
+  rest: readonly string[],
+  value: string,
+): string {
+  const [start, end] = map.range ?? [0, 0];
+  if (map.flow) {
+    const nested = rest.reduceRight(
+      (inner, key, i) =>
+        `${scalarText(key, true)}: ${i === rest.length - 1 ? inner : `{ ${inner} }`}`,
+      scalarText(value, true),
+    );
+    if (map.items.length === 0) return `${text.slice(0, start)}{ ${nested} }${text.slice(end)}`;
+    const last = map.items[map.items.length - 1];
+    const at = rangeOf(last.value ?? last.key)[1];
+    return `${text.slice(0, at)}, ${nested}${text.slice(at)}`;
+  }
+  const indent = column(text, rangeOf(map.items[0].key)[0]);
+  return insertBlock(text, end, indent, indentStep(text, root), rest, value);
+}
+
+/** Inserts `k1:\n  k2:\n    k3: value` as new lines after the line that holds `pos - 1`. */
+function insertBlock(
+  text: string,
+  pos: number,
+  indent: number,
+  step: number,
+  keys: readonly string[],
+  value: string,
+): string {
+  const lines = keys.map((key, i) => {
+    const line = `${" ".repeat(indent + i * step)}${scalarText(key, false)}:`;
+    return i === keys.length - 1 ? `${line} ${scalarText(value, false)}` : line;
+  });
+  const eol = text.includes("\r\n") ? "\r\n" : "\n";
+  let at = pos;
+  if (at > 0 && text[at - 1] !== "\n") {
+    const nl = text.indexOf("\n", at);
+    at = nl === -1 ? text.length : nl + 1;
+  }
+  if (at === text.length && text.length > 0 && !text.endsWith("\n"))
+    return `${text}${eol}${lines.join(eol)}`;
+  return `${text.slice(0, at)}${lines.join(eol)}${eol}${text.slice(at)}`;
+}
+
+function replaceValue(
+  text: string,
+  pair: Pair<unknown, unknown>,
+  inFlow: boolean,
+  value: string,
+): string {
+  const v = pair.value;
+  if (isScalar(v) && v.range && v.type !== Scalar.BLOCK_LITERAL && v.type !== Scalar.BLOCK_FOLDED) {
+    const [start, end] = v.range;
+    if (start === end) {
+      // An empty value (`image:`): add a space before it, and one before a comment after it.
+      const lead = text[start - 1] === " " ? "" : " ";
+      const trail = text[start] === "#" ? " " : "";
+      return `${text.slice(0, start)}${lead}${scalarText(value, inFlow)}${trail}${text.slice(end)}`;
+    }
+    const rendered =
+      v.type === Scalar.QUOTE_DOUBLE
+        ? JSON.stringify(value)
+        : v.type === Scalar.QUOTE_SINGLE
+          ? `'${value.replace(/'/g, "''")}'`
+          : scalarText(value, inFlow);
+    return `${text.slice(0, start)}${rendered}${text.slice(end)}`;
+  }
+  // A collection or block scalar: replace everything from the end of the key to the end of the value.
+  const keyEnd = rangeOf(pair.key)[1];
+  const valueEnd = rangeOf(v)[1];
+  const newline = text.slice(keyEnd, valueEnd).endsWith("\n") ? "\n" : "";
+  return `${text.slice(0, keyEnd)}: ${scalarText(value, inFlow)}${newline}${text.slice(valueEnd)}`;
+}
+
+function rangeOf(node: unknown): [number, number, number] {
+  const range = (node as { range?: [number, number, number] | null } | null)?.range;
+  if (!range) throw new EditError("a node without a source position");
+  return range;
+}
+
+function column(text: string, pos: number): number {
+  return pos - (text.lastIndexOf("\n", pos - 1) + 1);
+}
+
+/** The file's indentation step: how far the first nested block map is indented. @default 2 */
+function indentStep(text: string, root: unknown): number {
+  if (isMap(root) && !root.flow) {
+    for (const pair of root.items) {
+      const child = pair.value;
+      if (isMap(child) && !child.flow && child.items.length > 0 && pair.key) {
+        const step =
+          column(text, rangeOf(child.items[0].key)[0]) - column(text, rangeOf(pair.key)[0]);
+        if (step > 0) return step;
+      }
+    }
+  }
+  return 2;
+}
+
+/** A scalar as plain text when it reads back as the same string, else double-quoted. */
+function scalarText(value: string, inFlow: boolean): string {
+  try {
+    const back = inFlow
+      ? (parse(`{ k: ${value} }`) as { k?: unknown } | null)?.k
+      : parse(`k: ${value}`)?.k;
+    if (back === value && !/[\n#]/.test(value)) return value;
+  } catch {
+    // not plain-safe
+  }
+  return JSON.stringify(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Showing what changes
+
+/** A per-service before → after listing, then a unified diff of the stack file. */
+export function formatDiff(plan: PlanReady): string {
+  const width = Math.max(...plan.changes.map((c) => c.service.length));
+  const lines = [`${plan.title}: ${plan.file}`];
+  for (const c of plan.changes) {
+    const before = `${describeImage(c.before)}${c.beforePinned ? "" : " (from Pulumi.yaml)"}`;
+    const same = isDeepStrictEqual(c.before, c.after)
+      ? " (same image, now pinned in the stack file)"
+      : "";
+    lines.push(
+      `  ${c.service.padEnd(width)}  ${before}`,
+      `  ${" ".repeat(width)}→ "${c.after}" (${c.origin})${same}`,
+    );
+  }
+  lines.push("", unifiedDiff(plan.file, plan.before, plan.after));
+  return lines.join("\n");
+}
+
+/** A unified diff (3 lines of context) of two texts, as `diff -u` prints it. */
+export function unifiedDiff(file: string, a: string, b: string, context = 3): string {
+  const x = splitLines(a);
+  const y = splitLines(b);
+  // Longest common subsequence table; stack files are small.
+  const lcs: number[][] = Array.from({ length: x.length + 1 }, () =>
+    new Array<number>(y.length + 1).fill(0),
+  );
+  for (let i = x.length - 1; i >= 0; i--) {
+    for (let j = y.length - 1; j >= 0; j--) {
+      lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    }
+  }
+  // Each op records how many old (i) and new (j) lines come before it.
+  type Op = { kind: " " | "-" | "+"; line: string; i: number; j: number };
+  const ops: Op[] = [];
+  let [i, j] = [0, 0];
+  while (i < x.length || j < y.length) {
+    if (i < x.length && j < y.length && x[i] === y[j]) {
+      ops.push({ kind: " ", line: x[i], i: i++, j: j++ });
+    } else if (i < x.length && (j === y.length || lcs[i + 1][j] >= lcs[i][j + 1])) {
+      ops.push({ kind: "-", line: x[i], i: i++, j });
+    } else {
+      ops.push({ kind: "+", line: y[j], i, j: j++ });
+    }
+  }
+  const out = [`--- a/${file}`, `+++ b/${file}`];
+  let k = 0;
+  while (k < ops.length) {
+    if (ops[k].kind === " ") {
+      k++;
+      continue;
+    }
+    // A hunk: from `context` lines before this change to `context` lines after the last change
+    // that is at most 2 * context lines away from the next one.
+    const first = Math.max(0, k - context);
+    let last = k;
+    for (let m = k; m < ops.length; m++) {
+      if (ops[m].kind !== " ") last = m;
+      else if (m - last > 2 * context) break;
+    }
+    const end = Math.min(ops.length, last + context + 1);
+    const hunk = ops.slice(first, end);
+    const oldLen = hunk.filter((o) => o.kind !== "+").length;
+    const newLen = hunk.filter((o) => o.kind !== "-").length;
+    const oldStart = oldLen === 0 ? hunk[0].i : hunk[0].i + 1;
+    const newStart = newLen === 0 ? hunk[0].j : hunk[0].j + 1;
+    out.push(`@@ -${oldStart},${oldLen} +${newStart},${newLen} @@`);
+    out.push(...hunk.map((o) => `${o.kind}${o.line}`));
+    k = end;
+  }
+  return out.join("\n");
+}
+
+function splitLines(text: string): string[] {
+  if (text === "") return [];
+  const lines = text.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The few side effects
+
+/** Writes `text` to a temporary file beside `file`, then renames it over `file`. */
+export function writeFileAtomic(file: string, text: string): void {
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, text, { mode: existsSync(file) ? statSync(file).mode & 0o777 : 0o644 });
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * The git history of a stack's config in `dir`: HEAD's version and the commits that touched
+ * Pulumi.yaml or Pulumi.<stack>.yaml, newest first; each commit's files are read when reached.
+ * Throws PromotionRefused when `dir` is not in a git work tree.
+ */
+export function readGitHistory(dir: string, stack: string): StackHistory {
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-C", dir, ...args], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      maxBuffer: 64 << 20,
+    });
+  const show = (rev: string, file: string): string | undefined => {
+    try {
+      return git("show", `${rev}:./${file}`);
+    } catch {
+      return undefined;
+    }
+  };
+  try {
+    git("rev-parse", "--is-inside-work-tree");
+  } catch {
+    throw new PromotionRefused([
+      `${dir} is not in a git repository; --rollback restores images from ${stackFileName(stack)}'s git history`,
+    ]);
+  }
+  const file = stackFileName(stack);
+  let log = "";
+  try {
+    log = git("log", "--format=%H%x09%cs%x09%s", "--", "Pulumi.yaml", file);
+  } catch {
+    // No commits yet.
+  }
+  const stackText = show("HEAD", file);
+  return {
+    head:
+      stackText === undefined ? undefined : { projectText: show("HEAD", "Pulumi.yaml"), stackText },
+    entries: {
+      *[Symbol.iterator]() {
+        for (const line of log.split("\n").filter(Boolean)) {
+          const [commit, date, ...subject] = line.split("\t");
+          yield {
+            commit,
+            date,
+            subject: subject.join("\t"),
+            projectText: show(commit, "Pulumi.yaml"),
+            stackText: show(commit, file),
+          };
+        }
+      },
+    },
+  };
+}

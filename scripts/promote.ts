@@ -1,0 +1,225 @@
+/**
+ * Image promotion: copy each workload's image from one stack into the next stack's file, pinned
+ * to a digest, or put back the images an earlier commit of a stack file recorded.
+ *
+ *   npm run promote -- --from dev --to staging [--only web,api] [--from-outputs dev.json] [--dry-run]
+ *   npm run promote -- --rollback --to staging [--only api] [--dry-run]
+ *
+ * Only Pulumi.<to>.yaml is edited, atomically and after every check passed; the lead commits it.
+ * Exit codes: 0 done, or nothing to do; 1 refused (nothing written); 2 usage error.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  formatDiff,
+  planPromotion,
+  planRollback,
+  PromotionRefused,
+  readGitHistory,
+  readProjectFiles,
+  writeFileAtomic,
+  type Plan,
+} from "./lib/promote";
+import { PROJECT_DIR, StackFileError } from "./lib/stack-files";
+
+const USAGE = `usage: npm run promote -- --from <stack> --to <stack> [--only <svc,...>] [--from-outputs <file>] [--allow-skip] [--dry-run]
+       npm run promote -- --rollback --to <stack> [--only <svc,...>] [--dry-run]
+  --from          the stack whose images are promoted (dev, staging, ...)
+  --to            the stack whose file is edited: Pulumi.<to>.yaml, platform:overrides.services.<svc>.image
+  --only          comma-separated services (default: every service both stacks run)
+  --from-outputs  the source stack's \`pulumi stack output --json\`: promote the references it
+                  deployed (images.<svc>, digests included) instead of its config
+  --allow-skip    allow skipping a tier of the order dev → staging → prod (e.g. dev straight to prod)
+  --rollback      restore the images of the most recent earlier commit of Pulumi.<to>.yaml
+                  (or Pulumi.yaml) whose images differ from HEAD's
+  --dry-run       show what would change; write nothing
+exit codes: 0 done or nothing to do, 1 refused (nothing written), 2 usage error`;
+
+export class UsageError extends Error {}
+
+export interface PromoteOptions {
+  readonly mode: "promote" | "rollback";
+  /** The source stack (promote only). */
+  readonly from?: string;
+  readonly to: string;
+  readonly only?: string[];
+  readonly fromOutputs?: string;
+  readonly allowSkip: boolean;
+  readonly dryRun: boolean;
+  readonly help: boolean;
+}
+
+export function parsePromoteArgs(argv: readonly string[]): PromoteOptions {
+  let values: {
+    from?: string;
+    to?: string;
+    only?: string;
+    "from-outputs"?: string;
+    "allow-skip"?: boolean;
+    rollback?: boolean;
+    "dry-run"?: boolean;
+    help?: boolean;
+  };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        from: { type: "string" },
+        to: { type: "string" },
+        only: { type: "string" },
+        "from-outputs": { type: "string" },
+        "allow-skip": { type: "boolean" },
+        rollback: { type: "boolean" },
+        "dry-run": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+  }
+  const base = { allowSkip: values["allow-skip"] ?? false, dryRun: values["dry-run"] ?? false };
+  if (values.help) return { mode: "promote", to: "", ...base, help: true };
+  if (values.to === undefined) throw new UsageError(`give --to <stack>\n${USAGE}`);
+  let only: string[] | undefined;
+  if (values.only !== undefined) {
+    const names = values.only.split(",").map((s) => s.trim());
+    if (names.some((s) => s === ""))
+      throw new UsageError(
+        `--only "${values.only}": give service names separated by commas, e.g. --only web,api`,
+      );
+    only = [...new Set(names)];
+  }
+  if (values.rollback) {
+    for (const flag of ["from", "from-outputs", "allow-skip"] as const) {
+      if (values[flag] !== undefined)
+        throw new UsageError(
+          `--rollback and --${flag} exclude each other (a rollback restores the stack's own history)\n${USAGE}`,
+        );
+    }
+    return { mode: "rollback", to: values.to, ...(only ? { only } : {}), ...base, help: false };
+  }
+  if (values.from === undefined)
+    throw new UsageError(`give --from <stack> (or --rollback)\n${USAGE}`);
+  if (values.from === values.to)
+    throw new UsageError(
+      `--from and --to are both "${values.to}"; promotion copies images to another stack`,
+    );
+  return {
+    mode: "promote",
+    from: values.from,
+    to: values.to,
+    ...(only ? { only } : {}),
+    ...(values["from-outputs"] !== undefined ? { fromOutputs: values["from-outputs"] } : {}),
+    ...base,
+    help: false,
+  };
+}
+
+export interface PromoteIo {
+  /** The project directory holding Pulumi.yaml and the stack files. @default the repository's */
+  readonly projectDir?: string;
+  readonly out?: (line: string) => void;
+  readonly err?: (line: string) => void;
+}
+
+/** The CLI: returns the exit code. */
+export function promote(argv: readonly string[], io: PromoteIo = {}): number {
+  const projectDir = io.projectDir ?? PROJECT_DIR;
+  const out = io.out ?? ((line: string) => console.log(line));
+  const err = io.err ?? ((line: string) => console.error(line));
+  let opts: PromoteOptions;
+  try {
+    opts = parsePromoteArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`promote: ${e.message}`);
+    return 2;
+  }
+  if (opts.help) {
+    out(USAGE);
+    return 0;
+  }
+  try {
+    const files = readProjectFiles(projectDir);
+    let plan: Plan;
+    if (opts.mode === "rollback") {
+      plan = planRollback(files, {
+        to: opts.to,
+        ...(opts.only ? { only: opts.only } : {}),
+        history: readGitHistory(projectDir, opts.to),
+      });
+    } else {
+      let outputs: { file: string; json: unknown } | undefined;
+      if (opts.fromOutputs !== undefined) {
+        const file = resolve(opts.fromOutputs);
+        if (!existsSync(file))
+          throw new UsageError(`--from-outputs ${opts.fromOutputs}: file not found`);
+        try {
+          outputs = {
+            file: opts.fromOutputs,
+            json: JSON.parse(readFileSync(file, "utf8")) as unknown,
+          };
+        } catch (e) {
+          throw new PromotionRefused([
+            `--from-outputs ${opts.fromOutputs}: not JSON (${(e as Error).message}); save it with \`pulumi stack output --json --stack ${opts.from} > ${opts.fromOutputs}\``,
+          ]);
+        }
+      }
+      plan = planPromotion(files, {
+        from: opts.from!,
+        to: opts.to,
+        allowSkip: opts.allowSkip,
+        ...(opts.only ? { only: opts.only } : {}),
+        ...(outputs ? { outputs } : {}),
+      });
+    }
+    if (!plan.ok) {
+      err(plan.message);
+      return 1;
+    }
+    for (const w of plan.warnings) err(`warning: ${w}`);
+    for (const n of plan.notes) out(`note: ${n}`);
+    if (plan.changes.length === 0) {
+      out(`nothing to do: ${plan.file} already has these images (${plan.title}); no file changed`);
+      return 0;
+    }
+    out(formatDiff(plan));
+    const n = `${plan.changes.length} image${plan.changes.length === 1 ? "" : "s"}`;
+    if (opts.dryRun) {
+      out(`dry run: ${plan.file} not written (${n} would change)`);
+      return 0;
+    }
+    const file = join(projectDir, plan.file);
+    if (readFileSync(file, "utf8") !== plan.before) {
+      err(`promote: ${plan.file} changed while promoting; nothing was written — run again`);
+      return 1;
+    }
+    writeFileAtomic(file, plan.after);
+    out(
+      `wrote ${plan.file}: ${n} changed; commit it to record the ${opts.mode === "rollback" ? "rollback" : "promotion"}`,
+    );
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof StackFileError) {
+      err(`promote: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof PromotionRefused) {
+      const title =
+        opts.mode === "rollback" ? `rollback ${opts.to}` : `promote ${opts.from} → ${opts.to}`;
+      err(
+        `${title} refused; nothing was changed:\n${e.problems.map((p) => `  - ${p}`).join("\n")}`,
+      );
+      return 1;
+    }
+    err(`promote: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  process.exitCode = promote(process.argv.slice(2));
+}

@@ -1,0 +1,811 @@
+import { execFile, execFileSync } from "node:child_process";
+import {
+  copyFileSync,
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { parseDocument } from "yaml";
+import {
+  applyPromotion,
+  EditError,
+  formatDiff,
+  readStack,
+  unifiedDiff,
+  type PlanReady,
+  type StackView,
+} from "../scripts/lib/promote";
+import { PROJECT_DIR } from "../scripts/lib/stack-files";
+import { parsePromoteArgs, promote, UsageError } from "../scripts/promote";
+
+const STACK_FILES = ["Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"];
+const digest = (c: string) => `sha256:${c.repeat(64)}`;
+
+/** Temporary directories, removed after the tests. */
+const temporary: string[] = [];
+afterAll(() => {
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "promote-test-"));
+  temporary.push(dir);
+  return dir;
+}
+
+/** A temporary project: copies of Pulumi.yaml and the three stack files, some replaced. */
+function project(replace: Record<string, string> = {}): string {
+  const dir = tempDir();
+  for (const f of ["Pulumi.yaml", ...STACK_FILES]) copyFileSync(join(PROJECT_DIR, f), join(dir, f));
+  for (const [f, text] of Object.entries(replace)) writeFileSync(join(dir, f), text);
+  return dir;
+}
+
+/** Every file in `dir` (not .git), as bytes. */
+function snapshot(dir: string): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (const f of readdirSync(dir))
+    if (statSync(join(dir, f)).isFile()) out[f] = readFileSync(join(dir, f));
+  return out;
+}
+
+const read = (dir: string, file: string) => readFileSync(join(dir, file), "utf8");
+const stackOf = (dir: string, stack: string): StackView =>
+  readStack(read(dir, "Pulumi.yaml"), stack, read(dir, `Pulumi.${stack}.yaml`));
+
+function run(dir: string, ...argv: string[]): { code: number; out: string; err: string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = promote(argv, { projectDir: dir, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+/** Lines removed and added between two texts. */
+function changedLines(before: string, after: string): { removed: string[]; added: string[] } {
+  const lines = unifiedDiff("f", before, after).split("\n").slice(2);
+  return {
+    removed: lines.filter((l) => l.startsWith("-")).map((l) => l.slice(1)),
+    added: lines.filter((l) => l.startsWith("+")).map((l) => l.slice(1)),
+  };
+}
+
+function git(dir: string, ...args: string[]): string {
+  return execFileSync(
+    "git",
+    [
+      "-c",
+      "user.name=Test",
+      "-c",
+      "user.email=test@example.com",
+      "-c",
+      "commit.gpgsign=false",
+      ...args,
+    ],
+    { cwd: dir, encoding: "utf8", stdio: "pipe" },
+  );
+}
+
+function commit(dir: string, message: string): void {
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", message);
+}
+
+/** Pins images in a stack file of `dir` (test setup). */
+function pin(dir: string, stack: string, images: Record<string, string>): void {
+  const file = `Pulumi.${stack}.yaml`;
+  const changes = Object.entries(images).map(([service, image]) => ({ service, image }));
+  writeFileSync(join(dir, file), applyPromotion(read(dir, file), changes));
+}
+
+// The real CLI in a child process, started first so it runs while the other tests do.
+const realFiles = Object.fromEntries(
+  ["Pulumi.yaml", ...STACK_FILES].map((f) => [f, readFileSync(join(PROJECT_DIR, f))]),
+);
+const realCli = promisify(execFile)(
+  join(PROJECT_DIR, "node_modules", ".bin", "tsx"),
+  [join(PROJECT_DIR, "scripts", "promote.ts"), "--from", "dev", "--to", "prod", "--dry-run"],
+  { cwd: PROJECT_DIR },
+).then(
+  () => ({ code: 0, stderr: "" }),
+  (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }),
+);
+
+describe("applyPromotion edits only the image values", () => {
+  const X = `ghcr.io/acme/web:1.2@${digest("a")}`;
+  const Y = `ghcr.io/acme/api:2.0@${digest("b")}`;
+  const Z = `ghcr.io/acme/worker@${digest("c")}`;
+
+  test("replaces existing values in place, keeping their quotes and comments", () => {
+    const text = [
+      "config:",
+      "  platform:overrides:",
+      "    services:",
+      "      web:",
+      '        image: "nginx:1.0" # pinned by promote',
+      "        replicas: 2",
+      "      api: { image: 'node:24', replicas: 1 }",
+      "",
+    ].join("\n");
+    const after = applyPromotion(text, [
+      { service: "web", image: X },
+      { service: "api", image: Y },
+    ]);
+    expect(after).toBe(text.replace('"nginx:1.0"', `"${X}"`).replace("'node:24'", `'${Y}'`));
+  });
+
+  test("adds image after the last key of a block map, and new maps at the file's indentation", () => {
+    const text = [
+      "# staging: comments, odd spacing and flow maps stay as they are",
+      "config:",
+      "  platform:tier: staging   # the tier",
+      "  platform:overrides:",
+      "    services:",
+      "      web:",
+      "        replicas: 2",
+      "        ingress: { host: a.example.com,   tlsSecret: tls }   # public",
+      "      # the API scales itself",
+      "      api:",
+      "        autoscale: {min: 2, max: 4}",
+      "",
+      "  # trailing comment",
+      "",
+    ].join("\n");
+    // The Document API alone would reformat this file.
+    expect(parseDocument(text).toString()).not.toBe(text);
+    const after = applyPromotion(text, [
+      { service: "web", image: X },
+      { service: "api", image: Y },
+      { service: "worker", image: Z },
+    ]);
+    expect(after).toBe(
+      [
+        "# staging: comments, odd spacing and flow maps stay as they are",
+        "config:",
+        "  platform:tier: staging   # the tier",
+        "  platform:overrides:",
+        "    services:",
+        "      web:",
+        "        replicas: 2",
+        "        ingress: { host: a.example.com,   tlsSecret: tls }   # public",
+        `        image: ${X}`,
+        "      # the API scales itself",
+        "      api:",
+        "        autoscale: {min: 2, max: 4}",
+        `        image: ${Y}`,
+        "      worker:",
+        `        image: ${Z}`,
+        "",
+        "  # trailing comment",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  test("creates platform:overrides in block style with the file's 4-space indent, even without a final newline", () => {
+    const text =
+      "config:\n    platform:tier: dev\n    platform:cluster:\n        cloud: kind\n        name: k";
+    expect(applyPromotion(text, [{ service: "api", image: Y }])).toBe(
+      `${text}\n    platform:overrides:\n        services:\n            api:\n                image: ${Y}`,
+    );
+  });
+
+  test("keeps CRLF line endings and fills an empty value", () => {
+    const text =
+      "config:\r\n  platform:overrides:\r\n    services:\r\n      web:\r\n        image: # to be promoted\r\n";
+    expect(
+      applyPromotion(text, [
+        { service: "web", image: X },
+        { service: "api", image: Y },
+      ]),
+    ).toBe(
+      `config:\r\n  platform:overrides:\r\n    services:\r\n      web:\r\n        image: ${X} # to be promoted\r\n      api:\r\n        image: ${Y}\r\n`,
+    );
+  });
+
+  test("writes into flow maps in flow style", () => {
+    expect(
+      applyPromotion("config:\n  platform:overrides: { services: { web: { replicas: 2 } } }\n", [
+        { service: "web", image: X },
+        { service: "api", image: Y },
+      ]),
+    ).toBe(
+      `config:\n  platform:overrides: { services: { web: { replicas: 2, image: ${X} }, api: { image: ${Y} } } }\n`,
+    );
+    expect(
+      applyPromotion("config:\n  platform:overrides: { namespaces: {} }\n", [
+        { service: "api", image: Y },
+      ]),
+    ).toBe(
+      `config:\n  platform:overrides: { namespaces: {}, services: { api: { image: ${Y} } } }\n`,
+    );
+    expect(
+      applyPromotion("config:\n  platform:overrides:\n    services: {}\n", [
+        { service: "api", image: Y },
+      ]),
+    ).toBe(`config:\n  platform:overrides:\n    services: { api: { image: ${Y} } }\n`);
+  });
+
+  test("replaces a build override by the reference", () => {
+    const text =
+      "config:\n  platform:overrides:\n    services:\n      api:\n        image:\n          build: { repository: ghcr.io/acme/api, context: ./api }\n        replicas: 1\n";
+    expect(applyPromotion(text, [{ service: "api", image: Y }])).toBe(
+      `config:\n  platform:overrides:\n    services:\n      api:\n        image: ${Y}\n        replicas: 1\n`,
+    );
+  });
+
+  test("refuses a path through something other than a mapping", () => {
+    const text = "config:\n  platform:overrides:\n    services: [web]\n";
+    expect(() => applyPromotion(text, [{ service: "web", image: X }])).toThrowError(EditError);
+    expect(() => applyPromotion(text, [{ service: "web", image: X }])).toThrowError(
+      "config.platform:overrides.services is not a mapping",
+    );
+  });
+});
+
+describe("diff output", () => {
+  test("unifiedDiff prints hunks with 3 lines of context, as diff -u does", () => {
+    const a = Array.from({ length: 20 }, (_, i) => `l${i + 1}`).join("\n") + "\n";
+    const b = a.replace("l2\n", "L2\n").replace("l18\n", "l18\nnew\n");
+    expect(unifiedDiff("f.yaml", a, b)).toBe(
+      [
+        "--- a/f.yaml",
+        "+++ b/f.yaml",
+        "@@ -1,5 +1,5 @@",
+        " l1",
+        "-l2",
+        "+L2",
+        " l3",
+        " l4",
+        " l5",
+        "@@ -16,5 +16,6 @@",
+        " l16",
+        " l17",
+        " l18",
+        "+new",
+        " l19",
+        " l20",
+      ].join("\n"),
+    );
+  });
+
+  test("formatDiff lists each service before → after, then the file diff", () => {
+    const before =
+      "config:\n  platform:overrides:\n    services:\n      api:\n        image: node:24\n";
+    const after = before.replace("node:24", `node:24@${digest("d")}`);
+    const plan: PlanReady = {
+      ok: true,
+      title: "promote staging → prod",
+      stack: "prod",
+      file: "Pulumi.prod.yaml",
+      changes: [
+        {
+          service: "api",
+          before: "node:24",
+          beforePinned: true,
+          after: `node:24@${digest("d")}`,
+          origin: "staging's deployed outputs in out.json",
+        },
+        {
+          service: "web",
+          before: "nginx:1",
+          beforePinned: false,
+          after: "nginx:1",
+          origin: "staging config",
+        },
+      ],
+      before,
+      after,
+      warnings: [],
+      notes: [],
+    };
+    expect(formatDiff(plan)).toBe(
+      [
+        "promote staging → prod: Pulumi.prod.yaml",
+        '  api  "node:24"',
+        `     → "node:24@${digest("d")}" (staging's deployed outputs in out.json)`,
+        '  web  "nginx:1" (from Pulumi.yaml)',
+        '     → "nginx:1" (staging config) (same image, now pinned in the stack file)',
+        "",
+        "--- a/Pulumi.prod.yaml",
+        "+++ b/Pulumi.prod.yaml",
+        "@@ -2,4 +2,4 @@",
+        "   platform:overrides:",
+        "     services:",
+        "       api:",
+        "-        image: node:24",
+        `+        image: node:24@${digest("d")}`,
+      ].join("\n"),
+    );
+  });
+});
+
+describe("promotion on copies of the stack files", () => {
+  test("dev → staging pins every service's image, changes no other byte, and a second run is a no-op", () => {
+    const dir = project();
+    const before = snapshot(dir);
+    const dev = stackOf(dir, "dev");
+    const first = run(dir, "--from", "dev", "--to", "staging");
+    expect(first.code).toBe(0);
+    const after = read(dir, "Pulumi.staging.yaml");
+    const { removed, added } = changedLines(before["Pulumi.staging.yaml"].toString("utf8"), after);
+    expect(removed).toEqual([]);
+    for (const line of added) expect(line).toMatch(/^ +(image: \S+|[a-z0-9-]+:)$/);
+    // Independently of the diff: taking the added lines out gives the original bytes back.
+    const rest = [...added];
+    const kept = after.split("\n").filter((l) => (l === rest[0] ? (rest.shift(), false) : true));
+    expect(kept.join("\n")).toBe(before["Pulumi.staging.yaml"].toString("utf8"));
+    expect(stackOf(dir, "staging").pins).toEqual(
+      Object.fromEntries(dev.services.map((s) => [s, dev.images[s]])),
+    );
+    for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"])
+      expect(read(dir, f)).toBe(before[f].toString("utf8"));
+    expect(first.out).toContain("--- a/Pulumi.staging.yaml\n+++ b/Pulumi.staging.yaml\n@@ ");
+    expect(first.out).toContain("(same image, now pinned in the stack file)");
+    expect(first.out).toContain(
+      "wrote Pulumi.staging.yaml: 5 images changed; commit it to record the promotion",
+    );
+    expect(first.err).toContain(
+      `warning: services.api.image: "${dev.images.api}" (dev config) has no digest; copied to staging as a tag, which can move — pass --from-outputs <dev outputs.json> or pin a digest in Pulumi.dev.yaml to promote exactly what dev runs`,
+    );
+
+    const written = snapshot(dir);
+    const second = run(dir, "--from", "dev", "--to", "staging");
+    expect(second).toEqual({
+      code: 0,
+      out: "nothing to do: Pulumi.staging.yaml already has these images (promote dev → staging); no file changed",
+      err: "",
+    });
+    expect(snapshot(dir)).toEqual(written);
+  });
+
+  test("--dry-run prints the diff and writes nothing", () => {
+    const dir = project();
+    const before = snapshot(dir);
+    const result = run(dir, "--from", "dev", "--to", "staging", "--only", "api", "--dry-run");
+    expect(result.code).toBe(0);
+    expect(result.out).toContain(`\n+        image: ${stackOf(dir, "dev").images.api}\n`);
+    expect(result.out).toContain("dry run: Pulumi.staging.yaml not written (1 image would change)");
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  test("--only promotes just the named services", () => {
+    const dir = project();
+    const before = read(dir, "Pulumi.staging.yaml");
+    expect(run(dir, "--from", "dev", "--to", "staging", "--only", "api").code).toBe(0);
+    const { removed, added } = changedLines(before, read(dir, "Pulumi.staging.yaml"));
+    expect(removed).toEqual([]);
+    expect(added.map((l) => l.trim())).toEqual([`image: ${stackOf(dir, "dev").images.api}`]);
+  });
+
+  test("--from-outputs promotes the deployed digests into prod; a newer digest replaces only the digest", () => {
+    const dir = project();
+    const staging = stackOf(dir, "staging");
+    const prod = stackOf(dir, "prod");
+    const services = staging.services.filter((s) => prod.services.includes(s));
+    const outputs = (d: string) =>
+      JSON.stringify({
+        namespaces: ["shop"],
+        images: Object.fromEntries(services.map((s) => [s, `${String(staging.images[s])}@${d}`])),
+      });
+    writeFileSync(join(dir, "out.json"), outputs(digest("e")));
+    const first = run(
+      dir,
+      "--from",
+      "staging",
+      "--to",
+      "prod",
+      "--from-outputs",
+      join(dir, "out.json"),
+    );
+    expect(first.err).toBe("");
+    expect(first.code).toBe(0);
+    expect(stackOf(dir, "prod").pins).toEqual(
+      Object.fromEntries(services.map((s) => [s, `${String(staging.images[s])}@${digest("e")}`])),
+    );
+
+    const once = read(dir, "Pulumi.prod.yaml");
+    writeFileSync(join(dir, "out.json"), outputs(digest("f")));
+    expect(
+      run(dir, "--from", "staging", "--to", "prod", "--from-outputs", join(dir, "out.json")).code,
+    ).toBe(0);
+    expect(read(dir, "Pulumi.prod.yaml")).toBe(once.replaceAll(digest("e"), digest("f")));
+    const again = run(
+      dir,
+      "--from",
+      "staging",
+      "--to",
+      "prod",
+      "--from-outputs",
+      join(dir, "out.json"),
+    );
+    expect(again.out).toBe(
+      "nothing to do: Pulumi.prod.yaml already has these images (promote staging → prod); no file changed",
+    );
+  });
+
+  test("an image built in dev promotes the digest its outputs record", () => {
+    const dir = project({ "Pulumi.dev.yaml": BUILD_DEV });
+    const ref = `ghcr.io/acme/api@${digest("a")}`;
+    writeFileSync(join(dir, "out.json"), JSON.stringify({ images: { api: ref } }));
+    const result = run(
+      dir,
+      "--from",
+      "dev",
+      "--to",
+      "staging",
+      "--only",
+      "api",
+      "--from-outputs",
+      join(dir, "out.json"),
+    );
+    expect(result.err).toBe("");
+    expect(result.code).toBe(0);
+    expect(stackOf(dir, "staging").images.api).toBe(ref);
+  });
+
+  test("dev → prod with --allow-skip and digests from the outputs", () => {
+    const dir = project();
+    const dev = stackOf(dir, "dev");
+    writeFileSync(
+      join(dir, "out.json"),
+      JSON.stringify({ images: { api: `${String(dev.images.api)}@${digest("9")}` } }),
+    );
+    const result = run(
+      dir,
+      "--from",
+      "dev",
+      "--to",
+      "prod",
+      "--only",
+      "api",
+      "--allow-skip",
+      "--from-outputs",
+      join(dir, "out.json"),
+    );
+    expect(result.code).toBe(0);
+    expect(stackOf(dir, "prod").pins.api).toBe(`${String(dev.images.api)}@${digest("9")}`);
+  });
+});
+
+const BUILD_DEV = `# dev builds the API from source.
+config:
+  platform:tier: dev
+  platform:cluster:
+    cloud: kind
+    name: kind-dev
+  platform:overrides:
+    services:
+      api:
+        image: { build: { repository: ghcr.io/acme/api, context: ./api } }
+`;
+
+describe("refusals name the problem and the fix, and change no file", () => {
+  const refusals: [
+    string,
+    Record<string, string>,
+    (dir: string) => string[],
+    (dir: string) => string,
+  ][] = [
+    [
+      "a tag without a digest going to prod",
+      {},
+      () => ["--from", "staging", "--to", "prod", "--only", "api"],
+      (dir) =>
+        `promote staging → prod refused; nothing was changed:\n  - services.api.image: "${String(stackOf(dir, "staging").images.api)}" (staging config) has no digest; prod takes digests only — pass --from-outputs <staging outputs.json> or pin a digest in the source stack (Pulumi.staging.yaml)`,
+    ],
+    [
+      "an unknown stack",
+      {},
+      () => ["--from", "dev", "--to", "stagin"],
+      (dir) =>
+        `promote dev → stagin refused; nothing was changed:\n  - unknown stack "stagin": no Pulumi.stagin.yaml in ${dir} (did you mean "staging"? stacks: dev, prod, staging)`,
+    ],
+    [
+      "an unknown workload",
+      {},
+      () => ["--from", "dev", "--to", "staging", "--only", "wbe,api"],
+      (dir) =>
+        `promote dev → staging refused; nothing was changed:\n  - unknown workload "wbe" in dev (did you mean "web"? services: ${stackOf(dir, "dev").services.join(", ")})`,
+    ],
+    [
+      "skipping an environment",
+      {},
+      () => ["--from", "dev", "--to", "prod"],
+      () =>
+        "promote dev → prod refused; nothing was changed:\n  - dev (tier dev) → prod (tier prod) skips staging (tier staging); promote --from dev --to staging first, or pass --allow-skip",
+    ],
+    [
+      "promoting backwards",
+      {},
+      () => ["--from", "prod", "--to", "staging"],
+      () =>
+        "promote prod → staging refused; nothing was changed:\n  - prod (tier prod) → staging (tier staging) goes against the promotion order dev → staging → prod; to put earlier images back use --rollback --to staging",
+    ],
+    [
+      "a built image without --from-outputs",
+      { "Pulumi.dev.yaml": BUILD_DEV },
+      () => ["--from", "dev", "--to", "staging"],
+      () =>
+        "promote dev → staging refused; nothing was changed:\n  - services.api.image in dev is a build of ghcr.io/acme/api, not a reference; its digest is known only once dev is deployed — pass --from-outputs <dev outputs.json>",
+    ],
+    [
+      "outputs without the service",
+      { "out.json": JSON.stringify({ images: { api: `node:24@${digest("a")}` } }) },
+      (dir) => [
+        "--from",
+        "dev",
+        "--to",
+        "staging",
+        "--only",
+        "api,web",
+        "--from-outputs",
+        join(dir, "out.json"),
+      ],
+      (dir) =>
+        `promote dev → staging refused; nothing was changed:\n  - ${join(dir, "out.json")} has no images.web: use the output of \`pulumi stack output --json --stack dev\` (the program exports images: { <service>: <ref> })`,
+    ],
+    [
+      "outputs that are not JSON",
+      { "out.json": "images: {}" },
+      (dir) => ["--from", "dev", "--to", "staging", "--from-outputs", join(dir, "out.json")],
+      (dir) =>
+        `promote dev → staging refused; nothing was changed:\n  - --from-outputs ${join(dir, "out.json")}: not JSON (Unexpected token 'i', "images: {}" is not valid JSON); save it with \`pulumi stack output --json --stack dev > ${join(dir, "out.json")}\``,
+    ],
+  ];
+
+  test.each(refusals)("%s", (_name, replace, argv, message) => {
+    const dir = project(replace);
+    const before = snapshot(dir);
+    const result = run(dir, ...argv(dir));
+    expect(result).toEqual({ code: 1, out: "", err: message(dir) });
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  test("every tag going to prod is listed at once", () => {
+    const dir = project();
+    const before = snapshot(dir);
+    const result = run(dir, "--from", "dev", "--to", "prod", "--allow-skip");
+    expect(result.code).toBe(1);
+    const dev = stackOf(dir, "dev");
+    expect(result.err.split("\n").slice(1)).toEqual(
+      dev.services.map(
+        (s) =>
+          `  - services.${s}.image: "${String(dev.images[s])}" (dev config) has no digest; prod takes digests only — pass --from-outputs <dev outputs.json> or pin a digest in the source stack (Pulumi.dev.yaml)`,
+      ),
+    );
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  test("a target that fails the config schema after the edit", () => {
+    const dir = project({ "out.json": JSON.stringify({ images: { api: "Not An Image" } }) });
+    const before = snapshot(dir);
+    const result = run(
+      dir,
+      "--from",
+      "dev",
+      "--to",
+      "staging",
+      "--only",
+      "api",
+      "--from-outputs",
+      join(dir, "out.json"),
+    );
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(
+      'promote dev → staging refused; nothing was changed:\n  - Pulumi.staging.yaml would fail the config schema after the edit:\n    - services.api.image: "Not An Image" is not an image reference',
+    );
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  test("a missing outputs file is a usage error", () => {
+    const dir = project();
+    expect(
+      run(dir, "--from", "dev", "--to", "staging", "--from-outputs", join(dir, "nope.json")),
+    ).toEqual({
+      code: 2,
+      out: "",
+      err: `promote: --from-outputs ${join(dir, "nope.json")}: file not found`,
+    });
+  });
+});
+
+describe("promote arguments", () => {
+  test.each([
+    [["--from", "dev", "--to", "staging", "--bogus"], "Unknown option '--bogus'"],
+    [[], "give --to <stack>"],
+    [["--to", "staging"], "give --from <stack> (or --rollback)"],
+    [
+      ["--from", "dev", "--to", "dev"],
+      '--from and --to are both "dev"; promotion copies images to another stack',
+    ],
+    [
+      ["--rollback", "--to", "staging", "--from", "dev"],
+      "--rollback and --from exclude each other",
+    ],
+    [
+      ["--rollback", "--to", "staging", "--allow-skip"],
+      "--rollback and --allow-skip exclude each other",
+    ],
+    [
+      ["--from", "dev", "--to", "staging", "--only", "web,,api"],
+      '--only "web,,api": give service names separated by commas',
+    ],
+  ])("%j is a usage error", (argv, message) => {
+    expect(() => parsePromoteArgs(argv)).toThrowError(UsageError);
+    expect(() => parsePromoteArgs(argv)).toThrowError(message);
+    expect(run(project(), ...argv).code).toBe(2);
+  });
+
+  test("--only is split, trimmed and deduplicated", () => {
+    expect(
+      parsePromoteArgs(["--from", "dev", "--to", "staging", "--only", "web, api,web", "--dry-run"]),
+    ).toEqual({
+      mode: "promote",
+      from: "dev",
+      to: "staging",
+      only: ["web", "api"],
+      allowSkip: false,
+      dryRun: true,
+      help: false,
+    });
+    expect(parsePromoteArgs(["--rollback", "--to", "prod"])).toEqual({
+      mode: "rollback",
+      to: "prod",
+      allowSkip: false,
+      dryRun: false,
+      help: false,
+    });
+  });
+});
+
+describe("rollback from the stack file's git history", () => {
+  let template: string;
+  let base: string;
+  /** Shown for a commit in messages: short sha, date and subject. */
+  const at = (dir: string, rev: string) => {
+    const [sha, date, subject] = git(dir, "log", "-1", "--format=%H%x09%cs%x09%s", rev)
+      .trim()
+      .split("\t");
+    return `${sha.slice(0, 7)} (${date}, "${subject}")`;
+  };
+
+  beforeAll(() => {
+    // Staging: initial, api pinned to digest 1, a note, api pinned to digest 2. Prod in between:
+    // api pinned to its tag, then to digest 4.
+    template = project();
+    git(template, "init", "-q");
+    base = String(stackOf(template, "staging").images.api);
+    commit(template, "initial");
+    pin(template, "staging", { api: `${base}@${digest("1")}` });
+    commit(template, "promote A");
+    writeFileSync(
+      join(template, "Pulumi.staging.yaml"),
+      `${read(template, "Pulumi.staging.yaml")}# a later note\n`,
+    );
+    commit(template, "add a note");
+    pin(template, "prod", { api: base });
+    commit(template, "prod by tag");
+    pin(template, "prod", { api: `${base}@${digest("4")}` });
+    commit(template, "prod by digest");
+    pin(template, "staging", { api: `${base}@${digest("2")}` });
+    commit(template, "promote B");
+  });
+
+  /** A fresh copy of the template repository. */
+  function history(): string {
+    const dir = tempDir();
+    cpSync(template, dir, { recursive: true });
+    return dir;
+  }
+
+  test("restores the images of the most recent earlier commit whose images differ; a second run is a no-op", () => {
+    const dir = history();
+    const head = read(dir, "Pulumi.staging.yaml");
+    const first = run(dir, "--rollback", "--to", "staging");
+    expect(first.err).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.out).toContain(
+      `rollback staging to the images of ${at(dir, "HEAD~3")}: Pulumi.staging.yaml`,
+    );
+    // Only the digest changes; the later note stays.
+    expect(read(dir, "Pulumi.staging.yaml")).toBe(
+      head.replace(`${base}@${digest("2")}`, `${base}@${digest("1")}`),
+    );
+
+    const written = snapshot(dir);
+    const second = run(dir, "--rollback", "--to", "staging");
+    expect(second).toEqual({
+      code: 0,
+      out: `nothing to do: Pulumi.staging.yaml already has these images (rollback staging to the images of ${at(dir, "HEAD~3")}); no file changed`,
+      err: "",
+    });
+    expect(snapshot(dir)).toEqual(written);
+  });
+
+  test("--dry-run writes nothing", () => {
+    const dir = history();
+    const before = snapshot(dir);
+    const result = run(dir, "--rollback", "--to", "staging", "--dry-run");
+    expect(result.code).toBe(0);
+    expect(result.out).toContain(
+      `\n-        image: ${base}@${digest("2")}\n+        image: ${base}@${digest("1")}\n`,
+    );
+    expect(result.out).toContain("dry run: Pulumi.staging.yaml not written (1 image would change)");
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  test("back to an image from Pulumi.yaml: the base tag is pinned, with a warning", () => {
+    const dir = history();
+    git(dir, "reset", "-q", "--hard", "HEAD~4"); // initial, promote A
+    const head = read(dir, "Pulumi.staging.yaml");
+    const result = run(dir, "--rollback", "--to", "staging", "--only", "api");
+    expect(result.code).toBe(0);
+    expect(result.err).toBe(
+      `warning: services.api.image: "${base}" (commit ${at(dir, "HEAD~1").slice(0, 7)}) has no digest; restored as a tag, which can move`,
+    );
+    expect(read(dir, "Pulumi.staging.yaml")).toBe(head.replace(`${base}@${digest("1")}`, base));
+  });
+
+  const rollbackRefusals: [string, (dir: string) => void, string[], (dir: string) => string][] = [
+    [
+      "uncommitted image changes",
+      (dir) => pin(dir, "staging", { api: `${base}@${digest("3")}` }),
+      ["--rollback", "--to", "staging"],
+      (dir) =>
+        `rollback staging to the images of ${at(dir, "HEAD~3")} refused; nothing was changed:\n  - services.api.image in Pulumi.staging.yaml has uncommitted changes ("${base}@${digest("3")}", committed "${base}@${digest("2")}"); commit them or discard them (git checkout -- Pulumi.staging.yaml) before rolling back`,
+    ],
+    [
+      "no earlier images for the service",
+      () => undefined,
+      ["--rollback", "--to", "staging", "--only", "web"],
+      () =>
+        "rollback staging refused; nothing was changed:\n  - no earlier commit of Pulumi.staging.yaml (or Pulumi.yaml) has other images for web than HEAD (4 commits searched); nothing to roll back to",
+    ],
+    [
+      "a tag going back into prod",
+      () => undefined,
+      ["--rollback", "--to", "prod", "--only", "api"],
+      (dir) =>
+        `rollback prod to the images of ${at(dir, "HEAD~2")} refused; nothing was changed:\n  - services.api.image: "${base}" (commit ${at(dir, "HEAD~2").slice(0, 7)}) has no digest; prod takes digests only — pin the digest that ran then by hand, or promote a digest from the previous stack`,
+    ],
+  ];
+
+  test.each(rollbackRefusals)("refuses %s, changing no file", (_name, setup, argv, message) => {
+    const dir = history();
+    setup(dir);
+    const before = snapshot(dir);
+    expect(run(dir, ...argv)).toEqual({ code: 1, out: "", err: message(dir) });
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  test("refuses outside a git repository", () => {
+    const dir = project();
+    const before = snapshot(dir);
+    expect(run(dir, "--rollback", "--to", "staging")).toEqual({
+      code: 1,
+      out: "",
+      err: `rollback staging refused; nothing was changed:\n  - ${dir} is not in a git repository; --rollback restores images from Pulumi.staging.yaml's git history`,
+    });
+    expect(snapshot(dir)).toEqual(before);
+  });
+});
+
+describe("the promote CLI", () => {
+  test("npm run promote refuses dev → prod in the real project and writes nothing", async () => {
+    const result = await realCli;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "dev (tier dev) → prod (tier prod) skips staging (tier staging)",
+    );
+    for (const f of ["Pulumi.yaml", ...STACK_FILES])
+      expect(readFileSync(join(PROJECT_DIR, f)), f).toEqual(realFiles[f]);
+  });
+});
