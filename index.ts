@@ -11,7 +11,8 @@ function build(): Platform {
     return new Platform(pulumi.getStack(), { config, secrets });
   } catch (e) {
     // A clean, readable failure (no stack trace) for problems the user can fix in config.
-    if (e instanceof ConfigError || e instanceof CapacityError) throw new pulumi.RunError(e.message);
+    if (e instanceof ConfigError || e instanceof CapacityError)
+      throw new pulumi.RunError(e.message);
     throw e;
   }
 }

@@ -656,7 +656,9 @@ function fitNamespace(plan: Planning, nsName: string): NamespaceFit {
   let objects: Map<string, ObjectCount> | undefined;
   const declared = plan.config.namespaces[nsName].quota;
   if (declared !== undefined && !isQuotaMap(declared)) {
-    throw new Error(`namespaces.${nsName}.quota: resolve "auto" with resolveQuotas before planning capacity`);
+    throw new Error(
+      `namespaces.${nsName}.quota: resolve "auto" with resolveQuotas before planning capacity`,
+    );
   }
   const quotas = Object.entries(declared ?? {});
   for (const [key, raw] of quotas.sort(([a], [b]) => a.localeCompare(b))) {
@@ -951,14 +953,18 @@ export function resolveQuotas(config: PlatformConfig): PlatformConfig {
   const withoutAuto: PlatformConfig = {
     ...config,
     namespaces: Object.fromEntries(
-      entries.map(([name, ns]) => [name, ns.quota === undefined || isQuotaMap(ns.quota) ? ns : { ...ns, quota: undefined }]),
+      entries.map(([name, ns]) => [
+        name,
+        ns.quota === undefined || isQuotaMap(ns.quota) ? ns : { ...ns, quota: undefined },
+      ]),
     ),
   };
   const namespaces = Object.fromEntries(
     entries.map(([name, ns]) => {
       const q = ns.quota;
       if (q === undefined || isQuotaMap(q)) return [name, ns];
-      const headroom = q === "auto" ? DEFAULT_AUTO_HEADROOM : (q.auto.headroom ?? DEFAULT_AUTO_HEADROOM);
+      const headroom =
+        q === "auto" ? DEFAULT_AUTO_HEADROOM : (q.auto.headroom ?? DEFAULT_AUTO_HEADROOM);
       return [name, { ...ns, quota: autoQuota(withoutAuto, name, headroom) }];
     }),
   );

@@ -45,7 +45,9 @@ export interface CloudProfile {
   /** Egress rules that let pods resolve names. */
   dnsEgress(nodeLocalDns: boolean): EgressRule;
   /** ServiceAccount annotations and pod labels binding a cloud identity, or an error message. */
-  workloadIdentity(identity: string):
+  workloadIdentity(
+    identity: string,
+  ):
     | { readonly annotations: Record<string, string>; readonly podLabels: Record<string, string> }
     | { readonly error: string };
   /** Kinds Pulumi should not await because nothing on this cloud sets their status. */
@@ -91,7 +93,9 @@ const profiles: Record<Cloud, CloudProfile> = {
     zoneLabel: ZONE_LABEL,
     ingressClass: "nginx",
     gatewayClass: undefined,
-    ingressPeers: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } }],
+    ingressPeers: [
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } },
+    ],
     loadBalancerAnnotations: () => ({}),
     storageClassName: (tier) => (tier === "prod" ? RETAIN_CLASS_NAME : "standard"),
     retainClass: retain("rancher.io/local-path"),
@@ -111,7 +115,9 @@ const profiles: Record<Cloud, CloudProfile> = {
     loadBalancerAnnotations: (internal) => ({
       "service.beta.kubernetes.io/aws-load-balancer-type": "external",
       "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-      "service.beta.kubernetes.io/aws-load-balancer-scheme": internal ? "internal" : "internet-facing",
+      "service.beta.kubernetes.io/aws-load-balancer-scheme": internal
+        ? "internal"
+        : "internet-facing",
     }),
     storageClassName: (tier) => (tier === "prod" ? RETAIN_CLASS_NAME : "gp3"),
     retainClass: retain("ebs.csi.aws.com", { type: "gp3", encrypted: "true" }),
@@ -119,7 +125,9 @@ const profiles: Record<Cloud, CloudProfile> = {
     workloadIdentity: (identity) =>
       /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(identity)
         ? { annotations: { "eks.amazonaws.com/role-arn": identity }, podLabels: {} }
-        : { error: `"${identity}" is not an IAM role ARN (e.g. arn:aws:iam::123456789012:role/shop-api)` },
+        : {
+            error: `"${identity}" is not an IAM role ARN (e.g. arn:aws:iam::123456789012:role/shop-api)`,
+          },
     skipAwaitKinds: new Set(),
   },
   gke: {
@@ -135,9 +143,13 @@ const profiles: Record<Cloud, CloudProfile> = {
     retainClass: retain("pd.csi.storage.gke.io", { type: "pd-balanced" }),
     dnsEgress: kubeDns,
     workloadIdentity: (identity) =>
-      /^[a-z][-a-z0-9]{4,28}[a-z0-9]@[a-z][-a-z0-9]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$/.test(identity)
+      /^[a-z][-a-z0-9]{4,28}[a-z0-9]@[a-z][-a-z0-9]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$/.test(
+        identity,
+      )
         ? { annotations: { "iam.gke.io/gcp-service-account": identity }, podLabels: {} }
-        : { error: `"${identity}" is not a GCP service account e-mail (e.g. shop-api@my-project.iam.gserviceaccount.com)` },
+        : {
+            error: `"${identity}" is not a GCP service account e-mail (e.g. shop-api@my-project.iam.gserviceaccount.com)`,
+          },
     skipAwaitKinds: new Set(),
   },
   aks: {
@@ -145,7 +157,11 @@ const profiles: Record<Cloud, CloudProfile> = {
     zoneLabel: ZONE_LABEL,
     ingressClass: "webapprouting.kubernetes.azure.com",
     gatewayClass: "approuting-istio",
-    ingressPeers: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "app-routing-system" } } }],
+    ingressPeers: [
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "app-routing-system" } },
+      },
+    ],
     loadBalancerAnnotations: (internal): Record<string, string> =>
       internal ? { "service.beta.kubernetes.io/azure-load-balancer-internal": "true" } : {},
     storageClassName: (tier) => (tier === "prod" ? RETAIN_CLASS_NAME : "managed-csi"),
@@ -157,7 +173,9 @@ const profiles: Record<Cloud, CloudProfile> = {
             annotations: { "azure.workload.identity/client-id": identity },
             podLabels: { "azure.workload.identity/use": "true" },
           }
-        : { error: `"${identity}" is not an Azure client id (a UUID such as 00000000-0000-0000-0000-000000000000)` },
+        : {
+            error: `"${identity}" is not an Azure client id (a UUID such as 00000000-0000-0000-0000-000000000000)`,
+          },
     skipAwaitKinds: new Set(),
   },
   generic: {

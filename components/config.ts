@@ -61,7 +61,9 @@ const nonNegativeInt = z.number().int().min(0);
 /** A whole number or a percentage string, as rolling-update and PDB fields take. */
 const intOrPercent = z.union([
   nonNegativeInt,
-  z.string().regex(/^(100|[1-9]?[0-9])%$/, { message: 'must be a whole number or a percentage such as "25%"' }),
+  z.string().regex(/^(100|[1-9]?[0-9])%$/, {
+    message: 'must be a whole number or a percentage such as "25%"',
+  }),
 ]);
 
 const resourceList = () =>
@@ -84,7 +86,12 @@ const resources = z.strictObject({
 
 const probeAction = {
   /** HTTP GET on a path and a port (name or number). */
-  http: z.strictObject({ path: z.string().startsWith("/"), port: z.union([port, z.string()]).optional() }).optional(),
+  http: z
+    .strictObject({
+      path: z.string().startsWith("/"),
+      port: z.union([port, z.string()]).optional(),
+    })
+    .optional(),
   /** TCP connect to a port (name or number). */
   tcp: z.strictObject({ port: z.union([port, z.string()]).optional() }).optional(),
   /** A command run in the container; healthy when it exits 0. */
@@ -121,7 +128,8 @@ const envMap = z.record(
 const secretEnvMap = z.record(
   z.string().regex(ENV_NAME, { message: "is not a valid environment variable name" }),
   z.string().regex(CONFIG_KEY, {
-    message: 'must name a secret config key, e.g. "db-password" (set with: pulumi config set --secret db-password <value>)',
+    message:
+      'must name a secret config key, e.g. "db-password" (set with: pulumi config set --secret db-password <value>)',
   }),
 );
 
@@ -131,16 +139,23 @@ const volume = z
     mountPath: z.string().startsWith("/"),
     readOnly: z.boolean().optional(),
     /** A writable scratch directory (the usual answer to readOnlyRootFilesystem). */
-    emptyDir: z.strictObject({ sizeLimit: storage.optional(), medium: z.enum(["Memory"]).optional() }).optional(),
+    emptyDir: z
+      .strictObject({ sizeLimit: storage.optional(), medium: z.enum(["Memory"]).optional() })
+      .optional(),
     /** Files from a ConfigMap: `name` for an existing one, or `data` to have one generated. */
     configMap: z
-      .strictObject({ name: z.string().optional(), data: z.record(z.string(), z.string()).optional() })
+      .strictObject({
+        name: z.string().optional(),
+        data: z.record(z.string(), z.string()).optional(),
+      })
       .optional(),
     /** Files from an existing Secret. */
     secret: z.strictObject({ secretName: z.string() }).optional(),
   })
   .superRefine((v, ctx) => {
-    const sources = (["emptyDir", "configMap", "secret"] as const).filter((k) => v[k] !== undefined);
+    const sources = (["emptyDir", "configMap", "secret"] as const).filter(
+      (k) => v[k] !== undefined,
+    );
     if (sources.length !== 1) {
       ctx.addIssue({
         code: "custom",
@@ -223,7 +238,11 @@ const workload = z.strictObject({
   /** Named container ports, e.g. `{ http: 8080 }`. Services expose them on the same numbers. */
   ports: z.record(dnsLabel("a port name"), port).optional(),
   probes: z
-    .strictObject({ readiness: probe.optional(), liveness: probe.optional(), startup: probe.optional() })
+    .strictObject({
+      readiness: probe.optional(),
+      liveness: probe.optional(),
+      startup: probe.optional(),
+    })
     .optional(),
   autoscale: z
     .strictObject({
@@ -348,13 +367,15 @@ const workload = z.strictObject({
   patches: z.array(manifestPatch).optional(),
 });
 
-const quotaKey = z.string().regex(
-  /^(requests\.(cpu|memory|storage|ephemeral-storage)|limits\.(cpu|memory|ephemeral-storage)|cpu|memory|pods|services|services\.(loadbalancers|nodeports)|persistentvolumeclaims|configmaps|secrets|replicationcontrollers|resourcequotas|count\/[a-z0-9.-]+|[a-z0-9.-]+\.storageclass\.storage\.k8s\.io\/(requests\.storage|persistentvolumeclaims))$/,
-  {
-    message:
-      "is not a ResourceQuota key (e.g. requests.cpu, requests.memory, limits.cpu, limits.memory, pods, requests.storage, persistentvolumeclaims, count/deployments.apps)",
-  },
-);
+const quotaKey = z
+  .string()
+  .regex(
+    /^(requests\.(cpu|memory|storage|ephemeral-storage)|limits\.(cpu|memory|ephemeral-storage)|cpu|memory|pods|services|services\.(loadbalancers|nodeports)|persistentvolumeclaims|configmaps|secrets|replicationcontrollers|resourcequotas|count\/[a-z0-9.-]+|[a-z0-9.-]+\.storageclass\.storage\.k8s\.io\/(requests\.storage|persistentvolumeclaims))$/,
+    {
+      message:
+        "is not a ResourceQuota key (e.g. requests.cpu, requests.memory, limits.cpu, limits.memory, pods, requests.storage, persistentvolumeclaims, count/deployments.apps)",
+    },
+  );
 
 const namespace = z.strictObject({
   labels: z.record(z.string(), z.string()).optional(),
@@ -368,7 +389,9 @@ const namespace = z.strictObject({
     .union([
       z.record(quotaKey, z.union([z.string(), z.number()])),
       z.literal("auto"),
-      z.strictObject({ auto: z.strictObject({ headroom: z.number().min(0).max(1000).optional() }) }),
+      z.strictObject({
+        auto: z.strictObject({ headroom: z.number().min(0).max(1000).optional() }),
+      }),
     ])
     .optional(),
   /** LimitRange defaults for containers that state no resources. */
@@ -390,9 +413,23 @@ const nodePool = z.strictObject({
   /** Per-node allocatable resources. */
   allocatable: z.strictObject({ cpu, memory, pods: positiveInt }),
   /** Per-node reservation for DaemonSets and system pods, taken off allocatable. */
-  overhead: z.strictObject({ cpu: cpu.optional(), memory: memory.optional(), pods: nonNegativeInt.optional() }).optional(),
+  overhead: z
+    .strictObject({
+      cpu: cpu.optional(),
+      memory: memory.optional(),
+      pods: nonNegativeInt.optional(),
+    })
+    .optional(),
   labels: z.record(z.string(), z.string()).optional(),
-  taints: z.array(z.strictObject({ key: z.string(), value: z.string().optional(), effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]) })).optional(),
+  taints: z
+    .array(
+      z.strictObject({
+        key: z.string(),
+        value: z.string().optional(),
+        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+      }),
+    )
+    .optional(),
 });
 
 const cluster = z.strictObject({
@@ -490,7 +527,8 @@ function allowedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] 
   let current: z.ZodType | undefined = schema;
   for (const part of path) {
     current = unwrap(current);
-    if (current instanceof z.ZodObject) current = (current.shape as Record<string, z.ZodType>)[String(part)];
+    if (current instanceof z.ZodObject)
+      current = (current.shape as Record<string, z.ZodType>)[String(part)];
     else if (current instanceof z.ZodRecord) current = current._zod.def.valueType as z.ZodType;
     else if (current instanceof z.ZodArray) current = current._zod.def.element as z.ZodType;
     else return [];
@@ -562,7 +600,9 @@ function issueMessages(issue: z.core.$ZodIssue): string[] {
     }
     case "invalid_value":
       if ((issue as { input?: unknown }).input === undefined) {
-        return [`${path}: is required (expected one of: ${issue.values.map((v) => String(v)).join(", ")})`];
+        return [
+          `${path}: is required (expected one of: ${issue.values.map((v) => String(v)).join(", ")})`,
+        ];
       }
       return [
         `${path}: ${JSON.stringify((issue as { input?: unknown }).input)} is not allowed (expected one of: ${issue.values.map((v) => String(v)).join(", ")})`,
@@ -575,19 +615,27 @@ function issueMessages(issue: z.core.$ZodIssue): string[] {
       // Report the alternative the input came closest to: one that accepted its type and failed
       // deeper inside (a quota map with a bad key), rather than "not valid here".
       const branches = (issue.errors ?? []).filter(
-        (b) => b.length > 0 && !b.every((i) => i.path.length === 0 && (i.code === "invalid_type" || i.code === "invalid_value")),
+        (b) =>
+          b.length > 0 &&
+          !b.every(
+            (i) => i.path.length === 0 && (i.code === "invalid_type" || i.code === "invalid_value"),
+          ),
       );
       const depth = (b: readonly z.core.$ZodIssue[]) => Math.max(...b.map((i) => i.path.length));
       const best = [...branches].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0];
       if (best && depth(best) > 0) {
-        return best.flatMap((inner) => issueMessages({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue));
+        return best.flatMap((inner) =>
+          issueMessages({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue),
+        );
       }
       return [`${path}: ${describe(input)} is not valid here`];
     }
     case "too_small":
     case "too_big": {
       const input = (issue as { input?: unknown }).input;
-      return [`${path}: ${describe(input)} ${issue.message.replace(/^Too (small|big): expected \w+ to (have|be) /, "must be ")}`];
+      return [
+        `${path}: ${describe(input)} ${issue.message.replace(/^Too (small|big): expected \w+ to (have|be) /, "must be ")}`,
+      ];
     }
     case "invalid_format": {
       const input = (issue as { input?: unknown }).input;
@@ -634,7 +682,14 @@ export interface ParseOptions {
   readonly lookupSecret?: (key: string) => "secret" | "plain" | "missing";
 }
 
-const STRUCTURED_KEYS = ["tier", "cluster", "namespaces", "services", "capacity", "overrides"] as const;
+const STRUCTURED_KEYS = [
+  "tier",
+  "cluster",
+  "namespaces",
+  "services",
+  "capacity",
+  "overrides",
+] as const;
 
 /**
  * Validates a raw stack configuration and returns the plain, typed platform config.
@@ -650,21 +705,31 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
   const overrides = raw.overrides;
   if (overrides !== undefined) {
     if (!isPlainObject(overrides)) {
-      problems.push(`overrides: expected an object such as { services: { web: { replicas: 3 } } }, got ${describe(overrides)}`);
+      problems.push(
+        `overrides: expected an object such as { services: { web: { replicas: 3 } } }, got ${describe(overrides)}`,
+      );
     } else {
       for (const key of Object.keys(overrides)) {
         if (key !== "namespaces" && key !== "services") {
-          problems.push(`overrides.${key}: unknown key (overrides patch only namespaces and services; set ${key} directly)`);
+          problems.push(
+            `overrides.${key}: unknown key (overrides patch only namespaces and services; set ${key} directly)`,
+          );
         }
       }
-      merged = mergeOverrides(base, { namespaces: overrides.namespaces, services: overrides.services });
+      merged = mergeOverrides(base, {
+        namespaces: overrides.namespaces,
+        services: overrides.services,
+      });
     }
   }
   // Keys that are neither structured config nor secrets some service references are typos.
   // Checked on the raw merged document, so they are reported together with schema problems.
-  const services = isPlainObject(merged) && isPlainObject(merged.services) ? Object.values(merged.services) : [];
+  const services =
+    isPlainObject(merged) && isPlainObject(merged.services) ? Object.values(merged.services) : [];
   const referenced = new Set(
-    services.flatMap((s) => (isPlainObject(s) && isPlainObject(s.secretEnv) ? Object.values(s.secretEnv).map(String) : [])),
+    services.flatMap((s) =>
+      isPlainObject(s) && isPlainObject(s.secretEnv) ? Object.values(s.secretEnv).map(String) : [],
+    ),
   );
   for (const key of Object.keys(raw)) {
     if ((STRUCTURED_KEYS as readonly string[]).includes(key) || referenced.has(key)) continue;
@@ -698,7 +763,9 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
     const has = (field: keyof WorkloadConfig) => svc[field] !== undefined;
     const only = (field: keyof WorkloadConfig, kinds: readonly WorkloadKind[]) => {
       if (has(field) && !kinds.includes(svc.kind)) {
-        problems.push(`${at}.${field}: not used by kind ${svc.kind} (only ${kinds.join(", ")}); remove it`);
+        problems.push(
+          `${at}.${field}: not used by kind ${svc.kind} (only ${kinds.join(", ")}); remove it`,
+        );
       }
     };
 
@@ -709,11 +776,17 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
       );
     }
     if (typeof svc.image === "string" && !IMAGE_REF.test(svc.image)) {
-      problems.push(`${at}.image: "${svc.image}" is not an image reference (e.g. "ghcr.io/acme/api:1.4.2" or "ghcr.io/acme/api@sha256:<64 hex>")`);
+      problems.push(
+        `${at}.image: "${svc.image}" is not an image reference (e.g. "ghcr.io/acme/api:1.4.2" or "ghcr.io/acme/api@sha256:<64 hex>")`,
+      );
     } else if (typeof svc.image === "string" && /:latest(@|$)/.test(svc.image)) {
-      problems.push(`${at}.image: "${svc.image}" uses the "latest" tag; pin a version tag or a digest so every environment runs what was tested`);
+      problems.push(
+        `${at}.image: "${svc.image}" uses the "latest" tag; pin a version tag or a digest so every environment runs what was tested`,
+      );
     } else if (typeof svc.image === "string" && !/[:@][^/]+$/.test(svc.image)) {
-      problems.push(`${at}.image: "${svc.image}" has no tag or digest (implicitly "latest"); pin a version tag or a digest`);
+      problems.push(
+        `${at}.image: "${svc.image}" has no tag or digest (implicitly "latest"); pin a version tag or a digest`,
+      );
     }
 
     // Kind-specific fields.
@@ -730,33 +803,45 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
       problems.push(`${at}.schedule: is required for kind cron (e.g. "0 3 * * *")`);
     }
     if (svc.schedule && !isCronSchedule(svc.schedule)) {
-      problems.push(`${at}.schedule: "${svc.schedule}" is not a cron schedule (five fields, e.g. "0 3 * * *" or "@daily")`);
+      problems.push(
+        `${at}.schedule: "${svc.schedule}" is not a cron schedule (five fields, e.g. "0 3 * * *" or "@daily")`,
+      );
     }
     if (svc.kind === "stateful" && !svc.storage) {
-      problems.push(`${at}.storage: is required for kind stateful (e.g. { size: 10Gi, mountPath: /var/lib/data })`);
+      problems.push(
+        `${at}.storage: is required for kind stateful (e.g. { size: 10Gi, mountPath: /var/lib/data })`,
+      );
     }
     const ports = Object.keys(svc.ports ?? {});
     if ((svc.kind === "web" || svc.kind === "stateful") && ports.length === 0) {
       problems.push(`${at}.ports: kind ${svc.kind} needs at least one port (e.g. { http: 8080 })`);
     }
     if (svc.ingress && svc.route) {
-      problems.push(`${at}: ingress and route exclude each other; choose an Ingress or a Gateway API route`);
+      problems.push(
+        `${at}: ingress and route exclude each other; choose an Ingress or a Gateway API route`,
+      );
     }
     if (svc.route && !svc.route.gateway && !config.cluster.gateway) {
-      problems.push(`${at}.route.gateway: no gateway given and cluster.gateway is not set; set one of them`);
+      problems.push(
+        `${at}.route.gateway: no gateway given and cluster.gateway is not set; set one of them`,
+      );
     }
     for (const [field, portName] of [
       ["ingress.port", svc.ingress?.port],
       ["route.port", svc.route?.port],
     ] as const) {
       if (portName !== undefined && !ports.includes(portName)) {
-        problems.push(`${at}.${field}: "${portName}" is not one of this service's ports (${ports.join(", ") || "none"})`);
+        problems.push(
+          `${at}.${field}: "${portName}" is not one of this service's ports (${ports.join(", ") || "none"})`,
+        );
       }
     }
     for (const [probeName, p] of Object.entries(svc.probes ?? {})) {
       const probePort = p?.http?.port ?? p?.tcp?.port;
       if (typeof probePort === "string" && !ports.includes(probePort)) {
-        problems.push(`${at}.probes.${probeName}: port "${probePort}" is not one of this service's ports (${ports.join(", ") || "none"})`);
+        problems.push(
+          `${at}.probes.${probeName}: port "${probePort}" is not one of this service's ports (${ports.join(", ") || "none"})`,
+        );
       }
       if ((p?.http || p?.tcp) && probePort === undefined && ports.length === 0) {
         problems.push(`${at}.probes.${probeName}: give a port; this service declares no ports`);
@@ -765,20 +850,28 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
     svc.ingressFrom?.forEach((source, i) =>
       source.ports?.forEach((portName, j) => {
         if (!ports.includes(portName)) {
-          problems.push(`${at}.ingressFrom[${i}].ports[${j}]: "${portName}" is not one of this service's ports (${ports.join(", ") || "none"})`);
+          problems.push(
+            `${at}.ingressFrom[${i}].ports[${j}]: "${portName}" is not one of this service's ports (${ports.join(", ") || "none"})`,
+          );
         }
       }),
     );
     if (svc.autoscale) {
       if (svc.autoscale.min > svc.autoscale.max) {
-        problems.push(`${at}.autoscale: min (${svc.autoscale.min}) is greater than max (${svc.autoscale.max}); make max at least ${svc.autoscale.min}`);
+        problems.push(
+          `${at}.autoscale: min (${svc.autoscale.min}) is greater than max (${svc.autoscale.max}); make max at least ${svc.autoscale.min}`,
+        );
       }
       if (svc.replicas !== undefined) {
-        problems.push(`${at}.replicas: with autoscale the HPA owns the replica count; remove replicas and set autoscale.min`);
+        problems.push(
+          `${at}.replicas: with autoscale the HPA owns the replica count; remove replicas and set autoscale.min`,
+        );
       }
     }
     if (svc.rollout && isZero(svc.rollout.maxSurge) && isZero(svc.rollout.maxUnavailable)) {
-      problems.push(`${at}.rollout: maxSurge and maxUnavailable cannot both be 0 (the rollout could never progress); set maxSurge to 1`);
+      problems.push(
+        `${at}.rollout: maxSurge and maxUnavailable cannot both be 0 (the rollout could never progress); set maxSurge to 1`,
+      );
     }
     checkLimits(`${at}.resources`, svc.resources, problems);
     for (const [list, items] of [
@@ -787,15 +880,22 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
     ] as const) {
       const seen = new Set<string>([name]);
       items?.forEach((c, i) => {
-        if (seen.has(c.name)) problems.push(`${at}.${list}[${i}].name: "${c.name}" is already used by another container of this pod`);
+        if (seen.has(c.name))
+          problems.push(
+            `${at}.${list}[${i}].name: "${c.name}" is already used by another container of this pod`,
+          );
         seen.add(c.name);
         checkLimits(`${at}.${list}[${i}].resources`, c.resources, problems);
         if (list === "sidecars" && c.restartAlways !== undefined) {
-          problems.push(`${at}.sidecars[${i}].restartAlways: only for initContainers (native sidecars); remove it`);
+          problems.push(
+            `${at}.sidecars[${i}].restartAlways: only for initContainers (native sidecars); remove it`,
+          );
         }
         for (const volName of Object.keys(c.volumeMounts ?? {})) {
           if (!(svc.volumes ?? {})[volName]) {
-            problems.push(`${at}.${list}[${i}].volumeMounts.${volName}: no volume "${volName}" in ${at}.volumes`);
+            problems.push(
+              `${at}.${list}[${i}].volumeMounts.${volName}: no volume "${volName}" in ${at}.volumes`,
+            );
           }
         }
       });
@@ -804,12 +904,17 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
     // Dependencies and secrets.
     const seenDeps = new Set<string>();
     svc.dependencies?.forEach((dep, i) => {
-      if (dep === name) problems.push(`${at}.dependencies[${i}]: a service cannot depend on itself`);
+      if (dep === name)
+        problems.push(`${at}.dependencies[${i}]: a service cannot depend on itself`);
       else if (!services.includes(dep)) {
         const hint = closest(dep, services);
-        problems.push(`${at}.dependencies[${i}]: "${dep}" is not a configured service (${hint ? `did you mean "${hint}"?` : `services: ${services.join(", ")}`})`);
+        problems.push(
+          `${at}.dependencies[${i}]: "${dep}" is not a configured service (${hint ? `did you mean "${hint}"?` : `services: ${services.join(", ")}`})`,
+        );
       } else if (Object.keys(config.services[dep].ports ?? {}).length === 0) {
-        problems.push(`${at}.dependencies[${i}]: "${dep}" exposes no ports, so nothing can call it; add ports to it or remove the dependency`);
+        problems.push(
+          `${at}.dependencies[${i}]: "${dep}" exposes no ports, so nothing can call it; add ports to it or remove the dependency`,
+        );
       }
       if (seenDeps.has(dep)) problems.push(`${at}.dependencies[${i}]: "${dep}" is listed twice`);
       seenDeps.add(dep);
@@ -823,7 +928,9 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
       }
     }
     if (svc.serviceAccount?.identity) {
-      const bound = cloudProfile(config.cluster.cloud).workloadIdentity(svc.serviceAccount.identity);
+      const bound = cloudProfile(config.cluster.cloud).workloadIdentity(
+        svc.serviceAccount.identity,
+      );
       if ("error" in bound) problems.push(`${at}.serviceAccount.identity: ${bound.error}`);
     }
     for (const [envName, key] of Object.entries(svc.secretEnv ?? {})) {
@@ -832,9 +939,13 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
       }
       const state = options.lookupSecret?.(key);
       if (state === "missing") {
-        problems.push(`${at}.secretEnv.${envName}: config key "${key}" is not set (set it with: pulumi config set --secret ${key} <value>)`);
+        problems.push(
+          `${at}.secretEnv.${envName}: config key "${key}" is not set (set it with: pulumi config set --secret ${key} <value>)`,
+        );
       } else if (state === "plain") {
-        problems.push(`${at}.secretEnv.${envName}: config key "${key}" is stored in plain text (re-set it with: pulumi config set --secret ${key} <value>)`);
+        problems.push(
+          `${at}.secretEnv.${envName}: config key "${key}" is stored in plain text (re-set it with: pulumi config set --secret ${key} <value>)`,
+        );
       }
     }
   }
@@ -842,7 +953,9 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
   for (const [name, ns] of Object.entries(config.namespaces)) {
     for (const [key, value] of Object.entries(isQuotaMap(ns.quota) ? ns.quota : {})) {
       if (Quantity.tryParse(value) === undefined) {
-        problems.push(`namespaces.${name}.quota.${key}: ${JSON.stringify(value)} is not a Kubernetes quantity (${QUANTITY_EXAMPLES})`);
+        problems.push(
+          `namespaces.${name}.quota.${key}: ${JSON.stringify(value)} is not a Kubernetes quantity (${QUANTITY_EXAMPLES})`,
+        );
       }
     }
     const lr = ns.limits;
@@ -850,7 +963,9 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
       const req = lr?.defaultRequest?.[r];
       const lim = lr?.default?.[r];
       if (req && lim && Quantity.parse(req).cmp(Quantity.parse(lim)) > 0) {
-        problems.push(`namespaces.${name}.limits.defaultRequest.${r}: ${req} is above limits.default.${r} (${lim}); pods given these defaults would be rejected`);
+        problems.push(
+          `namespaces.${name}.limits.defaultRequest.${r}: ${req} is above limits.default.${r} (${lim}); pods given these defaults would be rejected`,
+        );
       }
     }
     for (const r of ["cpu", "memory", "ephemeral-storage"] as const) {
@@ -858,7 +973,9 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
         const value = lr?.[field]?.[r];
         const max = lr?.max?.[r];
         if (value && max && Quantity.parse(value).cmp(Quantity.parse(max)) > 0) {
-          problems.push(`namespaces.${name}.limits.${field}.${r}: ${value} is above limits.max.${r} (${max}); lower the default or raise the max`);
+          problems.push(
+            `namespaces.${name}.limits.${field}.${r}: ${value} is above limits.max.${r} (${max}); lower the default or raise the max`,
+          );
         }
       }
     }
@@ -869,24 +986,37 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
     for (const r of ["cpu", "memory"] as const) {
       const over = pool.overhead?.[r];
       if (over && Quantity.parse(over).cmp(Quantity.parse(pool.allocatable[r])) >= 0) {
-        problems.push(`cluster.nodePools.${name}.overhead.${r}: ${over} leaves nothing of allocatable ${pool.allocatable[r]}; lower the overhead`);
+        problems.push(
+          `cluster.nodePools.${name}.overhead.${r}: ${over} leaves nothing of allocatable ${pool.allocatable[r]}; lower the overhead`,
+        );
       }
     }
   }
-  if (config.cluster.renderYamlToDirectory && (config.cluster.context || config.cluster.kubeconfig)) {
-    problems.push(`cluster.renderYamlToDirectory: excludes cluster.context and cluster.kubeconfig (rendering needs no cluster); remove one or the other`);
+  if (
+    config.cluster.renderYamlToDirectory &&
+    (config.cluster.context || config.cluster.kubeconfig)
+  ) {
+    problems.push(
+      `cluster.renderYamlToDirectory: excludes cluster.context and cluster.kubeconfig (rendering needs no cluster); remove one or the other`,
+    );
   }
   return problems;
 }
 
 /** Name of the emptyDir volume generated for a writable path. */
 export function writableVolumeName(path: string, index: number): string {
-  const slug = path.replace(/^\/+|\/+$/g, "").replace(/[^a-z0-9]+/gi, "-").toLowerCase().slice(0, 40);
+  const slug = path
+    .replace(/^\/+|\/+$/g, "")
+    .replace(/[^a-z0-9]+/gi, "-")
+    .toLowerCase()
+    .slice(0, 40);
   return `w${index}-${slug || "root"}`.replace(/-+$/, "");
 }
 
 /** A namespace quota given as explicit hard limits (not `auto`). */
-export function isQuotaMap(quota: NamespaceConfig["quota"]): quota is Record<string, string | number> {
+export function isQuotaMap(
+  quota: NamespaceConfig["quota"],
+): quota is Record<string, string | number> {
   // Quota keys never read "auto" (quotaKey), so an object with that key is the auto form.
   return typeof quota === "object" && !("auto" in quota);
 }
@@ -902,12 +1032,15 @@ function checkLimits(at: string, res: ResourcesConfig, problems: string[]): void
     const req = res.requests[r];
     const lim = res.limits?.[r];
     if (req && lim && Quantity.parse(lim).cmp(Quantity.parse(req)) < 0) {
-      problems.push(`${at}.limits.${r}: ${lim} is below requests.${r} (${req}); raise the limit to at least ${req}`);
+      problems.push(
+        `${at}.limits.${r}: ${lim} is below requests.${r} (${req}); raise the limit to at least ${req}`,
+      );
     }
   }
 }
 
-const CRON_FIELD = /^(\*|\?|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/\d+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/\d+)?)*$/;
+const CRON_FIELD =
+  /^(\*|\?|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/\d+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(\/\d+)?)*$/;
 function isCronSchedule(s: string): boolean {
   if (/^@(yearly|annually|monthly|weekly|daily|midnight|hourly)$/.test(s)) return true;
   const fields = s.trim().split(/\s+/);

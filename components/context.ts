@@ -17,7 +17,9 @@ export interface BuildContext {
 }
 
 export function buildContext(config: PlatformConfig, project: string): BuildContext {
-  const zones = new Set(Object.values(config.cluster.nodePools ?? {}).flatMap((p) => p.zones ?? []));
+  const zones = new Set(
+    Object.values(config.cluster.nodePools ?? {}).flatMap((p) => p.zones ?? []),
+  );
   return {
     project,
     tier: config.tier,
@@ -48,7 +50,11 @@ export function selectorLabels(name: string): Record<string, string> {
   return { [NAME_LABEL]: name };
 }
 
-export function commonLabels(ctx: BuildContext, name: string, component: string): Record<string, string> {
+export function commonLabels(
+  ctx: BuildContext,
+  name: string,
+  component: string,
+): Record<string, string> {
   return {
     [NAME_LABEL]: name,
     "app.kubernetes.io/component": component,

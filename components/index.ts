@@ -2,7 +2,14 @@
  * The component library: validated config, pure spec builders and thin components.
  */
 export { ConfigError, parsePlatformConfig, mergeOverrides, platformSchema } from "./config";
-export type { PlatformConfig, WorkloadConfig, NamespaceConfig, ClusterConfig, Tier, WorkloadKind } from "./config";
+export type {
+  PlatformConfig,
+  WorkloadConfig,
+  NamespaceConfig,
+  ClusterConfig,
+  Tier,
+  WorkloadKind,
+} from "./config";
 export { Quantity, canonicalQuantity, isQuantity } from "./quantity";
 export { cloudProfile } from "./cloud";
 export type { CloudProfile, Cloud } from "./cloud";
@@ -37,6 +44,11 @@ export {
   workloadFootprint,
 } from "./capacity";
 export type { CapacityReport, CapacityFinding, WorkloadFootprint } from "./capacity";
-export { CapacityError, checkCapacity, formatCapacityMarkdown, formatCapacityTable } from "./capacity-report";
+export {
+  CapacityError,
+  checkCapacity,
+  formatCapacityMarkdown,
+  formatCapacityTable,
+} from "./capacity-report";
 export type { PlatformArgs, PlatformPlan } from "./platform";
 export { loadPlatformConfig, rawStackConfig } from "./stack";

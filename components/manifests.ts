@@ -35,7 +35,10 @@ export const DEFAULT_LIMITS = {
 } as const;
 
 export function buildTenant(ctx: BuildContext, name: string, ns: NamespaceConfig): Manifest[] {
-  const labels = { "app.kubernetes.io/part-of": ctx.project, "app.kubernetes.io/managed-by": "pulumi" };
+  const labels = {
+    "app.kubernetes.io/part-of": ctx.project,
+    "app.kubernetes.io/managed-by": "pulumi",
+  };
   const out: Manifest[] = [
     {
       apiVersion: "v1",
@@ -53,7 +56,9 @@ export function buildTenant(ctx: BuildContext, name: string, ns: NamespaceConfig
     },
   ];
   if (ns.quota !== undefined && !isQuotaMap(ns.quota)) {
-    throw new Error(`namespaces.${name}.quota: resolve "auto" with resolveQuotas before building the tenant`);
+    throw new Error(
+      `namespaces.${name}.quota: resolve "auto" with resolveQuotas before building the tenant`,
+    );
   }
   if (ns.quota && Object.keys(ns.quota).length > 0) {
     const hard = Object.fromEntries(
@@ -61,24 +66,48 @@ export function buildTenant(ctx: BuildContext, name: string, ns: NamespaceConfig
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([k, v]) => [k, Quantity.parse(v).toString()]),
     );
-    out.push({ apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "quota", namespace: name, labels }, spec: { hard } });
+    out.push({
+      apiVersion: "v1",
+      kind: "ResourceQuota",
+      metadata: { name: "quota", namespace: name, labels },
+      spec: { hard },
+    });
   }
   const limits = ns.limits ?? {};
-  const defaultRequest: Record<string, string> = { ...DEFAULT_LIMITS.defaultRequest, ...(limits.defaultRequest ?? {}) };
-  const defaultLimit: Record<string, string> = { ...DEFAULT_LIMITS.default, ...(limits.default ?? {}) };
+  const defaultRequest: Record<string, string> = {
+    ...DEFAULT_LIMITS.defaultRequest,
+    ...(limits.defaultRequest ?? {}),
+  };
+  const defaultLimit: Record<string, string> = {
+    ...DEFAULT_LIMITS.default,
+    ...(limits.default ?? {}),
+  };
   // Platform defaults yield to the namespace's own values: the API server rejects a LimitRange
   // unless defaultRequest <= default <= max.
   const above = (a: string, b: string) => Quantity.parse(a).cmp(Quantity.parse(b)) > 0;
   for (const r of ["cpu", "memory"] as const) {
     const max = limits.max?.[r];
-    if (max !== undefined && limits.default?.[r] === undefined && above(defaultLimit[r], max)) defaultLimit[r] = max;
-    if (max !== undefined && limits.defaultRequest?.[r] === undefined && above(defaultRequest[r], max)) defaultRequest[r] = max;
-    if (limits.default?.[r] === undefined && above(defaultRequest[r], defaultLimit[r])) defaultLimit[r] = defaultRequest[r];
-    if (limits.defaultRequest?.[r] === undefined && above(defaultRequest[r], defaultLimit[r])) defaultRequest[r] = defaultLimit[r];
+    if (max !== undefined && limits.default?.[r] === undefined && above(defaultLimit[r], max))
+      defaultLimit[r] = max;
+    if (
+      max !== undefined &&
+      limits.defaultRequest?.[r] === undefined &&
+      above(defaultRequest[r], max)
+    )
+      defaultRequest[r] = max;
+    if (limits.default?.[r] === undefined && above(defaultRequest[r], defaultLimit[r]))
+      defaultLimit[r] = defaultRequest[r];
+    if (limits.defaultRequest?.[r] === undefined && above(defaultRequest[r], defaultLimit[r]))
+      defaultRequest[r] = defaultLimit[r];
   }
   const item: Obj = { type: "Container", defaultRequest, default: defaultLimit };
   if (limits.max) item.max = limits.max;
-  out.push({ apiVersion: "v1", kind: "LimitRange", metadata: { name: "defaults", namespace: name, labels }, spec: { limits: [item] } });
+  out.push({
+    apiVersion: "v1",
+    kind: "LimitRange",
+    metadata: { name: "defaults", namespace: name, labels },
+    spec: { limits: [item] },
+  });
   out.push(...tenantNetworkPolicies(ctx, name));
   return out;
 }
@@ -96,14 +125,26 @@ const COMPONENT: Record<WorkloadConfig["kind"], string> = {
 };
 
 /** Every object of one workload, in a stable order. */
-export function buildWorkload(ctx: BuildContext, name: string, svc: WorkloadConfig, opts: WorkloadBuildOptions): Manifest[] {
+export function buildWorkload(
+  ctx: BuildContext,
+  name: string,
+  svc: WorkloadConfig,
+  opts: WorkloadBuildOptions,
+): Manifest[] {
   const ns = svc.namespace;
   const labels = commonLabels(ctx, name, COMPONENT[svc.kind]);
-  const meta = (suffix = "", extra: Obj = {}) => ({ name: `${name}${suffix}`, namespace: ns, labels, ...extra });
+  const meta = (suffix = "", extra: Obj = {}) => ({
+    name: `${name}${suffix}`,
+    namespace: ns,
+    labels,
+    ...extra,
+  });
   const out: Manifest[] = [];
 
   // Identity.
-  const identity = svc.serviceAccount?.identity ? ctx.profile.workloadIdentity(svc.serviceAccount.identity) : undefined;
+  const identity = svc.serviceAccount?.identity
+    ? ctx.profile.workloadIdentity(svc.serviceAccount.identity)
+    : undefined;
   const saAnnotations = {
     ...(identity && "annotations" in identity ? identity.annotations : {}),
     ...(svc.serviceAccount?.annotations ?? {}),
@@ -146,7 +187,8 @@ export function buildWorkload(ctx: BuildContext, name: string, svc: WorkloadConf
         revisionHistoryLimit: 5,
         template,
       };
-      if (svc.rollout?.minReadySeconds !== undefined) spec.minReadySeconds = svc.rollout.minReadySeconds;
+      if (svc.rollout?.minReadySeconds !== undefined)
+        spec.minReadySeconds = svc.rollout.minReadySeconds;
       // With an HPA the Deployment leaves spec.replicas to it, so the two never fight over the field.
       if (!svc.autoscale) spec.replicas = svc.replicas ?? 1;
       out.push({ apiVersion: "apps/v1", kind: "Deployment", metadata: meta(), spec });
@@ -154,7 +196,8 @@ export function buildWorkload(ctx: BuildContext, name: string, svc: WorkloadConf
     }
     case "stateful": {
       const storage = svc.storage!;
-      const storageClassName = storage.storageClass ?? ctx.cluster.storageClass ?? ctx.profile.storageClassName(ctx.tier);
+      const storageClassName =
+        storage.storageClass ?? ctx.cluster.storageClass ?? ctx.profile.storageClassName(ctx.tier);
       out.push({
         apiVersion: "apps/v1",
         kind: "StatefulSet",
@@ -166,7 +209,9 @@ export function buildWorkload(ctx: BuildContext, name: string, svc: WorkloadConf
           podManagementPolicy: "OrderedReady",
           updateStrategy: { type: "RollingUpdate" },
           revisionHistoryLimit: 5,
-          ...(svc.rollout?.minReadySeconds !== undefined ? { minReadySeconds: svc.rollout.minReadySeconds } : {}),
+          ...(svc.rollout?.minReadySeconds !== undefined
+            ? { minReadySeconds: svc.rollout.minReadySeconds }
+            : {}),
           persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
           template,
           volumeClaimTemplates: [
@@ -203,7 +248,8 @@ export function buildWorkload(ctx: BuildContext, name: string, svc: WorkloadConf
         ttlSecondsAfterFinished: 86400,
         template,
       };
-      if (cron.activeDeadlineSeconds !== undefined) job.activeDeadlineSeconds = cron.activeDeadlineSeconds;
+      if (cron.activeDeadlineSeconds !== undefined)
+        job.activeDeadlineSeconds = cron.activeDeadlineSeconds;
       const spec: Obj = {
         schedule: svc.schedule,
         concurrencyPolicy: cron.concurrencyPolicy ?? "Forbid",
@@ -224,8 +270,10 @@ export function buildWorkload(ctx: BuildContext, name: string, svc: WorkloadConf
     const annotations: Record<string, string> = {};
     // The explicit opt-in the policy pack looks for before it allows traffic from outside.
     if (type !== "ClusterIP") annotations[EXPOSE_ANNOTATION] = "true";
-    if (type === "LoadBalancer") Object.assign(annotations, ctx.profile.loadBalancerAnnotations(svc.expose?.internal ?? true));
-    if (type === "LoadBalancer" && ctx.profile.skipAwaitKinds.has("Service/LoadBalancer")) annotations["pulumi.com/skipAwait"] = "true";
+    if (type === "LoadBalancer")
+      Object.assign(annotations, ctx.profile.loadBalancerAnnotations(svc.expose?.internal ?? true));
+    if (type === "LoadBalancer" && ctx.profile.skipAwaitKinds.has("Service/LoadBalancer"))
+      annotations["pulumi.com/skipAwait"] = "true";
     out.push({
       apiVersion: "v1",
       kind: "Service",
@@ -236,10 +284,22 @@ export function buildWorkload(ctx: BuildContext, name: string, svc: WorkloadConf
 
   if (svc.autoscale) {
     const metrics: Obj[] = [
-      { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: svc.autoscale.cpu ?? 70 } } },
+      {
+        type: "Resource",
+        resource: {
+          name: "cpu",
+          target: { type: "Utilization", averageUtilization: svc.autoscale.cpu ?? 70 },
+        },
+      },
     ];
     if (svc.autoscale.memory !== undefined) {
-      metrics.push({ type: "Resource", resource: { name: "memory", target: { type: "Utilization", averageUtilization: svc.autoscale.memory } } });
+      metrics.push({
+        type: "Resource",
+        resource: {
+          name: "memory",
+          target: { type: "Utilization", averageUtilization: svc.autoscale.memory },
+        },
+      });
     }
     out.push({
       apiVersion: "autoscaling/v2",
@@ -261,7 +321,11 @@ export function buildWorkload(ctx: BuildContext, name: string, svc: WorkloadConf
       apiVersion: "policy/v1",
       kind: "PodDisruptionBudget",
       metadata: meta(),
-      spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(name) }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
+      spec: {
+        maxUnavailable: 1,
+        selector: { matchLabels: selectorLabels(name) },
+        unhealthyPodEvictionPolicy: "AlwaysAllow",
+      },
     });
   }
 
@@ -273,15 +337,29 @@ export function buildWorkload(ctx: BuildContext, name: string, svc: WorkloadConf
         {
           host: svc.ingress.host,
           http: {
-            paths: [{ path: svc.ingress.path ?? "/", pathType: "Prefix", backend: { service: { name, port: { name: port } } } }],
+            paths: [
+              {
+                path: svc.ingress.path ?? "/",
+                pathType: "Prefix",
+                backend: { service: { name, port: { name: port } } },
+              },
+            ],
           },
         },
       ],
     };
     if (className) spec.ingressClassName = className;
-    if (svc.ingress.tlsSecret) spec.tls = [{ hosts: [svc.ingress.host], secretName: svc.ingress.tlsSecret }];
-    const annotations = ctx.profile.skipAwaitKinds.has("Ingress") ? { annotations: { "pulumi.com/skipAwait": "true" } } : {};
-    out.push({ apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: meta("", annotations), spec });
+    if (svc.ingress.tlsSecret)
+      spec.tls = [{ hosts: [svc.ingress.host], secretName: svc.ingress.tlsSecret }];
+    const annotations = ctx.profile.skipAwaitKinds.has("Ingress")
+      ? { annotations: { "pulumi.com/skipAwait": "true" } }
+      : {};
+    out.push({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "Ingress",
+      metadata: meta("", annotations),
+      spec,
+    });
   }
 
   if (svc.route) {
@@ -310,7 +388,12 @@ export function buildWorkload(ctx: BuildContext, name: string, svc: WorkloadConf
 }
 
 function servicePorts(svc: WorkloadConfig): Obj[] {
-  return Object.entries(svc.ports ?? {}).map(([portName, port]) => ({ name: portName, port, targetPort: portName, protocol: "TCP" }));
+  return Object.entries(svc.ports ?? {}).map(([portName, port]) => ({
+    name: portName,
+    port,
+    targetPort: portName,
+    protocol: "TCP",
+  }));
 }
 
 function rollingUpdate(svc: WorkloadConfig): Obj {

@@ -22,7 +22,10 @@ function tcpPorts(ports: Record<string, number> | undefined, only?: readonly str
 }
 
 /** Services that list `name` among their dependencies, sorted by name. */
-export function callersOf(services: Readonly<Record<string, WorkloadConfig>>, name: string): string[] {
+export function callersOf(
+  services: Readonly<Record<string, WorkloadConfig>>,
+  name: string,
+): string[] {
   return Object.entries(services)
     .filter(([, s]) => s.dependencies?.includes(name))
     .map(([caller]) => caller)
@@ -31,7 +34,10 @@ export function callersOf(services: Readonly<Record<string, WorkloadConfig>>, na
 
 /** The namespace's baseline: deny everything, then allow DNS. */
 export function tenantNetworkPolicies(ctx: BuildContext, namespace: string): Manifest[] {
-  const labels = { "app.kubernetes.io/part-of": ctx.project, "app.kubernetes.io/managed-by": "pulumi" };
+  const labels = {
+    "app.kubernetes.io/part-of": ctx.project,
+    "app.kubernetes.io/managed-by": "pulumi",
+  };
   const dns = ctx.profile.dnsEgress(ctx.cluster.nodeLocalDns ?? false);
   return [
     {
@@ -57,11 +63,20 @@ export function tenantNetworkPolicies(ctx: BuildContext, namespace: string): Man
  * The workload's own allow rules, or undefined when it needs none (the namespace's
  * default-deny then applies unchanged).
  */
-export function workloadNetworkPolicy(ctx: BuildContext, name: string, svc: WorkloadConfig): Manifest | undefined {
+export function workloadNetworkPolicy(
+  ctx: BuildContext,
+  name: string,
+  svc: WorkloadConfig,
+): Manifest | undefined {
   const ingress: Obj[] = [];
   for (const caller of callersOf(ctx.services, name)) {
     ingress.push({
-      from: [{ namespaceSelector: namespaceSelector(ctx.services[caller].namespace), podSelector: { matchLabels: selectorLabels(caller) } }],
+      from: [
+        {
+          namespaceSelector: namespaceSelector(ctx.services[caller].namespace),
+          podSelector: { matchLabels: selectorLabels(caller) },
+        },
+      ],
       ports: tcpPorts(svc.ports),
     });
   }
@@ -76,14 +91,22 @@ export function workloadNetworkPolicy(ctx: BuildContext, name: string, svc: Work
     ingress.push({ from: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: tcpPorts(svc.ports) });
   }
   for (const source of svc.ingressFrom ?? []) {
-    ingress.push({ from: [{ namespaceSelector: namespaceSelector(source.namespace) }], ports: tcpPorts(svc.ports, source.ports) });
+    ingress.push({
+      from: [{ namespaceSelector: namespaceSelector(source.namespace) }],
+      ports: tcpPorts(svc.ports, source.ports),
+    });
   }
 
   const egress: Obj[] = [];
   for (const dep of [...(svc.dependencies ?? [])].sort()) {
     const callee = ctx.services[dep];
     egress.push({
-      to: [{ namespaceSelector: namespaceSelector(callee.namespace), podSelector: { matchLabels: selectorLabels(dep) } }],
+      to: [
+        {
+          namespaceSelector: namespaceSelector(callee.namespace),
+          podSelector: { matchLabels: selectorLabels(dep) },
+        },
+      ],
       ports: tcpPorts(callee.ports),
     });
   }
@@ -91,12 +114,16 @@ export function workloadNetworkPolicy(ctx: BuildContext, name: string, svc: Work
     const block: Obj = { cidr: rule.cidr };
     if (rule.except?.length) block.except = rule.except;
     const entry: Obj = { to: [{ ipBlock: block }] };
-    if (rule.ports?.length) entry.ports = rule.ports.map((port) => ({ protocol: rule.protocol ?? "TCP", port }));
+    if (rule.ports?.length)
+      entry.ports = rule.ports.map((port) => ({ protocol: rule.protocol ?? "TCP", port }));
     egress.push(entry);
   }
 
   if (ingress.length === 0 && egress.length === 0) return undefined;
-  const policyTypes = [...(ingress.length ? ["Ingress"] : []), ...(egress.length ? ["Egress"] : [])];
+  const policyTypes = [
+    ...(ingress.length ? ["Ingress"] : []),
+    ...(egress.length ? ["Egress"] : []),
+  ];
   const spec: Obj = { podSelector: { matchLabels: selectorLabels(name) }, policyTypes };
   if (ingress.length) spec.ingress = ingress;
   if (egress.length) spec.egress = egress;

@@ -16,7 +16,9 @@ export interface ManifestPatch {
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
   const base: Record<string, unknown> =
-    target !== null && typeof target === "object" && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+    target !== null && typeof target === "object" && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete base[key];
     else base[key] = mergePatch(base[key], value);
@@ -28,7 +30,11 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
  * Applies each patch to the manifests it matches. Throws when a patch matches nothing (a typo
  * in kind or name would otherwise be silently ignored) or changes an object's identity.
  */
-export function applyPatches(manifests: readonly Manifest[], patches: readonly ManifestPatch[], where: string): Manifest[] {
+export function applyPatches(
+  manifests: readonly Manifest[],
+  patches: readonly ManifestPatch[],
+  where: string,
+): Manifest[] {
   let out = [...manifests];
   patches.forEach((p, i) => {
     let matched = false;
@@ -36,14 +42,23 @@ export function applyPatches(manifests: readonly Manifest[], patches: readonly M
       if (m.kind !== p.kind || (p.name !== undefined && m.metadata.name !== p.name)) return m;
       matched = true;
       const next = mergePatch(m, p.patch) as Manifest;
-      if (next.kind !== m.kind || next.apiVersion !== m.apiVersion || next.metadata?.name !== m.metadata.name || next.metadata?.namespace !== m.metadata.namespace) {
-        throw new Error(`${where}.patches[${i}]: a patch cannot change apiVersion, kind, metadata.name or metadata.namespace`);
+      if (
+        next.kind !== m.kind ||
+        next.apiVersion !== m.apiVersion ||
+        next.metadata?.name !== m.metadata.name ||
+        next.metadata?.namespace !== m.metadata.namespace
+      ) {
+        throw new Error(
+          `${where}.patches[${i}]: a patch cannot change apiVersion, kind, metadata.name or metadata.namespace`,
+        );
       }
       return next;
     });
     if (!matched) {
       const kinds = [...new Set(manifests.map((m) => `${m.kind}/${m.metadata.name}`))].join(", ");
-      throw new Error(`${where}.patches[${i}]: matches no generated object (kind ${p.kind}${p.name ? `, name ${p.name}` : ""}); generated: ${kinds}`);
+      throw new Error(
+        `${where}.patches[${i}]: matches no generated object (kind ${p.kind}${p.name ? `, name ${p.name}` : ""}); generated: ${kinds}`,
+      );
     }
   });
   return out;

@@ -6,7 +6,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { planCapacity, resolveQuotas, type CapacityReport } from "./capacity";
-import { CapacityError, formatCapacityMarkdown, formatCapacityTable, formatCapacityWarnings } from "./capacity-report";
+import {
+  CapacityError,
+  formatCapacityMarkdown,
+  formatCapacityTable,
+  formatCapacityWarnings,
+} from "./capacity-report";
 import { ConfigError, type PlatformConfig, type WorkloadConfig } from "./config";
 import { buildContext, type BuildContext, type Manifest } from "./context";
 import { CronTask } from "./cron-task";
@@ -41,7 +46,8 @@ export function planPlatform(config: PlatformConfig, project: string): PlatformP
   const context = buildContext(config, project);
   const problems: string[] = [];
   const tenants: Record<string, Manifest[]> = {};
-  for (const [name, ns] of Object.entries(config.namespaces)) tenants[name] = buildTenant(context, name, ns);
+  for (const [name, ns] of Object.entries(config.namespaces))
+    tenants[name] = buildTenant(context, name, ns);
   const workloads: Record<string, Manifest[]> = {};
   for (const [name, svc] of Object.entries(config.services)) {
     try {
@@ -55,12 +61,19 @@ export function planPlatform(config: PlatformConfig, project: string): PlatformP
   const retain = context.profile.retainClass;
   const usesRetain = Object.values(workloads)
     .flat()
-    .some((m) => m.kind === "StatefulSet" && JSON.stringify(m.spec).includes(`"storageClassName":"${retain?.name}"`));
+    .some(
+      (m) =>
+        m.kind === "StatefulSet" &&
+        JSON.stringify(m.spec).includes(`"storageClassName":"${retain?.name}"`),
+    );
   if (retain && usesRetain) {
     cluster.push({
       apiVersion: "storage.k8s.io/v1",
       kind: "StorageClass",
-      metadata: { name: retain.name, labels: { "app.kubernetes.io/part-of": project, "app.kubernetes.io/managed-by": "pulumi" } },
+      metadata: {
+        name: retain.name,
+        labels: { "app.kubernetes.io/part-of": project, "app.kubernetes.io/managed-by": "pulumi" },
+      },
       provisioner: retain.provisioner,
       parameters: retain.parameters,
       reclaimPolicy: retain.reclaimPolicy,
@@ -72,7 +85,10 @@ export function planPlatform(config: PlatformConfig, project: string): PlatformP
     cluster.push({
       apiVersion: "scheduling.k8s.io/v1",
       kind: "PriorityClass",
-      metadata: { name: pcName, labels: { "app.kubernetes.io/part-of": project, "app.kubernetes.io/managed-by": "pulumi" } },
+      metadata: {
+        name: pcName,
+        labels: { "app.kubernetes.io/part-of": project, "app.kubernetes.io/managed-by": "pulumi" },
+      },
       value: pc.value,
       globalDefault: false,
       ...(pc.description ? { description: pc.description } : {}),
@@ -91,7 +107,10 @@ export interface PlatformArgs {
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
-const WORKLOAD_CLASSES: Record<WorkloadConfig["kind"], new (name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) => Workload> = {
+const WORKLOAD_CLASSES: Record<
+  WorkloadConfig["kind"],
+  new (name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) => Workload
+> = {
   web: WebService,
   worker: Worker,
   stateful: StatefulService,
@@ -125,7 +144,10 @@ export class Platform extends pulumi.ComponentResource {
     super("platform:index:Platform", name, {}, opts);
     this.plan = plan;
     this.capacity = capacity;
-    this.capacityReport = { text: formatCapacityTable(capacity), markdown: formatCapacityMarkdown(capacity) };
+    this.capacityReport = {
+      text: formatCapacityTable(capacity),
+      markdown: formatCapacityMarkdown(capacity),
+    };
     const warnings = formatCapacityWarnings(capacity);
     if (warnings) void pulumi.log.warn(warnings, this);
     const prod = config.tier === "prod";
@@ -136,17 +158,25 @@ export class Platform extends pulumi.ComponentResource {
         clusterIdentifier: config.cluster.name,
         ...(config.cluster.context ? { context: config.cluster.context } : {}),
         ...(config.cluster.kubeconfig ? { kubeconfig: config.cluster.kubeconfig } : {}),
-        ...(config.cluster.renderYamlToDirectory ? { renderYamlToDirectory: config.cluster.renderYamlToDirectory } : {}),
+        ...(config.cluster.renderYamlToDirectory
+          ? { renderYamlToDirectory: config.cluster.renderYamlToDirectory }
+          : {}),
       },
       { parent: this },
     );
     const childOpts = { parent: this, providers: [this.provider] };
 
-    const clusterObjects = plan.cluster.map((m) => registerManifest(name, m, { parent: this, provider: this.provider }));
+    const clusterObjects = plan.cluster.map((m) =>
+      registerManifest(name, m, { parent: this, provider: this.provider }),
+    );
 
     const tenants: Record<string, Tenant> = {};
     for (const [nsName, ns] of Object.entries(config.namespaces)) {
-      tenants[nsName] = new Tenant(nsName, { spec: ns, context: plan.context, protect: prod }, childOpts);
+      tenants[nsName] = new Tenant(
+        nsName,
+        { spec: ns, context: plan.context, protect: prod },
+        childOpts,
+      );
     }
     this.tenants = tenants;
 
@@ -171,13 +201,24 @@ export class Platform extends pulumi.ComponentResource {
     }
     this.workloads = workloads;
 
-    this.images = pulumi.all(Object.fromEntries(Object.entries(workloads).map(([n, w]) => [n, w.image])));
+    this.images = pulumi.all(
+      Object.fromEntries(Object.entries(workloads).map(([n, w]) => [n, w.image])),
+    );
     this.endpoints = pulumi
       .all(Object.fromEntries(Object.entries(workloads).map(([n, w]) => [n, w.endpoint])))
-      .apply((all) => Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined)));
+      .apply((all) =>
+        Object.fromEntries(
+          Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined),
+        ),
+      );
     this.hosts = Object.values(config.services)
       .flatMap((s) => [...(s.ingress ? [s.ingress.host] : []), ...(s.route?.hostnames ?? [])])
       .sort();
-    this.registerOutputs({ images: this.images, endpoints: this.endpoints, hosts: this.hosts, capacity: this.capacityReport.text });
+    this.registerOutputs({
+      images: this.images,
+      endpoints: this.endpoints,
+      hosts: this.hosts,
+      capacity: this.capacityReport.text,
+    });
   }
 }

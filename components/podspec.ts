@@ -6,7 +6,13 @@
  */
 import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import { writableVolumeName, type ContainerConfig, type ProbeConfig, type ResourcesConfig, type WorkloadConfig } from "./config";
+import {
+  writableVolumeName,
+  type ContainerConfig,
+  type ProbeConfig,
+  type ResourcesConfig,
+  type WorkloadConfig,
+} from "./config";
 import { selectorLabels, type BuildContext } from "./context";
 
 /** Numeric identity used when a workload states none (distroless "nonroot"). */
@@ -17,9 +23,13 @@ export const SECRET_ENV_SUFFIX = "-env";
 type Obj = Record<string, unknown>;
 
 /** requests as given; limits default to the requests (Guaranteed QoS) unless raised. */
-export function containerResources(res: ResourcesConfig): { requests: Record<string, string>; limits: Record<string, string> } {
+export function containerResources(res: ResourcesConfig): {
+  requests: Record<string, string>;
+  limits: Record<string, string>;
+} {
   const requests: Record<string, string> = { cpu: res.requests.cpu, memory: res.requests.memory };
-  if (res.requests["ephemeral-storage"]) requests["ephemeral-storage"] = res.requests["ephemeral-storage"];
+  if (res.requests["ephemeral-storage"])
+    requests["ephemeral-storage"] = res.requests["ephemeral-storage"];
   const limits: Record<string, string> = {
     cpu: res.limits?.cpu ?? res.requests.cpu,
     memory: res.limits?.memory ?? res.requests.memory,
@@ -53,7 +63,10 @@ export function podSecurityContext(svc: WorkloadConfig): Obj {
 }
 
 /** Resolves a probe port (a name, a number or nothing) against the container's ports. */
-function probePort(port: number | string | undefined, ports: Record<string, number>): number | string {
+function probePort(
+  port: number | string | undefined,
+  ports: Record<string, number>,
+): number | string {
   if (port !== undefined) return port;
   const first = Object.keys(ports)[0];
   if (first === undefined) throw new Error("a probe without a port needs a container port");
@@ -66,13 +79,23 @@ export function buildProbe(p: ProbeConfig, ports: Record<string, number>): Obj {
   if (p.tcp) out.tcpSocket = { port: probePort(p.tcp.port, ports) };
   if (p.exec) out.exec = { command: p.exec.command };
   if (p.grpc) out.grpc = { port: p.grpc.port };
-  for (const key of ["initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold", "successThreshold"] as const) {
+  for (const key of [
+    "initialDelaySeconds",
+    "periodSeconds",
+    "timeoutSeconds",
+    "failureThreshold",
+    "successThreshold",
+  ] as const) {
     if (p[key] !== undefined) out[key] = p[key];
   }
   return out;
 }
 
-function envList(env: Record<string, string> | undefined, secretEnv: Record<string, string> | undefined, secretName: string): Obj[] {
+function envList(
+  env: Record<string, string> | undefined,
+  secretEnv: Record<string, string> | undefined,
+  secretName: string,
+): Obj[] {
   const plain = Object.entries(env ?? {})
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, value]) => ({ name, value }));
@@ -84,12 +107,17 @@ function envList(env: Record<string, string> | undefined, secretEnv: Record<stri
 
 function portList(ports: Record<string, number> | undefined): Obj[] | undefined {
   const entries = Object.entries(ports ?? {});
-  return entries.length === 0 ? undefined : entries.map(([name, containerPort]) => ({ name, containerPort, protocol: "TCP" }));
+  return entries.length === 0
+    ? undefined
+    : entries.map(([name, containerPort]) => ({ name, containerPort, protocol: "TCP" }));
 }
 
 /** Volume mounts for the writable emptyDirs, shared by every container of the pod. */
 function writableMounts(svc: WorkloadConfig): Obj[] {
-  return writablePaths(svc).map((mountPath, i) => ({ name: writableVolumeName(mountPath, i), mountPath }));
+  return writablePaths(svc).map((mountPath, i) => ({
+    name: writableVolumeName(mountPath, i),
+    mountPath,
+  }));
 }
 
 export function writablePaths(svc: WorkloadConfig): string[] {
@@ -148,7 +176,10 @@ export function generatedConfigMapName(workload: string, volume: string): string
 }
 
 function volumeList(name: string, svc: WorkloadConfig): Obj[] {
-  const writable = writablePaths(svc).map((p, i) => ({ name: writableVolumeName(p, i), emptyDir: {} }));
+  const writable = writablePaths(svc).map((p, i) => ({
+    name: writableVolumeName(p, i),
+    emptyDir: {},
+  }));
   const declared = Object.entries(svc.volumes ?? {}).map(([volName, v]) => {
     if (v.emptyDir) {
       const emptyDir: Obj = {};
@@ -157,7 +188,10 @@ function volumeList(name: string, svc: WorkloadConfig): Obj[] {
       return { name: volName, emptyDir };
     }
     if (v.configMap) {
-      return { name: volName, configMap: { name: v.configMap.name ?? generatedConfigMapName(name, volName) } };
+      return {
+        name: volName,
+        configMap: { name: v.configMap.name ?? generatedConfigMapName(name, volName) },
+      };
     }
     return { name: volName, secret: { secretName: v.secret?.secretName } };
   });
@@ -199,7 +233,12 @@ export interface PodTemplateOptions {
   readonly image: string | pulumi.Output<string>;
 }
 
-export function buildPodTemplate(ctx: BuildContext, name: string, svc: WorkloadConfig, opts: PodTemplateOptions): Obj {
+export function buildPodTemplate(
+  ctx: BuildContext,
+  name: string,
+  svc: WorkloadConfig,
+  opts: PodTemplateOptions,
+): Obj {
   const readOnly = svc.securityContext?.readOnlyRootFilesystem ?? true;
   const ports = svc.ports ?? {};
   const main: Obj = {
@@ -213,7 +252,11 @@ export function buildPodTemplate(ctx: BuildContext, name: string, svc: WorkloadC
       ...Object.entries(svc.volumes ?? {}).map(([volName, v]) => ({
         name: volName,
         mountPath: v.mountPath,
-        ...(v.readOnly !== undefined ? { readOnly: v.readOnly } : v.configMap || v.secret ? { readOnly: true } : {}),
+        ...(v.readOnly !== undefined
+          ? { readOnly: v.readOnly }
+          : v.configMap || v.secret
+            ? { readOnly: true }
+            : {}),
       })),
       ...(svc.storage ? [{ name: "data", mountPath: svc.storage.mountPath }] : []),
     ],
@@ -227,7 +270,8 @@ export function buildPodTemplate(ctx: BuildContext, name: string, svc: WorkloadC
 
   const probes = svc.probes ?? {};
   // Anything a Service selects gets a readiness probe: TCP on the first port unless configured.
-  const readiness = probes.readiness ?? (svc.kind === "web" || svc.kind === "stateful" ? { tcp: {} } : undefined);
+  const readiness =
+    probes.readiness ?? (svc.kind === "web" || svc.kind === "stateful" ? { tcp: {} } : undefined);
   if (readiness) main.readinessProbe = buildProbe(readiness, ports);
   if (probes.liveness) main.livenessProbe = buildProbe(probes.liveness, ports);
   if (probes.startup) main.startupProbe = buildProbe(probes.startup, ports);
@@ -240,14 +284,22 @@ export function buildPodTemplate(ctx: BuildContext, name: string, svc: WorkloadC
     volumes: volumeList(name, svc),
     enableServiceLinks: false,
   };
-  if (svc.initContainers?.length) spec.initContainers = svc.initContainers.map((c) => extraContainer(c, svc, readOnly));
+  if (svc.initContainers?.length)
+    spec.initContainers = svc.initContainers.map((c) => extraContainer(c, svc, readOnly));
   if (opts.restartPolicy) spec.restartPolicy = opts.restartPolicy;
-  if (svc.imagePullSecrets?.length) spec.imagePullSecrets = svc.imagePullSecrets.map((n) => ({ name: n }));
+  if (svc.imagePullSecrets?.length)
+    spec.imagePullSecrets = svc.imagePullSecrets.map((n) => ({ name: n }));
   if (svc.nodeSelector) spec.nodeSelector = svc.nodeSelector;
   if (svc.tolerations?.length) spec.tolerations = svc.tolerations;
   if (svc.priorityClassName) spec.priorityClassName = svc.priorityClassName;
-  if (svc.terminationGracePeriodSeconds !== undefined) spec.terminationGracePeriodSeconds = svc.terminationGracePeriodSeconds;
-  if (opts.spread) spec.topologySpreadConstraints = topologySpread(ctx, name, svc.kind === "web" || svc.kind === "worker");
+  if (svc.terminationGracePeriodSeconds !== undefined)
+    spec.terminationGracePeriodSeconds = svc.terminationGracePeriodSeconds;
+  if (opts.spread)
+    spec.topologySpreadConstraints = topologySpread(
+      ctx,
+      name,
+      svc.kind === "web" || svc.kind === "worker",
+    );
 
   return {
     metadata: {

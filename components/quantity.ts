@@ -97,7 +97,9 @@ export class Quantity {
   static parse(input: string | number): Quantity {
     const q = Quantity.tryParse(input);
     if (!q) {
-      throw new Error(`${typeof input === "number" ? String(input) : JSON.stringify(input)} is not a Kubernetes quantity (${QUANTITY_EXAMPLES})`);
+      throw new Error(
+        `${typeof input === "number" ? String(input) : JSON.stringify(input)} is not a Kubernetes quantity (${QUANTITY_EXAMPLES})`,
+      );
     }
     return q;
   }

@@ -5,7 +5,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { Manifest } from "./context";
 
-type Ctor = new (name: string, args: never, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+type Ctor = new (
+  name: string,
+  args: never,
+  opts?: pulumi.CustomResourceOptions,
+) => pulumi.CustomResource;
 
 const CLASSES: Record<string, Ctor> = {
   "v1/Namespace": k8s.core.v1.Namespace as unknown as Ctor,
@@ -19,7 +23,8 @@ const CLASSES: Record<string, Ctor> = {
   "apps/v1/StatefulSet": k8s.apps.v1.StatefulSet as unknown as Ctor,
   "batch/v1/CronJob": k8s.batch.v1.CronJob as unknown as Ctor,
   "batch/v1/Job": k8s.batch.v1.Job as unknown as Ctor,
-  "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2.HorizontalPodAutoscaler as unknown as Ctor,
+  "autoscaling/v2/HorizontalPodAutoscaler": k8s.autoscaling.v2
+    .HorizontalPodAutoscaler as unknown as Ctor,
   "policy/v1/PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget as unknown as Ctor,
   "networking.k8s.io/v1/NetworkPolicy": k8s.networking.v1.NetworkPolicy as unknown as Ctor,
   "networking.k8s.io/v1/Ingress": k8s.networking.v1.Ingress as unknown as Ctor,
@@ -59,7 +64,11 @@ export function logicalName(owner: string, m: Manifest): string {
   return `${owner}-${suffix}-${own}`;
 }
 
-export function registerManifest(owner: string, m: Manifest, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+export function registerManifest(
+  owner: string,
+  m: Manifest,
+  opts: pulumi.CustomResourceOptions,
+): pulumi.CustomResource {
   const name = logicalName(owner, m);
   const ctor = CLASSES[`${m.apiVersion}/${m.kind}`];
   if (ctor) {
@@ -67,5 +76,9 @@ export function registerManifest(owner: string, m: Manifest, opts: pulumi.Custom
     const { apiVersion: _a, kind: _k, ...args } = m;
     return new ctor(name, args as never, opts);
   }
-  return new k8s.apiextensions.CustomResource(name, m as unknown as k8s.apiextensions.CustomResourceArgs, opts);
+  return new k8s.apiextensions.CustomResource(
+    name,
+    m as unknown as k8s.apiextensions.CustomResourceArgs,
+    opts,
+  );
 }

@@ -10,7 +10,8 @@ import { ConfigError, parsePlatformConfig, type PlatformConfig, type RawConfig }
  * internal in its types; without it, nothing is reported as stored in plain text.
  */
 function isConfigSecret(fullKey: string): boolean {
-  const fn = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+  const fn = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean })
+    .isConfigSecret;
   return fn ? fn(fullKey) : true;
 }
 
@@ -18,7 +19,10 @@ function isConfigSecret(fullKey: string): boolean {
 const OBJECT_KEYS = new Set(["cluster", "namespaces", "services", "capacity", "overrides"]);
 
 /** The project's config as short keys (without the `<project>:` prefix) to parsed values. */
-export function rawStackConfig(project: string = pulumi.getProject()): { raw: RawConfig; secretKeys: Set<string> } {
+export function rawStackConfig(project: string = pulumi.getProject()): {
+  raw: RawConfig;
+  secretKeys: Set<string>;
+} {
   const raw: Record<string, unknown> = {};
   const secretKeys = new Set<string>();
   const problems: string[] = [];
@@ -31,7 +35,9 @@ export function rawStackConfig(project: string = pulumi.getProject()): { raw: Ra
       try {
         raw[key] = JSON.parse(value);
       } catch {
-        problems.push(`${key}: expected an object, got ${JSON.stringify(value)} (write it as a YAML mapping under ${fullKey})`);
+        problems.push(
+          `${key}: expected an object, got ${JSON.stringify(value)} (write it as a YAML mapping under ${fullKey})`,
+        );
       }
     } else {
       raw[key] = value;
@@ -51,7 +57,8 @@ export interface LoadedConfig {
 export function loadPlatformConfig(project: string = pulumi.getProject()): LoadedConfig {
   const { raw, secretKeys } = rawStackConfig(project);
   const config = parsePlatformConfig(raw, {
-    lookupSecret: (key) => (secretKeys.has(key) ? "secret" : raw[key] === undefined ? "missing" : "plain"),
+    lookupSecret: (key) =>
+      secretKeys.has(key) ? "secret" : raw[key] === undefined ? "missing" : "plain",
   });
   const cfg = new pulumi.Config(project);
   const secrets: Record<string, pulumi.Output<string>> = {};

@@ -32,9 +32,14 @@ export class Tenant extends pulumi.ComponentResource {
       parent: this,
       ...(args.protect ? { protect: true, retainOnDelete: true } : {}),
     }) as k8s.core.v1.Namespace;
-    const children = rest.map((m) => registerManifest(name, m, { parent: this, dependsOn: [this.namespace] }));
-    this.quota = children.find((_c, i) => rest[i].kind === "ResourceQuota") as k8s.core.v1.ResourceQuota | undefined;
-    this.limitRange = children.find((_c, i) => rest[i].kind === "LimitRange") as k8s.core.v1.LimitRange;
+    const children = rest.map((m) =>
+      registerManifest(name, m, { parent: this, dependsOn: [this.namespace] }),
+    );
+    this.quota = children.find((_c, i) => rest[i].kind === "ResourceQuota") as
+      k8s.core.v1.ResourceQuota | undefined;
+    this.limitRange = children.find(
+      (_c, i) => rest[i].kind === "LimitRange",
+    ) as k8s.core.v1.LimitRange;
     this.name = this.namespace.metadata.name;
     this.registerOutputs({ name: this.name });
   }

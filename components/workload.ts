@@ -31,7 +31,12 @@ export interface WorkloadArgs {
 }
 
 /** Builds a workload's manifests with its patches applied; throws naming the offending key. */
-export function plannedManifests(name: string, spec: WorkloadConfig, context: BuildContext, image: string | pulumi.Output<string>): Manifest[] {
+export function plannedManifests(
+  name: string,
+  spec: WorkloadConfig,
+  context: BuildContext,
+  image: string | pulumi.Output<string>,
+): Manifest[] {
   const manifests = buildWorkload(context, name, spec, { image });
   return applyPatches(manifests, spec.patches ?? [], `services.${name}`);
 }
@@ -44,17 +49,28 @@ export abstract class Workload extends pulumi.ComponentResource {
   /** The image reference the pods run. */
   public readonly image: pulumi.Output<string>;
 
-  protected constructor(type: string, kind: WorkloadKind, name: string, args: WorkloadArgs, opts: pulumi.ComponentResourceOptions) {
+  protected constructor(
+    type: string,
+    kind: WorkloadKind,
+    name: string,
+    args: WorkloadArgs,
+    opts: pulumi.ComponentResourceOptions,
+  ) {
     super(type, name, {}, opts);
     if (args.spec.kind !== kind) {
-      throw new Error(`services.${name}.kind: ${type.split(":").pop()} takes kind ${kind}, got ${args.spec.kind}`);
+      throw new Error(
+        `services.${name}.kind: ${type.split(":").pop()} takes kind ${kind}, got ${args.spec.kind}`,
+      );
     }
     const spec = args.spec;
     const ref = args.image ?? (typeof spec.image === "string" ? spec.image : undefined);
-    if (ref === undefined) throw new Error(`services.${name}.image: a build needs the built image passed as args.image`);
+    if (ref === undefined)
+      throw new Error(`services.${name}.image: a build needs the built image passed as args.image`);
     this.image = pulumi.output(ref);
     // A plain reference stays plain data in the manifests; only a built image is an Output.
-    const manifests = args.planned ?? plannedManifests(name, spec, args.context, typeof ref === "string" ? ref : this.image);
+    const manifests =
+      args.planned ??
+      plannedManifests(name, spec, args.context, typeof ref === "string" ? ref : this.image);
     const childOpts: pulumi.CustomResourceOptions = { parent: this };
     const objects: Record<string, pulumi.CustomResource> = {};
 
@@ -65,14 +81,20 @@ export abstract class Workload extends pulumi.ComponentResource {
       for (const [envName, key] of secretKeys) {
         const value = args.secrets?.[key];
         if (value === undefined) {
-          throw new Error(`services.${name}.secretEnv.${envName}: no value for secret config key "${key}"`);
+          throw new Error(
+            `services.${name}.secretEnv.${envName}: no value for secret config key "${key}"`,
+          );
         }
         stringData[envName] = pulumi.secret(value);
       }
       secret = new k8s.core.v1.Secret(
         `${name}-secret-env`,
         {
-          metadata: { name: `${name}${SECRET_ENV_SUFFIX}`, namespace: spec.namespace, labels: { "app.kubernetes.io/name": name } },
+          metadata: {
+            name: `${name}${SECRET_ENV_SUFFIX}`,
+            namespace: spec.namespace,
+            labels: { "app.kubernetes.io/name": name },
+          },
           type: "Opaque",
           stringData,
         },
@@ -98,7 +120,11 @@ export abstract class Workload extends pulumi.ComponentResource {
 
     const firstPort = Object.values(spec.ports ?? {})[0];
     const hasService = manifests.some((m) => m.kind === "Service" && m.metadata.name === name);
-    this.endpoint = pulumi.output(hasService && firstPort !== undefined ? `${name}.${spec.namespace}.svc.cluster.local:${firstPort}` : undefined);
+    this.endpoint = pulumi.output(
+      hasService && firstPort !== undefined
+        ? `${name}.${spec.namespace}.svc.cluster.local:${firstPort}`
+        : undefined,
+    );
   }
 
   /** The typed child for a kind, when the workload has one. */

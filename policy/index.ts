@@ -8,6 +8,7 @@ import { toStackPolicy } from "./policies";
 import { POLICIES } from "./rules";
 
 new PolicyPack("platform", {
-  description: "Kubernetes platform rules: Pod Security restricted, pinned images, budgets, isolation, data retention.",
+  description:
+    "Kubernetes platform rules: Pod Security restricted, pinned images, budgets, isolation, data retention.",
   policies: POLICIES.map(toStackPolicy),
 });

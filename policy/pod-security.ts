@@ -8,11 +8,25 @@
 
 type Obj = Record<string, unknown>;
 
-const ALLOWED_VOLUME_TYPES = new Set(["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"]);
+const ALLOWED_VOLUME_TYPES = new Set([
+  "configMap",
+  "csi",
+  "downwardAPI",
+  "emptyDir",
+  "ephemeral",
+  "persistentVolumeClaim",
+  "projected",
+  "secret",
+]);
 
 function containersOf(spec: Obj): { kind: string; c: Obj }[] {
-  const list = (key: string, kind: string) => ((spec[key] as Obj[] | undefined) ?? []).map((c) => ({ kind, c }));
-  return [...list("initContainers", "init container"), ...list("containers", "container"), ...list("ephemeralContainers", "ephemeral container")];
+  const list = (key: string, kind: string) =>
+    ((spec[key] as Obj[] | undefined) ?? []).map((c) => ({ kind, c }));
+  return [
+    ...list("initContainers", "init container"),
+    ...list("containers", "container"),
+    ...list("ephemeralContainers", "ephemeral container"),
+  ];
 }
 
 function sc(o: Obj | undefined): Obj {
@@ -31,7 +45,8 @@ export function podSecurityViolations(spec: Obj): string[] {
   }
   for (const v of (spec.volumes as Obj[] | undefined) ?? []) {
     const type = Object.keys(v).find((k) => k !== "name");
-    if (type && !ALLOWED_VOLUME_TYPES.has(type)) out.push(`volume ${String(v.name)} uses ${type}, not allowed under restricted`);
+    if (type && !ALLOWED_VOLUME_TYPES.has(type))
+      out.push(`volume ${String(v.name)} uses ${type}, not allowed under restricted`);
   }
   const podSeccomp = (pod.seccompProfile as Obj | undefined)?.type;
   if (podSeccomp === "Unconfined") out.push("pod seccompProfile is Unconfined");
@@ -41,20 +56,26 @@ export function podSecurityViolations(spec: Obj): string[] {
     const at = `${kind} ${String(c.name)}`;
     const s = sc(c);
     if (s.privileged === true) out.push(`${at}: privileged`);
-    if (s.allowPrivilegeEscalation !== false) out.push(`${at}: allowPrivilegeEscalation must be false`);
+    if (s.allowPrivilegeEscalation !== false)
+      out.push(`${at}: allowPrivilegeEscalation must be false`);
     const runAsNonRoot = s.runAsNonRoot ?? pod.runAsNonRoot;
     if (runAsNonRoot !== true) out.push(`${at}: runAsNonRoot must be true`);
     const uid = s.runAsUser ?? pod.runAsUser;
     if (uid === 0) out.push(`${at}: runAsUser is 0`);
-    if (typeof uid !== "number") out.push(`${at}: no numeric runAsUser (a user name in the image makes runAsNonRoot fail at start)`);
+    if (typeof uid !== "number")
+      out.push(
+        `${at}: no numeric runAsUser (a user name in the image makes runAsNonRoot fail at start)`,
+      );
     const seccomp = (s.seccompProfile as Obj | undefined)?.type ?? podSeccomp;
-    if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost") out.push(`${at}: seccompProfile must be RuntimeDefault or Localhost`);
+    if (seccomp !== "RuntimeDefault" && seccomp !== "Localhost")
+      out.push(`${at}: seccompProfile must be RuntimeDefault or Localhost`);
     const caps = (s.capabilities as { drop?: string[]; add?: string[] } | undefined) ?? {};
     if (!(caps.drop ?? []).includes("ALL")) out.push(`${at}: capabilities.drop must include ALL`);
     const added = (caps.add ?? []).filter((cap) => cap !== "NET_BIND_SERVICE");
     if (added.length) out.push(`${at}: adds capabilities ${added.join(", ")}`);
     for (const p of (c.ports as Obj[] | undefined) ?? []) {
-      if (p.hostPort !== undefined && p.hostPort !== 0) out.push(`${at}: hostPort ${String(p.hostPort)}`);
+      if (p.hostPort !== undefined && p.hostPort !== 0)
+        out.push(`${at}: hostPort ${String(p.hostPort)}`);
     }
   }
   return out;
@@ -73,7 +94,10 @@ export function podSpecOf(obj: Obj): Obj | undefined {
     case "Job":
       return (spec?.template as Obj | undefined)?.spec as Obj | undefined;
     case "CronJob":
-      return ((((spec?.jobTemplate as Obj | undefined)?.spec as Obj | undefined)?.template as Obj | undefined)?.spec) as Obj | undefined;
+      return (
+        ((spec?.jobTemplate as Obj | undefined)?.spec as Obj | undefined)?.template as
+          Obj | undefined
+      )?.spec as Obj | undefined;
     default:
       return undefined;
   }

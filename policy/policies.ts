@@ -21,7 +21,10 @@ export function kindOfType(type: string): { apiVersion: string; kind: string } |
 }
 
 /** The Kubernetes objects of a stack, as plain manifests, keyed to their URNs. */
-export function stackObjects(resources: readonly PackResource[]): { objects: Obj[]; urns: Map<string, string> } {
+export function stackObjects(resources: readonly PackResource[]): {
+  objects: Obj[];
+  urns: Map<string, string>;
+} {
   const objects: Obj[] = [];
   const urns = new Map<string, string>();
   for (const r of resources) {
@@ -29,7 +32,11 @@ export function stackObjects(resources: readonly PackResource[]): { objects: Obj
     if (!k && r.type !== "kubernetes:apiextensions.k8s.io:CustomResource") continue;
     const props = r.props as Partial<Obj>;
     if (!props.metadata?.name) continue;
-    const obj = { ...props, apiVersion: props.apiVersion ?? k!.apiVersion, kind: props.kind ?? k!.kind } as Obj;
+    const obj = {
+      ...props,
+      apiVersion: props.apiVersion ?? k!.apiVersion,
+      kind: props.kind ?? k!.kind,
+    } as Obj;
     objects.push(obj);
     urns.set(`${obj.kind}/${obj.metadata.namespace ?? ""}/${obj.metadata.name}`, r.urn);
   }
@@ -41,11 +48,16 @@ export function toStackPolicy(p: PlatformPolicy): StackValidationPolicy {
     name: p.name,
     description: p.description,
     enforcementLevel: p.enforcement,
-    configSchema: { properties: { retainStorageClasses: { type: "array", items: { type: "string" } } } },
+    configSchema: {
+      properties: { retainStorageClasses: { type: "array", items: { type: "string" } } },
+    },
     validateStack: (args, reportViolation) => {
       const { objects, urns } = stackObjects(args.resources);
       const config = args.getConfig<{ retainStorageClasses?: string[] }>();
-      const findings = p.check(objects, { tier: tierOf(objects), retainStorageClasses: config.retainStorageClasses ?? [] });
+      const findings = p.check(objects, {
+        tier: tierOf(objects),
+        retainStorageClasses: config.retainStorageClasses ?? [],
+      });
       for (const f of findings) {
         const [kind, ...rest] = f.object.split("/");
         const key = rest.length === 2 ? `${kind}/${rest[0]}/${rest[1]}` : `${kind}//${rest[0]}`;
@@ -54,4 +66,3 @@ export function toStackPolicy(p: PlatformPolicy): StackValidationPolicy {
     },
   };
 }
-

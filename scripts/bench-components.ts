@@ -51,7 +51,10 @@ async function child(mode: Mode, n: number): Promise<Sample> {
     {
       newResource: (args) => {
         count++;
-        return { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs as Record<string, unknown> };
+        return {
+          id: args.custom ? `${args.name}-id` : undefined,
+          state: args.inputs as Record<string, unknown>,
+        };
       },
       call: (args) => {
         throw new Error(`unexpected call ${args.token}`);
@@ -73,7 +76,8 @@ async function child(mode: Mode, n: number): Promise<Sample> {
     const objects = [...Object.entries(plan.tenants), ...Object.entries(plan.workloads)];
     const t0 = process.hrtime.bigint();
     const provider = new k8s.Provider("bench-k8s", { clusterIdentifier: "bench" });
-    for (const [owner, manifests] of objects) for (const m of manifests) registerManifest(owner, m, { provider });
+    for (const [owner, manifests] of objects)
+      for (const m of manifests) registerManifest(owner, m, { provider });
     await waitForRegistrations();
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     return { ms, maxRssMiB: process.resourceUsage().maxRSS / 1024, resources: count };
@@ -90,7 +94,12 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { child: { type: "string" }, n: { type: "string" }, sizes: { type: "string" }, runs: { type: "string" } },
+    options: {
+      child: { type: "string" },
+      n: { type: "string" },
+      sizes: { type: "string" },
+      runs: { type: "string" },
+    },
     strict: true,
   });
   if (values.child) {
@@ -102,10 +111,21 @@ async function main(): Promise<void> {
   const runs = Number(values.runs ?? 3);
   const tsx = require.resolve("tsx/cli");
   console.log(`node ${process.version}, ${runs} runs per cell, median shown`);
-  console.log("workloads  resources  components ms  floor ms  time ratio  components MiB  floor MiB  memory ratio");
+  console.log(
+    "workloads  resources  components ms  floor ms  time ratio  components MiB  floor MiB  memory ratio",
+  );
   for (const n of sizes) {
     const cell = (mode: Mode) =>
-      Array.from({ length: runs }, () => JSON.parse(execFileSync(process.execPath, [tsx, __filename, "--child", mode, "--n", String(n)], { encoding: "utf8", maxBuffer: 1 << 26 })) as Sample);
+      Array.from(
+        { length: runs },
+        () =>
+          JSON.parse(
+            execFileSync(process.execPath, [tsx, __filename, "--child", mode, "--n", String(n)], {
+              encoding: "utf8",
+              maxBuffer: 1 << 26,
+            }),
+          ) as Sample,
+      );
     const comp = cell("components");
     const floor = cell("floor");
     const cm = median(comp.map((s) => s.ms));

@@ -10,7 +10,16 @@
  * 2 usage error (unknown flag, stack or ref); 3 with --fail-on-replace, something is replaced.
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, promisify } from "node:util";
@@ -34,7 +43,13 @@ interface DiffOptions {
 }
 
 export function parseDiffArgs(argv: readonly string[]): DiffOptions {
-  let values: { stack?: string; base?: string; format?: string; out?: string; "fail-on-replace"?: boolean };
+  let values: {
+    stack?: string;
+    base?: string;
+    format?: string;
+    out?: string;
+    "fail-on-replace"?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -55,7 +70,8 @@ export function parseDiffArgs(argv: readonly string[]): DiffOptions {
   if (values.format !== undefined && values.format !== "text" && values.format !== "markdown") {
     throw new UsageError(`--format ${values.format}: expected text or markdown`);
   }
-  if (!existsSync(join(PROJECT_DIR, `Pulumi.${values.stack}.yaml`))) throw new UsageError(`--stack ${values.stack}: no Pulumi.${values.stack}.yaml here`);
+  if (!existsSync(join(PROJECT_DIR, `Pulumi.${values.stack}.yaml`)))
+    throw new UsageError(`--stack ${values.stack}: no Pulumi.${values.stack}.yaml here`);
   return {
     stack: values.stack,
     base: values.base,
@@ -73,27 +89,55 @@ function readRender(dir: string): Render {
       if (statSync(p).isDirectory()) walk(p);
       else if (e.endsWith(".yaml")) {
         const o = parse(readFileSync(p, "utf8")) as Obj;
-        objects.set(o.metadata.namespace ? `${o.kind}/${o.metadata.namespace}/${o.metadata.name}` : `${o.kind}/${o.metadata.name}`, o);
+        objects.set(
+          o.metadata.namespace
+            ? `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`
+            : `${o.kind}/${o.metadata.name}`,
+          o,
+        );
       }
     }
   };
   walk(dir);
-  const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as { resources?: Record<string, string> };
+  const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as {
+    resources?: Record<string, string>;
+  };
   return { objects, resources: summary.resources ?? {} };
 }
 
 /** Renders `projectDir`'s stack into `out` in a child process; a missing stack file renders nothing. */
-async function renderSide(projectDir: string, stack: string, out: string): Promise<{ render: Render; policyFailed: boolean }> {
-  if (!existsSync(join(projectDir, `Pulumi.${stack}.yaml`))) return { render: { objects: new Map(), resources: {} }, policyFailed: false };
+async function renderSide(
+  projectDir: string,
+  stack: string,
+  out: string,
+): Promise<{ render: Render; policyFailed: boolean }> {
+  if (!existsSync(join(projectDir, `Pulumi.${stack}.yaml`)))
+    return { render: { objects: new Map(), resources: {} }, policyFailed: false };
   const tsx = join(PROJECT_DIR, "node_modules", ".bin", "tsx");
   try {
-    await run(tsx, [join(PROJECT_DIR, "scripts", "render.ts"), "--project", projectDir, "--stack", stack, "--out", out], { cwd: projectDir });
+    await run(
+      tsx,
+      [
+        join(PROJECT_DIR, "scripts", "render.ts"),
+        "--project",
+        projectDir,
+        "--stack",
+        stack,
+        "--out",
+        out,
+      ],
+      { cwd: projectDir },
+    );
     return { render: readRender(out), policyFailed: false };
   } catch (e) {
     const err = e as { code?: number; stderr?: string };
     // Exit 1 with a summary written: a mandatory policy failed, but the objects are there to diff.
-    if (err.code === 1 && existsSync(join(out, "summary.json"))) return { render: readRender(out), policyFailed: true };
-    throw new Error(`rendering ${projectDir === PROJECT_DIR ? "the working tree" : "the base"} failed:\n${err.stderr ?? String(e)}`, { cause: e });
+    if (err.code === 1 && existsSync(join(out, "summary.json")))
+      return { render: readRender(out), policyFailed: true };
+    throw new Error(
+      `rendering ${projectDir === PROJECT_DIR ? "the working tree" : "the base"} failed:\n${err.stderr ?? String(e)}`,
+      { cause: e },
+    );
   }
 }
 
@@ -109,30 +153,47 @@ async function main(): Promise<number> {
   const baseDir = join(work, "base");
   try {
     try {
-      await run("git", ["rev-parse", "--verify", "--quiet", `${opts.base}^{commit}`], { cwd: PROJECT_DIR });
+      await run("git", ["rev-parse", "--verify", "--quiet", `${opts.base}^{commit}`], {
+        cwd: PROJECT_DIR,
+      });
     } catch {
-      console.error(`diff: --base ${opts.base}: not a commit in this repository (try origin/main or a commit hash)`);
+      console.error(
+        `diff: --base ${opts.base}: not a commit in this repository (try origin/main or a commit hash)`,
+      );
       return 2;
     }
-    await run("git", ["worktree", "add", "--detach", "--quiet", baseDir, opts.base], { cwd: PROJECT_DIR });
-    if (!existsSync(join(baseDir, "node_modules"))) symlinkSync(join(PROJECT_DIR, "node_modules"), join(baseDir, "node_modules"), "dir");
+    await run("git", ["worktree", "add", "--detach", "--quiet", baseDir, opts.base], {
+      cwd: PROJECT_DIR,
+    });
+    if (!existsSync(join(baseDir, "node_modules")))
+      symlinkSync(join(PROJECT_DIR, "node_modules"), join(baseDir, "node_modules"), "dir");
     const [base, head] = await Promise.all([
       renderSide(baseDir, opts.stack, join(work, "base-render")),
       renderSide(PROJECT_DIR, opts.stack, join(work, "head-render")),
     ]);
-    const tier = [...head.render.objects.values()].find((o) => o.kind === "Namespace")?.metadata.labels?.["platform/tier"] ?? "unknown";
+    const tier =
+      [...head.render.objects.values()].find((o) => o.kind === "Namespace")?.metadata.labels?.[
+        "platform/tier"
+      ] ?? "unknown";
     const changes = diffRenders(base.render, head.render);
     const report = { stack: opts.stack, base: opts.base, tier };
-    const text = opts.format === "markdown" ? formatDiffMarkdown(changes, report) : formatDiffText(changes, report);
+    const text =
+      opts.format === "markdown"
+        ? formatDiffMarkdown(changes, report)
+        : formatDiffText(changes, report);
     if (opts.out) writeFileSync(opts.out, `${text}\n`);
     else console.log(text);
     const replaced = changes.filter((ch) => ch.replace.length > 0);
     if (opts.failOnReplace && replaced.length > 0) {
-      console.error(`diff: ${replaced.length} object${replaced.length === 1 ? "" : "s"} would be replaced in stack ${opts.stack}: ${replaced.map((r) => r.key).join(", ")}`);
+      console.error(
+        `diff: ${replaced.length} object${replaced.length === 1 ? "" : "s"} would be replaced in stack ${opts.stack}: ${replaced.map((r) => r.key).join(", ")}`,
+      );
       return 3;
     }
     if (head.policyFailed) {
-      console.error(`diff: the working tree violates mandatory policies for stack ${opts.stack} (run npm run render -- --stack ${opts.stack})`);
+      console.error(
+        `diff: the working tree violates mandatory policies for stack ${opts.stack} (run npm run render -- --stack ${opts.stack})`,
+      );
       return 1;
     }
     return 0;
@@ -140,7 +201,9 @@ async function main(): Promise<number> {
     console.error(`diff: ${(e as Error).message}`);
     return 1;
   } finally {
-    await run("git", ["worktree", "remove", "--force", baseDir], { cwd: PROJECT_DIR }).catch(() => undefined);
+    await run("git", ["worktree", "remove", "--force", baseDir], { cwd: PROJECT_DIR }).catch(
+      () => undefined,
+    );
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -50,13 +50,17 @@ export function parseRenderArgs(argv: readonly string[]): RenderOptions {
     throw new UsageError(`${(e as Error).message}\n${USAGE}`);
   }
   if (values.help) throw new UsageError(USAGE);
-  if (values.stack === undefined && values.config === undefined) throw new UsageError(`give --stack or --config\n${USAGE}`);
-  if (values.stack !== undefined && values.config !== undefined) throw new UsageError(`--stack and --config exclude each other\n${USAGE}`);
-  if (values.config !== undefined && !existsSync(values.config)) throw new UsageError(`--config ${values.config}: file not found`);
+  if (values.stack === undefined && values.config === undefined)
+    throw new UsageError(`give --stack or --config\n${USAGE}`);
+  if (values.stack !== undefined && values.config !== undefined)
+    throw new UsageError(`--stack and --config exclude each other\n${USAGE}`);
+  if (values.config !== undefined && !existsSync(values.config))
+    throw new UsageError(`--config ${values.config}: file not found`);
   if (values.project !== undefined && !existsSync(join(values.project, "Pulumi.yaml"))) {
     throw new UsageError(`--project ${values.project}: no Pulumi.yaml there`);
   }
-  const stack = values.stack ?? /^Pulumi\.(.+)\.ya?ml$/.exec(basename(values.config!))?.[1] ?? "custom";
+  const stack =
+    values.stack ?? /^Pulumi\.(.+)\.ya?ml$/.exec(basename(values.config!))?.[1] ?? "custom";
   const projectDir = resolve(values.project ?? PROJECT_DIR);
   return {
     projectDir,
@@ -71,16 +75,22 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 /** Drops undefined fields and replaces every secret value by the placeholder. */
 function scrub(v: unknown): unknown {
-  if (v && typeof v === "object" && SECRET_SIG in v) return redact((v as unknown as { value: unknown }).value);
+  if (v && typeof v === "object" && SECRET_SIG in v)
+    return redact((v as unknown as { value: unknown }).value);
   if (Array.isArray(v)) return v.map(scrub);
   if (v && typeof v === "object") {
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, scrub(x)]));
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => x !== undefined)
+        .map(([k, x]) => [k, scrub(x)]),
+    );
   }
   return v;
 }
 
 function redact(v: unknown): unknown {
-  if (v && typeof v === "object" && !Array.isArray(v)) return Object.fromEntries(Object.keys(v).map((k) => [k, SECRET_PLACEHOLDER]));
+  if (v && typeof v === "object" && !Array.isArray(v))
+    return Object.fromEntries(Object.keys(v).map((k) => [k, SECRET_PLACEHOLDER]));
   return SECRET_PLACEHOLDER;
 }
 
@@ -95,7 +105,9 @@ export function kubernetesObjects(resources: readonly CapturedResource[]): Rende
   return kubernetesResources(resources).map((r) => r.object);
 }
 
-function kubernetesResources(resources: readonly CapturedResource[]): { object: RenderedObject; urn: string }[] {
+function kubernetesResources(
+  resources: readonly CapturedResource[],
+): { object: RenderedObject; urn: string }[] {
   return resources
     .filter((r) => r.custom && r.type.startsWith("kubernetes:"))
     .map((r) => ({ object: scrub(r.inputs) as RenderedObject, urn: r.urn }))
@@ -104,7 +116,9 @@ function kubernetesResources(resources: readonly CapturedResource[]): { object: 
 
 /** `Kind/namespace/name`, or `Kind/name` for cluster-scoped objects. */
 export function objectKey(o: RenderedObject): string {
-  return o.metadata.namespace ? `${o.kind}/${o.metadata.namespace}/${o.metadata.name}` : `${o.kind}/${o.metadata.name}`;
+  return o.metadata.namespace
+    ? `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`
+    : `${o.kind}/${o.metadata.name}`;
 }
 
 /** Where an object is written: cluster-scoped objects first, then one folder per namespace. */
@@ -117,7 +131,9 @@ function ensureSafeOut(out: string): void {
   if (!existsSync(out)) return;
   const entries = readdirSync(out);
   if (entries.length > 0 && !entries.includes("summary.json")) {
-    throw new UsageError(`--out ${out}: exists and is not a previous render (no summary.json); choose an empty or new directory`);
+    throw new UsageError(
+      `--out ${out}: exists and is not a previous render (no summary.json); choose an empty or new directory`,
+    );
   }
 }
 
@@ -128,12 +144,14 @@ export interface RenderSummary {
   readonly byNamespace: Record<string, Record<string, number>>;
   /** Secret config keys the stack file does not set; rendered with a placeholder. */
   readonly secretsNotSet: string[];
-  readonly policy: { readonly mandatory: number; readonly advisory: number; readonly violations: Violation[] };
+  readonly policy: {
+    readonly mandatory: number;
+    readonly advisory: number;
+    readonly violations: Violation[];
+  };
   /** Each object's Pulumi identity (parent type $ type :: logical name): a change means Pulumi replaces it. */
   readonly resources: Record<string, string>;
 }
-
-
 
 export async function render(opts: RenderOptions): Promise<RenderSummary> {
   ensureSafeOut(opts.out);
@@ -157,22 +175,28 @@ export async function render(opts: RenderOptions): Promise<RenderSummary> {
     ns[o.kind] = (ns[o.kind] ?? 0) + 1;
   }
   const violations = evaluatePolicies(objects as unknown as Obj[]);
-  const sortObj = <T>(r: Record<string, T>) => Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
+  const sortObj = <T>(r: Record<string, T>) =>
+    Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
   const summary: RenderSummary = {
     stack: opts.stack,
     objects: objects.length,
     byKind: sortObj(byKind),
-    byNamespace: sortObj(Object.fromEntries(Object.entries(byNamespace).map(([k, v]) => [k, sortObj(v)]))),
+    byNamespace: sortObj(
+      Object.fromEntries(Object.entries(byNamespace).map(([k, v]) => [k, sortObj(v)])),
+    ),
     secretsNotSet: result.filledSecrets.map((k) => k.slice(k.indexOf(":") + 1)).sort(),
     policy: {
       mandatory: violations.filter((v) => v.enforcement === "mandatory").length,
       advisory: violations.filter((v) => v.enforcement === "advisory").length,
       violations,
     },
-    resources: Object.fromEntries(rendered.map((r) => [objectKey(r.object), r.urn.split("::").slice(2).join("::")])),
+    resources: Object.fromEntries(
+      rendered.map((r) => [objectKey(r.object), r.urn.split("::").slice(2).join("::")]),
+    ),
   };
   writeFileSync(join(opts.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
-  if (typeof result.outputs.capacityMarkdown === "string") writeFileSync(join(opts.out, "capacity.md"), `${result.outputs.capacityMarkdown}\n`);
+  if (typeof result.outputs.capacityMarkdown === "string")
+    writeFileSync(join(opts.out, "capacity.md"), `${result.outputs.capacityMarkdown}\n`);
   return summary;
 }
 
@@ -183,10 +207,14 @@ async function main(): Promise<number> {
     const summary = await render(opts);
     const where = relative(process.cwd(), opts.out) || ".";
     console.log(`rendered stack ${summary.stack}: ${summary.objects} objects into ${where}/`);
-    for (const [kind, n] of Object.entries(summary.byKind)) console.log(`  ${String(n).padStart(3)} ${kind}`);
+    for (const [kind, n] of Object.entries(summary.byKind))
+      console.log(`  ${String(n).padStart(3)} ${kind}`);
     const { mandatory, advisory, violations } = summary.policy;
-    console.log(`policies: ${mandatory} mandatory violation${mandatory === 1 ? "" : "s"}, ${advisory} advisory`);
-    if (advisory > 0) console.log(formatViolations(violations.filter((v) => v.enforcement === "advisory")));
+    console.log(
+      `policies: ${mandatory} mandatory violation${mandatory === 1 ? "" : "s"}, ${advisory} advisory`,
+    );
+    if (advisory > 0)
+      console.log(formatViolations(violations.filter((v) => v.enforcement === "advisory")));
     if (summary.secretsNotSet.length > 0) {
       console.log(
         `note: secret config ${summary.secretsNotSet.join(", ")} not set in the stack file; rendered as "${SECRET_PLACEHOLDER}". ` +
@@ -194,7 +222,9 @@ async function main(): Promise<number> {
       );
     }
     if (mandatory > 0) {
-      console.error(`render: mandatory policies failed for stack ${summary.stack}:\n${formatViolations(violations.filter((v) => v.enforcement === "mandatory"))}`);
+      console.error(
+        `render: mandatory policies failed for stack ${summary.stack}:\n${formatViolations(violations.filter((v) => v.enforcement === "mandatory"))}`,
+      );
       return 1;
     }
     return 0;

@@ -11,6 +11,7 @@ echo "node $(node --version), npm $(npm --version)"
 npm ci --no-audit --no-fund --loglevel=error
 npm run --silent typecheck
 npm run --silent lint
+npm run --silent format:check
 
 results="$(mktemp -t vitest-results.XXXXXX.json)"
 trap 'rm -f "$results"' EXIT

@@ -25,7 +25,14 @@ test("a bad stack config fails with one error listing every problem and register
     ].join("\n"),
   );
 
-  await expect(runUnderMocks({ projectDir: PROJECT_DIR, stack: "broken", stackFile, fillMissingSecrets: true })).rejects.toThrowError(
+  await expect(
+    runUnderMocks({
+      projectDir: PROJECT_DIR,
+      stack: "broken",
+      stackFile,
+      fillMissingSecrets: true,
+    }),
+  ).rejects.toThrowError(
     [
       "Invalid stack configuration (3 problems); nothing was created:",
       '  - services.api.resources.requests.cpu: "10 cores" is not a Kubernetes quantity (examples: 500m, 2)',

@@ -11,7 +11,13 @@ const raw = (tier: "dev" | "prod") => ({
   cluster: {
     cloud: "gke",
     name: "test",
-    nodePools: { general: { count: 1, zones: ["a", "b", "c"], allocatable: { cpu: "8", memory: "32Gi", pods: 110 } } },
+    nodePools: {
+      general: {
+        count: 1,
+        zones: ["a", "b", "c"],
+        allocatable: { cpu: "8", memory: "32Gi", pods: 110 },
+      },
+    },
   },
   namespaces: { shop: { quota: { "requests.cpu": "8", pods: 40 } } },
   services: {
@@ -41,7 +47,11 @@ describe("Platform under mocks", () => {
   beforeAll(async () => {
     registered.length = 0;
     const config = c.parsePlatformConfig(raw("prod"));
-    platform = new c.Platform("prod", { config, project: "shop", secrets: { "db-password": "pw" } });
+    platform = new c.Platform("prod", {
+      config,
+      project: "shop",
+      secrets: { "db-password": "pw" },
+    });
     await waitForRegistrations();
   });
 
@@ -77,7 +87,9 @@ describe("Platform under mocks", () => {
   });
 
   test("quantities are emitted canonically, so 2048Mi never diffs against 2Gi", () => {
-    const deploy = registered.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "api-deploy")!;
+    const deploy = registered.find(
+      (r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "api-deploy",
+    )!;
     expect(deploy.inputs.spec.template.spec.containers[0].resources).toEqual({
       requests: { cpu: "250m", memory: "2Gi" },
       limits: { cpu: "250m", memory: "2Gi" },
@@ -89,7 +101,10 @@ describe("Platform under mocks", () => {
       api: "api.shop.svc.cluster.local:3000",
       db: "db.shop.svc.cluster.local:5432",
     });
-    expect(await valueOf(platform.images)).toEqual({ api: "ghcr.io/acme/api:1.2.3", db: "postgres:17.6-bookworm" });
+    expect(await valueOf(platform.images)).toEqual({
+      api: "ghcr.io/acme/api:1.2.3",
+      db: "postgres:17.6-bookworm",
+    });
   });
 
   test("a component given a spec of another kind refuses it", () => {

@@ -4,7 +4,15 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, test } from "vitest";
-import { diffFields, diffRenders, formatDiffMarkdown, formatDiffText, MARKDOWN_LIMIT, type Obj, type Render } from "../scripts/lib/diff";
+import {
+  diffFields,
+  diffRenders,
+  formatDiffMarkdown,
+  formatDiffText,
+  MARKDOWN_LIMIT,
+  type Obj,
+  type Render,
+} from "../scripts/lib/diff";
 import { parseDiffArgs } from "../scripts/diff";
 import { PROJECT_DIR } from "../scripts/lib/stack-files";
 
@@ -16,21 +24,42 @@ function deployment(name: string, over: Record<string, unknown> = {}): Obj {
     spec: {
       replicas: 2,
       selector: { matchLabels: { "app.kubernetes.io/name": name } },
-      template: { spec: { containers: [{ name, image: `${name}:1`, resources: { requests: { cpu: "100m" } } }] } },
+      template: {
+        spec: {
+          containers: [{ name, image: `${name}:1`, resources: { requests: { cpu: "100m" } } }],
+        },
+      },
       ...over,
     },
   };
 }
 
 function renderOf(objects: Obj[], resources: Record<string, string> = {}): Render {
-  return { objects: new Map(objects.map((o) => [`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, o])), resources };
+  return {
+    objects: new Map(
+      objects.map((o) => [`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, o]),
+    ),
+    resources,
+  };
 }
 
 describe("field diffs", () => {
   test("list items with names are compared by name", () => {
-    const before = { containers: [{ name: "api", image: "a:1" }, { name: "proxy", image: "p:1" }] };
-    const after = { containers: [{ name: "proxy", image: "p:1" }, { name: "api", image: "a:2" }] };
-    expect(diffFields(before, after)).toEqual([{ path: "containers[api].image", before: "a:1", after: "a:2" }]);
+    const before = {
+      containers: [
+        { name: "api", image: "a:1" },
+        { name: "proxy", image: "p:1" },
+      ],
+    };
+    const after = {
+      containers: [
+        { name: "proxy", image: "p:1" },
+        { name: "api", image: "a:2" },
+      ],
+    };
+    expect(diffFields(before, after)).toEqual([
+      { path: "containers[api].image", before: "a:1", after: "a:2" },
+    ]);
   });
 });
 
@@ -38,7 +67,14 @@ describe("object diffs", () => {
   test("image and replica changes are updates; a selector change is a replacement", () => {
     const base = renderOf([deployment("api"), deployment("web")]);
     const head = renderOf([
-      deployment("api", { replicas: 3, template: { spec: { containers: [{ name: "api", image: "api:2", resources: { requests: { cpu: "100m" } } }] } } }),
+      deployment("api", {
+        replicas: 3,
+        template: {
+          spec: {
+            containers: [{ name: "api", image: "api:2", resources: { requests: { cpu: "100m" } } }],
+          },
+        },
+      }),
       deployment("web", { selector: { matchLabels: { app: "web" } } }),
     ]);
     const changes = diffRenders(base, head);
@@ -46,11 +82,26 @@ describe("object diffs", () => {
       ["Deployment/shop/api", "changed", []],
       ["Deployment/shop/web", "changed", ["spec.selector is immutable"]],
     ]);
-    expect(changes[0].fields.map((f) => f.path)).toEqual(["spec.replicas", "spec.template.spec.containers[api].image"]);
+    expect(changes[0].fields.map((f) => f.path)).toEqual([
+      "spec.replicas",
+      "spec.template.spec.containers[api].image",
+    ]);
   });
 
   test("a rename is an added and a removed object, both flagged as replacement", () => {
-    const changes = diffRenders(renderOf([deployment("api")]), renderOf([{ ...deployment("api"), metadata: { name: "api-v2", namespace: "shop", labels: { "app.kubernetes.io/name": "api" } } }]));
+    const changes = diffRenders(
+      renderOf([deployment("api")]),
+      renderOf([
+        {
+          ...deployment("api"),
+          metadata: {
+            name: "api-v2",
+            namespace: "shop",
+            labels: { "app.kubernetes.io/name": "api" },
+          },
+        },
+      ]),
+    );
     expect(changes.map((c) => [c.key, c.change, c.replace])).toEqual([
       ["Deployment/shop/api", "removed", ["renamed to Deployment/shop/api-v2"]],
       ["Deployment/shop/api-v2", "added", ["renamed from Deployment/shop/api"]],
@@ -59,12 +110,20 @@ describe("object diffs", () => {
 
   test("a changed Pulumi identity replaces even an unchanged object", () => {
     const key = "Deployment/shop/api";
-    const changes = diffRenders(renderOf([deployment("api")], { [key]: "A$Deployment::api-deploy" }), renderOf([deployment("api", { replicas: 3 })], { [key]: "B$Deployment::api-deploy" }));
-    expect(changes[0].replace).toEqual(["Pulumi identity changed (A$Deployment::api-deploy → B$Deployment::api-deploy); add an alias to keep it"]);
+    const changes = diffRenders(
+      renderOf([deployment("api")], { [key]: "A$Deployment::api-deploy" }),
+      renderOf([deployment("api", { replicas: 3 })], { [key]: "B$Deployment::api-deploy" }),
+    );
+    expect(changes[0].replace).toEqual([
+      "Pulumi identity changed (A$Deployment::api-deploy → B$Deployment::api-deploy); add an alias to keep it",
+    ]);
   });
 
   test("text report flags prod replacements as outages", () => {
-    const changes = diffRenders(renderOf([deployment("web")]), renderOf([deployment("web", { selector: { matchLabels: { app: "web" } } })]));
+    const changes = diffRenders(
+      renderOf([deployment("web")]),
+      renderOf([deployment("web", { selector: { matchLabels: { app: "web" } } })]),
+    );
     const text = formatDiffText(changes, { stack: "prod", base: "main", tier: "prod" });
     expect(text.split("\n").slice(0, 3)).toEqual([
       "stack prod vs main: 0 added, 0 removed, 1 changed, 1 replaced",
@@ -78,16 +137,29 @@ describe("markdown for PR comments", () => {
   test("stays under 60,000 characters for 5,000 changed objects, summarising instead of cutting an object", () => {
     const names = Array.from({ length: 5000 }, (_, i) => `svc-${i}`);
     const base = renderOf(names.map((n) => deployment(n)));
-    const head = renderOf(names.map((n, i) => deployment(n, i === 4999 ? { selector: { matchLabels: { x: "y" } } } : { replicas: 3 })));
-    const md = formatDiffMarkdown(diffRenders(base, head), { stack: "prod", base: "main", tier: "prod" });
+    const head = renderOf(
+      names.map((n, i) =>
+        deployment(n, i === 4999 ? { selector: { matchLabels: { x: "y" } } } : { replicas: 3 }),
+      ),
+    );
+    const md = formatDiffMarkdown(diffRenders(base, head), {
+      stack: "prod",
+      base: "main",
+      tier: "prod",
+    });
     expect(md.length).toBeLessThanOrEqual(MARKDOWN_LIMIT);
     expect(md.split("<details>").length).toBe(md.split("</details>").length);
     expect(md).toContain("- `Deployment/shop/svc-4999`: spec.selector is immutable");
-    expect(md).toMatch(/…and \d+ more objects not shown in full: \d+ changed Deployment\. Run `npm run diff` locally for everything\.$/);
+    expect(md).toMatch(
+      /…and \d+ more objects not shown in full: \d+ changed Deployment\. Run `npm run diff` locally for everything\.$/,
+    );
   });
 
   test("a small change is shown in full", () => {
-    const md = formatDiffMarkdown(diffRenders(renderOf([deployment("api")]), renderOf([deployment("api", { replicas: 5 })])), { stack: "dev", base: "main", tier: "dev" });
+    const md = formatDiffMarkdown(
+      diffRenders(renderOf([deployment("api")]), renderOf([deployment("api", { replicas: 5 })])),
+      { stack: "dev", base: "main", tier: "dev" },
+    );
     expect(md).toContain("| `spec.replicas` | `2` | `5` |");
     expect(md).not.toContain("not shown in full");
   });
@@ -96,14 +168,23 @@ describe("markdown for PR comments", () => {
 describe("npm run diff", () => {
   test("usage errors", () => {
     expect(() => parseDiffArgs(["--stack", "prod"])).toThrowError("give --stack and --base");
-    expect(() => parseDiffArgs(["--stack", "nope", "--base", "HEAD"])).toThrowError("--stack nope: no Pulumi.nope.yaml here");
-    expect(() => parseDiffArgs(["--stack", "prod", "--base", "HEAD", "--format", "html"])).toThrowError("--format html: expected text or markdown");
+    expect(() => parseDiffArgs(["--stack", "nope", "--base", "HEAD"])).toThrowError(
+      "--stack nope: no Pulumi.nope.yaml here",
+    );
+    expect(() =>
+      parseDiffArgs(["--stack", "prod", "--base", "HEAD", "--format", "html"]),
+    ).toThrowError("--format html: expected text or markdown");
   });
 
   test("diffs a working-tree change against a git ref, end to end", async () => {
     // A throwaway repository holding this project's files, so the test never touches the real one.
     const repo = mkdtempSync(join(tmpdir(), "diff-repo-"));
-    const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard"], { cwd: PROJECT_DIR, encoding: "utf8" }).split("\n").filter(Boolean);
+    const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard"], {
+      cwd: PROJECT_DIR,
+      encoding: "utf8",
+    })
+      .split("\n")
+      .filter(Boolean);
     for (const f of files) {
       mkdirSync(dirname(join(repo, f)), { recursive: true });
       try {
@@ -113,13 +194,22 @@ describe("npm run diff", () => {
       }
     }
     symlinkSync(join(PROJECT_DIR, "node_modules"), join(repo, "node_modules"), "dir");
-    const git = (...args: string[]) => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: repo });
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], {
+        cwd: repo,
+      });
     git("init", "-q");
     git("add", "-A");
     git("commit", "-qm", "base");
     const prod = join(repo, "Pulumi.prod.yaml");
     writeFileSync(prod, readFileSync(prod, "utf8").replace("replicas: 3", "replicas: 5"));
-    const { stdout } = await promisify(execFile)(join(PROJECT_DIR, "node_modules", ".bin", "tsx"), [join(repo, "scripts", "diff.ts"), "--stack", "prod", "--base", "HEAD"], { cwd: repo });
-    expect(stdout).toBe("stack prod vs HEAD: 0 added, 0 removed, 1 changed, 0 replaced\n~ Deployment/shop/worker\n    spec.replicas: 3 → 5\n");
+    const { stdout } = await promisify(execFile)(
+      join(PROJECT_DIR, "node_modules", ".bin", "tsx"),
+      [join(repo, "scripts", "diff.ts"), "--stack", "prod", "--base", "HEAD"],
+      { cwd: repo },
+    );
+    expect(stdout).toBe(
+      "stack prod vs HEAD: 0 added, 0 removed, 1 changed, 0 replaced\n~ Deployment/shop/worker\n    spec.replicas: 3 → 5\n",
+    );
   }, 60_000);
 });

@@ -59,6 +59,8 @@ describe("the Platform checks capacity before registering anything", () => {
 
   test("quota: auto in config is accepted in both spellings; other strings are not", () => {
     expect(c.parsePlatformConfig(raw("auto")).namespaces.shop.quota).toBe("auto");
-    expect(() => c.parsePlatformConfig(raw("automatic"))).toThrowError('namespaces.shop.quota: string "automatic" is not valid here');
+    expect(() => c.parsePlatformConfig(raw("automatic"))).toThrowError(
+      'namespaces.shop.quota: string "automatic" is not valid here',
+    );
   });
 });

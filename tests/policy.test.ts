@@ -10,7 +10,11 @@ const DIGEST = "@sha256:" + "a".repeat(64);
 function stack(tier: "dev" | "prod", services: Any = {}): Obj[] {
   const config = parsePlatformConfig({
     tier,
-    cluster: { cloud: "gke", name: "c", ...(tier === "prod" ? { priorityClasses: { high: { value: 10 } } } : {}) },
+    cluster: {
+      cloud: "gke",
+      name: "c",
+      ...(tier === "prod" ? { priorityClasses: { high: { value: 10 } } } : {}),
+    },
     namespaces: { shop: { quota: { "requests.cpu": "8" } } },
     services: {
       api: {
@@ -37,16 +41,25 @@ function stack(tier: "dev" | "prod", services: Any = {}): Obj[] {
   const ctx = buildContext(config, "shop");
   const objects = [
     ...buildTenant(ctx, "shop", config.namespaces.shop),
-    ...Object.entries(config.services).flatMap(([n, s]) => buildWorkload(ctx, n, s, { image: s.image as string })),
+    ...Object.entries(config.services).flatMap(([n, s]) =>
+      buildWorkload(ctx, n, s, { image: s.image as string }),
+    ),
   ];
   if (tier === "prod") {
-    objects.push({ apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: "platform-retain" }, reclaimPolicy: "Retain" });
+    objects.push({
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: { name: "platform-retain" },
+      reclaimPolicy: "Retain",
+    });
   }
   return JSON.parse(JSON.stringify(objects)) as Obj[];
 }
 
-const find = (objects: Obj[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name)! as Any;
-const only = (v: Violation[], policy: string) => v.filter((x) => x.policy === policy).map((x) => `${x.object}: ${x.message}`);
+const find = (objects: Obj[], kind: string, name: string) =>
+  objects.find((o) => o.kind === kind && o.metadata.name === name)! as Any;
+const only = (v: Violation[], policy: string) =>
+  v.filter((x) => x.policy === policy).map((x) => `${x.object}: ${x.message}`);
 
 describe("the generated objects pass every policy", () => {
   test.each(["dev", "prod"] as const)("%s", (tier) => {
@@ -57,7 +70,11 @@ describe("the generated objects pass every policy", () => {
 describe("each policy catches its violation", () => {
   test("pod-security-restricted", () => {
     const objects = stack("dev");
-    find(objects, "Deployment", "api").spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
+    find(
+      objects,
+      "Deployment",
+      "api",
+    ).spec.template.spec.containers[0].securityContext.allowPrivilegeEscalation = true;
     delete find(objects, "Deployment", "api").spec.template.spec.securityContext.runAsUser;
     expect(only(evaluatePolicies(objects), "pod-security-restricted")).toEqual([
       "Deployment/shop/api: container api: allowPrivilegeEscalation must be false",
@@ -79,12 +96,15 @@ describe("each policy catches its violation", () => {
   test("resources-set", () => {
     const objects = stack("dev");
     delete find(objects, "StatefulSet", "db").spec.template.spec.containers[0].resources.limits;
-    expect(only(evaluatePolicies(objects), "resources-set")).toEqual(["StatefulSet/shop/db: container db sets no limits.cpu, limits.memory"]);
+    expect(only(evaluatePolicies(objects), "resources-set")).toEqual([
+      "StatefulSet/shop/db: container db sets no limits.cpu, limits.memory",
+    ]);
   });
 
   test("images-pinned: latest and untagged everywhere, digests in prod", () => {
     const dev = stack("dev");
-    find(dev, "Deployment", "api").spec.template.spec.containers[0].image = "ghcr.io/acme/api:latest";
+    find(dev, "Deployment", "api").spec.template.spec.containers[0].image =
+      "ghcr.io/acme/api:latest";
     find(dev, "StatefulSet", "db").spec.template.spec.containers[0].image = "postgres";
     expect(only(evaluatePolicies(dev), "images-pinned")).toEqual([
       'Deployment/shop/api: container api image "ghcr.io/acme/api:latest" uses the latest tag; pin a version',
@@ -106,12 +126,17 @@ describe("each policy catches its violation", () => {
   });
 
   test("disruption-budget: missing, or one that allows no disruption", () => {
-    const missing = stack("dev").filter((o) => !(o.kind === "PodDisruptionBudget" && o.metadata.name === "api"));
+    const missing = stack("dev").filter(
+      (o) => !(o.kind === "PodDisruptionBudget" && o.metadata.name === "api"),
+    );
     expect(only(evaluatePolicies(missing), "disruption-budget")).toEqual([
       "Deployment/shop/api: can run 4 replicas but no PodDisruptionBudget selects it",
     ]);
     const blocking = stack("dev");
-    find(blocking, "PodDisruptionBudget", "api").spec = { minAvailable: 2, selector: { matchLabels: { "app.kubernetes.io/name": "api" } } };
+    find(blocking, "PodDisruptionBudget", "api").spec = {
+      minAvailable: 2,
+      selector: { matchLabels: { "app.kubernetes.io/name": "api" } },
+    };
     expect(only(evaluatePolicies(blocking), "disruption-budget")).toEqual([
       "Deployment/shop/api: PodDisruptionBudget api allows no voluntary disruption, which blocks node drains; use maxUnavailable: 1",
     ]);
@@ -126,7 +151,9 @@ describe("each policy catches its violation", () => {
   });
 
   test("namespace-isolation", () => {
-    const objects = stack("dev").filter((o) => o.kind !== "ResourceQuota" && o.metadata.name !== "default-deny");
+    const objects = stack("dev").filter(
+      (o) => o.kind !== "ResourceQuota" && o.metadata.name !== "default-deny",
+    );
     expect(only(evaluatePolicies(objects), "namespace-isolation")).toEqual([
       "Namespace/shop: has no default-deny ingress NetworkPolicy",
       "Namespace/shop: has no default-deny egress NetworkPolicy",
@@ -141,19 +168,32 @@ describe("each policy catches its violation", () => {
       'Service/shop/api: is a LoadBalancer without the platform/expose: "true" opt-in; set services.<name>.expose in config',
     ]);
     const optedIn = stack("dev", {
-      edge: { kind: "web", namespace: "shop", image: "nginx:1.29", ports: { http: 80 }, resources: { requests: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" } }, expose: { type: "LoadBalancer" } },
+      edge: {
+        kind: "web",
+        namespace: "shop",
+        image: "nginx:1.29",
+        ports: { http: 80 },
+        resources: { requests: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1Gi" } },
+        expose: { type: "LoadBalancer" },
+      },
     });
     expect(only(evaluatePolicies(optedIn), "external-exposure-opt-in")).toEqual([]);
   });
 
   test("prod-stateful-retained", () => {
     const objects = stack("prod").filter((o) => o.kind !== "StorageClass");
-    find(objects, "StatefulSet", "db").spec.persistentVolumeClaimRetentionPolicy.whenDeleted = "Delete";
+    find(objects, "StatefulSet", "db").spec.persistentVolumeClaimRetentionPolicy.whenDeleted =
+      "Delete";
     expect(only(evaluatePolicies(objects), "prod-stateful-retained")).toEqual([
       "StatefulSet/shop/db: persistentVolumeClaimRetentionPolicy.whenDeleted is not Retain",
       "StatefulSet/shop/db: volume data uses storage class platform-retain, not known to retain volumes; use the platform's Retain class",
     ]);
-    expect(only(evaluatePolicies(objects, { retainStorageClasses: ["platform-retain"] }), "prod-stateful-retained")).toHaveLength(1);
+    expect(
+      only(
+        evaluatePolicies(objects, { retainStorageClasses: ["platform-retain"] }),
+        "prod-stateful-retained",
+      ),
+    ).toHaveLength(1);
   });
 
   test("advisory: topology spread, prod priority class, ephemeral-storage requests", () => {
@@ -174,7 +214,10 @@ describe("each policy catches its violation", () => {
 
 describe("the CrossGuard adapter", () => {
   test("maps Pulumi type tokens to apiVersion and kind", () => {
-    expect(kindOfType("kubernetes:apps/v1:Deployment")).toEqual({ apiVersion: "apps/v1", kind: "Deployment" });
+    expect(kindOfType("kubernetes:apps/v1:Deployment")).toEqual({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+    });
     expect(kindOfType("kubernetes:core/v1:Service")).toEqual({ apiVersion: "v1", kind: "Service" });
     expect(kindOfType("platform:workloads:WebService")).toBeUndefined();
   });
@@ -183,7 +226,10 @@ describe("the CrossGuard adapter", () => {
     const objects = stack("dev");
     find(objects, "Deployment", "api").spec.replicas = 2;
     const resources = objects.map((o) => ({
-      type: o.kind === "HTTPRoute" ? "kubernetes:apiextensions.k8s.io:CustomResource" : `kubernetes:${o.apiVersion.includes("/") ? o.apiVersion : `core/${o.apiVersion}`}:${o.kind}`,
+      type:
+        o.kind === "HTTPRoute"
+          ? "kubernetes:apiextensions.k8s.io:CustomResource"
+          : `kubernetes:${o.apiVersion.includes("/") ? o.apiVersion : `core/${o.apiVersion}`}:${o.kind}`,
       urn: `urn:pulumi:dev::platform::x$${o.kind}::${o.metadata.name}`,
       props: o,
     }));
@@ -192,7 +238,9 @@ describe("the CrossGuard adapter", () => {
     expect(policy.enforcementLevel).toBe("mandatory");
     const reported: [string, string | undefined][] = [];
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    void policy.validateStack({ resources, getConfig: () => ({}) } as any, (message, urn) => reported.push([message, urn]));
+    void policy.validateStack({ resources, getConfig: () => ({}) } as any, (message, urn) =>
+      reported.push([message, urn]),
+    );
     expect(reported).toEqual([
       [
         "Deployment/shop/api: sets spec.replicas (2) although HorizontalPodAutoscaler api scales it; remove replicas",

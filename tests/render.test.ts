@@ -25,9 +25,15 @@ function tree(dir: string): Record<string, string> {
   return out;
 }
 
-async function renderInChild(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function renderInChild(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(TSX, [join(PROJECT_DIR, "scripts", "render.ts"), ...args], { cwd: PROJECT_DIR });
+    const { stdout, stderr } = await run(
+      TSX,
+      [join(PROJECT_DIR, "scripts", "render.ts"), ...args],
+      { cwd: PROJECT_DIR },
+    );
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -40,15 +46,25 @@ describe("render arguments", () => {
     [["--stack", "dev", "--bogus"], "Unknown option '--bogus'"],
     [[], "give --stack or --config"],
     [["--stack", "dev", "--config", "x.yaml"], "--stack and --config exclude each other"],
-    [["--config", "/nonexistent/Pulumi.x.yaml"], "--config /nonexistent/Pulumi.x.yaml: file not found"],
-    [["--stack", "dev", "--project", "/nonexistent"], "--project /nonexistent: no Pulumi.yaml there"],
+    [
+      ["--config", "/nonexistent/Pulumi.x.yaml"],
+      "--config /nonexistent/Pulumi.x.yaml: file not found",
+    ],
+    [
+      ["--stack", "dev", "--project", "/nonexistent"],
+      "--project /nonexistent: no Pulumi.yaml there",
+    ],
   ])("%j is a usage error", (argv, message) => {
     expect(() => parseRenderArgs(argv)).toThrowError(UsageError);
     expect(() => parseRenderArgs(argv)).toThrowError(message);
   });
 
   test("defaults the output to rendered/<stack>", () => {
-    expect(parseRenderArgs(["--stack", "prod"])).toEqual({ projectDir: PROJECT_DIR, stack: "prod", out: join(PROJECT_DIR, "rendered", "prod") });
+    expect(parseRenderArgs(["--stack", "prod"])).toEqual({
+      projectDir: PROJECT_DIR,
+      stack: "prod",
+      out: join(PROJECT_DIR, "rendered", "prod"),
+    });
   });
 });
 
@@ -82,7 +98,10 @@ describe("render of the dev stack", () => {
   test("every rendered object is a valid Kubernetes object", async () => {
     for (const [f, text] of Object.entries(files)) {
       if (!f.endsWith(".yaml")) continue;
-      await expect(validateAgainstSchema(parseAllDocuments(text)[0].toJS() as K8sObject), f).resolves.toBeUndefined();
+      await expect(
+        validateAgainstSchema(parseAllDocuments(text)[0].toJS() as K8sObject),
+        f,
+      ).resolves.toBeUndefined();
     }
   });
 
@@ -101,12 +120,18 @@ describe("render exit codes", () => {
   test("a config error or a mandatory policy violation exits 1; an unknown stack exits 2", async () => {
     const dir = mkdtempSync(join(tmpdir(), "render-bad-"));
     const bad = join(dir, "Pulumi.bad.yaml");
-    writeFileSync(bad, "config:\n  platform:tier: qa\n  platform:cluster: { cloud: kind, name: k }\n");
+    writeFileSync(
+      bad,
+      "config:\n  platform:tier: qa\n  platform:cluster: { cloud: kind, name: k }\n",
+    );
     // prod with one image by tag instead of digest: rendered for review, then exit 1.
     const tagged = join(dir, "Pulumi.prodtag.yaml");
     writeFileSync(
       tagged,
-      readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8").replace(/image: nginxinc\/nginx-unprivileged:1.29.1-alpine@sha256:[a-f0-9]+/, "image: nginxinc/nginx-unprivileged:1.29.1-alpine"),
+      readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8").replace(
+        /image: nginxinc\/nginx-unprivileged:1.29.1-alpine@sha256:[a-f0-9]+/,
+        "image: nginxinc/nginx-unprivileged:1.29.1-alpine",
+      ),
     );
     const [configError, unknownStack, policyError] = await Promise.all([
       renderInChild(["--config", bad, "--out", join(dir, "out")]),
@@ -117,9 +142,13 @@ describe("render exit codes", () => {
     expect(policyError.stderr).toContain(
       'render: mandatory policies failed for stack prodtag:\n  [mandatory] images-pinned: Deployment/shop/web container web image "nginxinc/nginx-unprivileged:1.29.1-alpine" has no sha256 digest',
     );
-    expect(JSON.parse(readFileSync(join(dir, "tagged", "summary.json"), "utf8")).policy.mandatory).toBe(1);
+    expect(
+      JSON.parse(readFileSync(join(dir, "tagged", "summary.json"), "utf8")).policy.mandatory,
+    ).toBe(1);
     expect(configError.code).toBe(1);
-    expect(configError.stderr).toContain('tier: "qa" is not allowed (expected one of: dev, staging, prod)');
+    expect(configError.stderr).toContain(
+      'tier: "qa" is not allowed (expected one of: dev, staging, prod)',
+    );
     expect(unknownStack.code).toBe(2);
     expect(unknownStack.stderr).toContain('render: unknown stack "nope": no Pulumi.nope.yaml in');
     expect(unknownStack.stderr).toContain("(stacks: dev, prod, staging)");

@@ -19,8 +19,13 @@ describeStack("dev", {
   extra: (_run, objects) => {
     test("dev runs one replica each, without HPA or PDB, and spreads nothing over zones", () => {
       const deployments = objects().filter((o) => o.kind === "Deployment");
-      for (const d of deployments) expect((d.spec as { replicas?: number }).replicas, d.metadata.name).toBe(1);
-      expect(objects().some((o) => o.kind === "HorizontalPodAutoscaler" || o.kind === "PodDisruptionBudget")).toBe(false);
+      for (const d of deployments)
+        expect((d.spec as { replicas?: number }).replicas, d.metadata.name).toBe(1);
+      expect(
+        objects().some(
+          (o) => o.kind === "HorizontalPodAutoscaler" || o.kind === "PodDisruptionBudget",
+        ),
+      ).toBe(false);
     });
     test("kind Ingresses are not awaited (nothing on kind sets their status)", () => {
       const ingress = objects().find((o) => o.kind === "Ingress")!;

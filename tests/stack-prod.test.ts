@@ -23,7 +23,8 @@ describeStack("prod", {
     StorageClass: 1,
   },
   extra: (_run, objects) => {
-    const find = (kind: string, name: string) => objects().find((o) => o.kind === kind && o.metadata.name === name)! as Spec;
+    const find = (kind: string, name: string) =>
+      objects().find((o) => o.kind === kind && o.metadata.name === name)! as Spec;
 
     test("stateful data sits on a Retain storage class the platform creates", () => {
       expect(find("StorageClass", "platform-retain")).toMatchObject({
@@ -32,18 +33,34 @@ describeStack("prod", {
         volumeBindingMode: "WaitForFirstConsumer",
       });
       const sts = find("StatefulSet", "postgres").spec;
-      expect(sts.volumeClaimTemplates[0].spec).toMatchObject({ storageClassName: "platform-retain", resources: { requests: { storage: "100Gi" } } });
-      expect(sts.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
+      expect(sts.volumeClaimTemplates[0].spec).toMatchObject({
+        storageClassName: "platform-retain",
+        resources: { requests: { storage: "100Gi" } },
+      });
+      expect(sts.persistentVolumeClaimRetentionPolicy).toEqual({
+        whenDeleted: "Retain",
+        whenScaled: "Retain",
+      });
     });
 
     test("the web tier is routed through the Gateway, reachable only from the gateway namespace", () => {
       expect(find("HTTPRoute", "web").spec).toEqual({
         parentRefs: [{ name: "external", namespace: "gateway" }],
         hostnames: ["shop.example.com"],
-        rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: "web", port: 8080 }] }],
+        rules: [
+          {
+            matches: [{ path: { type: "PathPrefix", value: "/" } }],
+            backendRefs: [{ name: "web", port: 8080 }],
+          },
+        ],
       });
       expect(find("NetworkPolicy", "web").spec.ingress).toEqual([
-        { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "gateway" } } }], ports: [{ protocol: "TCP", port: 8080 }] },
+        {
+          from: [
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "gateway" } } },
+          ],
+          ports: [{ protocol: "TCP", port: 8080 }],
+        },
       ]);
     });
 
@@ -59,7 +76,8 @@ describeStack("prod", {
       expect(find("Deployment", "web").spec.replicas).toBeUndefined();
       expect(find("Deployment", "api").spec.replicas).toBeUndefined();
       expect(find("Deployment", "worker").spec.replicas).toBe(3);
-      for (const name of ["web", "api", "worker"]) expect(find("PodDisruptionBudget", name).spec.maxUnavailable).toBe(1);
+      for (const name of ["web", "api", "worker"])
+        expect(find("PodDisruptionBudget", name).spec.maxUnavailable).toBe(1);
     });
   },
 });

@@ -21,11 +21,15 @@ describeStack("staging", {
     StatefulSet: 1,
   },
   extra: (_run, objects) => {
-    const find = (kind: string, name: string) => objects().find((o) => o.kind === kind && o.metadata.name === name)! as Spec;
+    const find = (kind: string, name: string) =>
+      objects().find((o) => o.kind === kind && o.metadata.name === name)! as Spec;
 
     test("the autoscaled API leaves replicas to its HPA; the web tier runs two with a PDB", () => {
       expect(find("Deployment", "api").spec.replicas).toBeUndefined();
-      expect(find("HorizontalPodAutoscaler", "api").spec).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
+      expect(find("HorizontalPodAutoscaler", "api").spec).toMatchObject({
+        minReplicas: 2,
+        maxReplicas: 4,
+      });
       expect(find("Deployment", "web").spec.replicas).toBe(2);
       expect(find("PodDisruptionBudget", "web").spec.maxUnavailable).toBe(1);
       expect(find("PodDisruptionBudget", "api").spec.maxUnavailable).toBe(1);
@@ -33,7 +37,12 @@ describeStack("staging", {
 
     test("pods spread over three zones with DoNotSchedule", () => {
       const spread = find("Deployment", "web").spec.template.spec.topologySpreadConstraints;
-      expect(spread).toContainEqual(expect.objectContaining({ topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule" }));
+      expect(spread).toContainEqual(
+        expect.objectContaining({
+          topologyKey: "topology.kubernetes.io/zone",
+          whenUnsatisfiable: "DoNotSchedule",
+        }),
+      );
     });
 
     test("EKS: ALB ingress class, TLS, and IRSA on the API's service account", () => {
@@ -44,7 +53,9 @@ describeStack("staging", {
       expect(find("ServiceAccount", "api").metadata.annotations).toEqual({
         "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/shop-api-staging",
       });
-      expect(find("StatefulSet", "postgres").spec.volumeClaimTemplates[0].spec.storageClassName).toBe("gp3");
+      expect(
+        find("StatefulSet", "postgres").spec.volumeClaimTemplates[0].spec.storageClassName,
+      ).toBe("gp3");
     });
   },
 });

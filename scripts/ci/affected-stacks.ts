@@ -13,7 +13,16 @@ import { parseArgs } from "node:util";
 import { listStacks, PROJECT_DIR } from "../lib/stack-files";
 
 /** Paths whose change can alter every stack's output. */
-const SHARED = [/^components\//, /^index\.ts$/, /^policy\//, /^scripts\//, /^package(-lock)?\.json$/, /^Pulumi\.yaml$/, /^tsconfig\.json$/, /^versions\.json$/];
+const SHARED = [
+  /^components\//,
+  /^index\.ts$/,
+  /^policy\//,
+  /^scripts\//,
+  /^package(-lock)?\.json$/,
+  /^Pulumi\.yaml$/,
+  /^tsconfig\.json$/,
+  /^versions\.json$/,
+];
 
 /** Promotion order: dev, staging, prod, then any other stack by name. */
 const ORDER = ["dev", "staging", "prod"];
@@ -23,7 +32,11 @@ function inPromotionOrder(stacks: Iterable<string>): string[] {
   return [...stacks].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-export function affectedStacks(changed: readonly string[], stacks: readonly string[], mode: "preview" | "deploy"): string[] {
+export function affectedStacks(
+  changed: readonly string[],
+  stacks: readonly string[],
+  mode: "preview" | "deploy",
+): string[] {
   const own = stacks.filter((s) => changed.includes(`Pulumi.${s}.yaml`));
   const shared = changed.some((f) => SHARED.some((re) => re.test(f)));
   if (mode === "preview") return inPromotionOrder(shared ? stacks : own);
@@ -46,7 +59,10 @@ function main(): void {
     console.error(`--mode ${String(values.mode)}: expected preview or deploy`);
     process.exit(2);
   }
-  const changed = execFileSync("git", ["diff", "--name-only", values.base, values.head ?? "HEAD"], { cwd: PROJECT_DIR, encoding: "utf8" })
+  const changed = execFileSync("git", ["diff", "--name-only", values.base, values.head ?? "HEAD"], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+  })
     .split("\n")
     .filter(Boolean);
   console.log(JSON.stringify(affectedStacks(changed, listStacks(PROJECT_DIR), mode)));

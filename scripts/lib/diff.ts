@@ -6,7 +6,11 @@
 export type Obj = Record<string, unknown> & {
   readonly apiVersion: string;
   readonly kind: string;
-  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string> };
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly labels?: Record<string, string>;
+  };
 };
 
 export interface Render {
@@ -40,16 +44,33 @@ const IMMUTABLE: Readonly<Record<string, readonly string[]>> = {
   Deployment: ["spec.selector"],
   ReplicaSet: ["spec.selector"],
   DaemonSet: ["spec.selector"],
-  StatefulSet: ["spec.selector", "spec.volumeClaimTemplates", "spec.serviceName", "spec.podManagementPolicy"],
+  StatefulSet: [
+    "spec.selector",
+    "spec.volumeClaimTemplates",
+    "spec.serviceName",
+    "spec.podManagementPolicy",
+  ],
   Job: ["spec.selector", "spec.template", "spec.completionMode"],
   Service: ["spec.clusterIP", "spec.clusterIPs", "spec.ipFamilies"],
-  PersistentVolumeClaim: ["spec.accessModes", "spec.storageClassName", "spec.volumeName", "spec.selector"],
+  PersistentVolumeClaim: [
+    "spec.accessModes",
+    "spec.storageClassName",
+    "spec.volumeName",
+    "spec.selector",
+  ],
   StorageClass: ["provisioner", "parameters", "reclaimPolicy", "volumeBindingMode"],
   PriorityClass: ["value", "preemptionPolicy"],
 };
 
 /** Fields worth calling out first in a review. */
-const HEADLINE = [/\.image$/, /^spec\.replicas$/, /\.resources\./, /^spec\.(minReplicas|maxReplicas)$/, /^spec\.(ingress|egress|policyTypes)/, /^spec\.hard\./];
+const HEADLINE = [
+  /\.image$/,
+  /^spec\.replicas$/,
+  /\.resources\./,
+  /^spec\.(minReplicas|maxReplicas)$/,
+  /^spec\.(ingress|egress|policyTypes)/,
+  /^spec\.hard\./,
+];
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -65,7 +86,9 @@ function itemName(x: unknown): string | undefined {
 
 function named(list: unknown[]): boolean {
   const names = list.map(itemName);
-  return list.length > 0 && names.every((n) => n !== undefined) && new Set(names).size === list.length;
+  return (
+    list.length > 0 && names.every((n) => n !== undefined) && new Set(names).size === list.length
+  );
 }
 
 /** Field-level differences between two values. */
@@ -97,32 +120,66 @@ export function diffRenders(base: Render, head: Render): ObjectChange[] {
       const fields = diffFields(before, after);
       const replace: string[] = [];
       for (const prefix of IMMUTABLE[after.kind] ?? []) {
-        const hit = fields.find((f) => f.path === prefix || f.path.startsWith(`${prefix}.`) || f.path.startsWith(`${prefix}[`));
+        const hit = fields.find(
+          (f) =>
+            f.path === prefix || f.path.startsWith(`${prefix}.`) || f.path.startsWith(`${prefix}[`),
+        );
         if (hit) replace.push(`${prefix} is immutable`);
       }
-      if (base.resources[key] && head.resources[key] && base.resources[key] !== head.resources[key]) {
-        replace.push(`Pulumi identity changed (${base.resources[key]} → ${head.resources[key]}); add an alias to keep it`);
+      if (
+        base.resources[key] &&
+        head.resources[key] &&
+        base.resources[key] !== head.resources[key]
+      ) {
+        replace.push(
+          `Pulumi identity changed (${base.resources[key]} → ${head.resources[key]}); add an alias to keep it`,
+        );
       }
       const immutableFlag = (o: Obj) => (o as { immutable?: boolean }).immutable === true;
-      if ((after.kind === "ConfigMap" || after.kind === "Secret") && immutableFlag(before) && fields.some((f) => /^(data|stringData|binaryData)/.test(f.path))) {
+      if (
+        (after.kind === "ConfigMap" || after.kind === "Secret") &&
+        immutableFlag(before) &&
+        fields.some((f) => /^(data|stringData|binaryData)/.test(f.path))
+      ) {
         replace.push("immutable data changed");
       }
-      if (fields.length > 0) changes.push({ key, kind: after.kind, change: "changed", fields, replace });
+      if (fields.length > 0)
+        changes.push({ key, kind: after.kind, change: "changed", fields, replace });
     } else if (after) {
       // A same-kind object removed in the same change under another name is a rename: a replacement.
       const owner = after.metadata.labels?.["app.kubernetes.io/name"];
       const renamedFrom = removed.find((r) => {
         const o = base.objects.get(r)!;
-        return o.kind === after.kind && owner !== undefined && o.metadata.labels?.["app.kubernetes.io/name"] === owner;
+        return (
+          o.kind === after.kind &&
+          owner !== undefined &&
+          o.metadata.labels?.["app.kubernetes.io/name"] === owner
+        );
       });
-      changes.push({ key, kind: after.kind, change: "added", fields: [], replace: renamedFrom ? [`renamed from ${renamedFrom}`] : [] });
+      changes.push({
+        key,
+        kind: after.kind,
+        change: "added",
+        fields: [],
+        replace: renamedFrom ? [`renamed from ${renamedFrom}`] : [],
+      });
     } else if (before) {
       const owner = before.metadata.labels?.["app.kubernetes.io/name"];
       const renamedTo = added.find((a) => {
         const o = head.objects.get(a)!;
-        return o.kind === before.kind && owner !== undefined && o.metadata.labels?.["app.kubernetes.io/name"] === owner;
+        return (
+          o.kind === before.kind &&
+          owner !== undefined &&
+          o.metadata.labels?.["app.kubernetes.io/name"] === owner
+        );
       });
-      changes.push({ key, kind: before.kind, change: "removed", fields: [], replace: renamedTo ? [`renamed to ${renamedTo}`] : [] });
+      changes.push({
+        key,
+        kind: before.kind,
+        change: "removed",
+        fields: [],
+        replace: renamedTo ? [`renamed to ${renamedTo}`] : [],
+      });
     }
   }
   return changes;
@@ -148,18 +205,29 @@ export interface DiffReportOptions {
 
 function counts(changes: readonly ObjectChange[]) {
   const n = (c: ObjectChange["change"]) => changes.filter((x) => x.change === c).length;
-  return { added: n("added"), removed: n("removed"), changed: n("changed"), replaced: changes.filter((c) => c.replace.length > 0).length };
+  return {
+    added: n("added"),
+    removed: n("removed"),
+    changed: n("changed"),
+    replaced: changes.filter((c) => c.replace.length > 0).length,
+  };
 }
 
 export function formatDiffText(changes: readonly ObjectChange[], opts: DiffReportOptions): string {
   const c = counts(changes);
-  const lines = [`stack ${opts.stack} vs ${opts.base}: ${c.added} added, ${c.removed} removed, ${c.changed} changed, ${c.replaced} replaced`];
+  const lines = [
+    `stack ${opts.stack} vs ${opts.base}: ${c.added} added, ${c.removed} removed, ${c.changed} changed, ${c.replaced} replaced`,
+  ];
   if (changes.length === 0) lines.push("no changes");
   for (const ch of changes) {
     const mark = ch.change === "added" ? "+" : ch.change === "removed" ? "-" : "~";
     lines.push(`${mark} ${ch.key}`);
-    for (const r of ch.replace) lines.push(`    ${opts.tier === "prod" ? "!! REPLACE IN PROD (outage)" : "!! replace"}: ${r}`);
-    for (const f of headlineFirst(ch.fields)) lines.push(`    ${f.path}: ${show(f.before)} → ${show(f.after)}`);
+    for (const r of ch.replace)
+      lines.push(
+        `    ${opts.tier === "prod" ? "!! REPLACE IN PROD (outage)" : "!! replace"}: ${r}`,
+      );
+    for (const f of headlineFirst(ch.fields))
+      lines.push(`    ${f.path}: ${show(f.before)} → ${show(f.after)}`);
   }
   return lines.join("\n");
 }
@@ -172,7 +240,11 @@ export const MARKDOWN_LIMIT = 60_000;
  * changes object by object; when the budget runs out the rest is summarised by kind, never cut
  * mid-object.
  */
-export function formatDiffMarkdown(changes: readonly ObjectChange[], opts: DiffReportOptions, limit = MARKDOWN_LIMIT): string {
+export function formatDiffMarkdown(
+  changes: readonly ObjectChange[],
+  opts: DiffReportOptions,
+  limit = MARKDOWN_LIMIT,
+): string {
   const c = counts(changes);
   const head = [
     `### \`${opts.stack}\`: ${c.added} added, ${c.removed} removed, ${c.changed} changed${c.replaced ? `, **${c.replaced} replaced**` : ""}`,
@@ -183,14 +255,31 @@ export function formatDiffMarkdown(changes: readonly ObjectChange[], opts: DiffR
   const replaced = changes.filter((x) => x.replace.length > 0);
   const sections: string[] = [];
   if (replaced.length > 0) {
-    const warn = opts.tier === "prod" ? "> [!CAUTION]\n> These changes **replace** objects in **prod** (delete, then create): expect an outage unless handled." : "> [!WARNING]\n> These changes replace objects (delete, then create).";
-    sections.push([warn, "", ...replaced.map((r) => `- \`${r.key}\`: ${r.replace.join("; ")}`), ""].join("\n"));
+    const warn =
+      opts.tier === "prod"
+        ? "> [!CAUTION]\n> These changes **replace** objects in **prod** (delete, then create): expect an outage unless handled."
+        : "> [!WARNING]\n> These changes replace objects (delete, then create).";
+    sections.push(
+      [warn, "", ...replaced.map((r) => `- \`${r.key}\`: ${r.replace.join("; ")}`), ""].join("\n"),
+    );
   }
   const blocks = changes.map((ch) => {
     const icon = ch.change === "added" ? "➕" : ch.change === "removed" ? "➖" : "✏️";
-    const rows = headlineFirst(ch.fields).map((f) => `| \`${f.path}\` | \`${show(f.before).replace(/\|/g, "\\|")}\` | \`${show(f.after).replace(/\|/g, "\\|")}\` |`);
+    const rows = headlineFirst(ch.fields).map(
+      (f) =>
+        `| \`${f.path}\` | \`${show(f.before).replace(/\|/g, "\\|")}\` | \`${show(f.after).replace(/\|/g, "\\|")}\` |`,
+    );
     return rows.length
-      ? [`<details><summary>${icon} <code>${ch.key}</code> (${ch.fields.length} field${ch.fields.length === 1 ? "" : "s"})</summary>`, "", "| field | before | after |", "|---|---|---|", ...rows, "", "</details>", ""].join("\n")
+      ? [
+          `<details><summary>${icon} <code>${ch.key}</code> (${ch.fields.length} field${ch.fields.length === 1 ? "" : "s"})</summary>`,
+          "",
+          "| field | before | after |",
+          "|---|---|---|",
+          ...rows,
+          "",
+          "</details>",
+          "",
+        ].join("\n")
       : `${icon} \`${ch.key}\`\n`;
   });
   let body = [...head, ...sections].join("\n");
@@ -207,7 +296,10 @@ export function formatDiffMarkdown(changes: readonly ObjectChange[], opts: DiffR
 function summariseRest(rest: readonly ObjectChange[]): string {
   if (rest.length === 0) return "";
   const byKind = new Map<string, number>();
-  for (const r of rest) byKind.set(`${r.change} ${r.kind}`, (byKind.get(`${r.change} ${r.kind}`) ?? 0) + 1);
-  const parts = [...byKind.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${n} ${k}`);
+  for (const r of rest)
+    byKind.set(`${r.change} ${r.kind}`, (byKind.get(`${r.change} ${r.kind}`) ?? 0) + 1);
+  const parts = [...byKind.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, n]) => `${n} ${k}`);
   return `…and ${rest.length} more object${rest.length === 1 ? "" : "s"} not shown in full: ${parts.join(", ")}. Run \`npm run diff\` locally for everything.`;
 }

@@ -49,7 +49,10 @@ interface SettingsInternals {
 export async function waitForRegistrations(): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const settings = require("@pulumi/pulumi/runtime/settings") as SettingsInternals;
-  if (!settings.waitForRPCs) throw new Error("this @pulumi/pulumi version no longer exposes waitForRPCs; update scripts/lib/mock-run.ts");
+  if (!settings.waitForRPCs)
+    throw new Error(
+      "this @pulumi/pulumi version no longer exposes waitForRPCs; update scripts/lib/mock-run.ts",
+    );
   await settings.waitForRPCs();
 }
 
@@ -59,7 +62,8 @@ function referencedSecretKeys(config: Record<string, string>, project: string): 
     if (!json) return;
     try {
       const parsed = JSON.parse(json) as Record<string, { secretEnv?: Record<string, string> }>;
-      for (const svc of Object.values(parsed ?? {})) for (const k of Object.values(svc?.secretEnv ?? {})) keys.add(`${project}:${k}`);
+      for (const svc of Object.values(parsed ?? {}))
+        for (const k of Object.values(svc?.secretEnv ?? {})) keys.add(`${project}:${k}`);
     } catch {
       // Invalid JSON is reported by the program itself.
     }
@@ -111,7 +115,10 @@ export async function runUnderMocks(opts: MockRunOptions): Promise<MockRunResult
           inputs: args.inputs as Record<string, unknown>,
         });
         // Providers and objects echo their inputs as state; an id makes dependents resolve.
-        return { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs as Record<string, unknown> };
+        return {
+          id: args.custom ? `${args.name}-id` : undefined,
+          state: args.inputs as Record<string, unknown>,
+        };
       },
       call(args) {
         throw new Error(`the program made an unexpected call to ${args.token}`);
@@ -125,7 +132,9 @@ export async function runUnderMocks(opts: MockRunOptions): Promise<MockRunResult
 
   const program = (await import(join(opts.projectDir, "index.ts"))) as Record<string, unknown>;
   await waitForRegistrations();
-  const monitor = pulumi.runtime.getMonitor() as unknown as { resources: Map<string, { urn: string }> };
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    resources: Map<string, { urn: string }>;
+  };
   for (const urn of monitor.resources.keys()) {
     // urn:pulumi:<stack>::<project>::<parent types joined by $>$<type>::<name>
     const parts = urn.split("::");

@@ -29,7 +29,9 @@ function readYaml(file: string): unknown {
   } catch (e) {
     if (e instanceof YAMLParseError) {
       const at = e.linePos?.[0] ? `:${e.linePos[0].line}:${e.linePos[0].col}` : "";
-      throw new StackFileError(`${basename(file)}${at}: not valid YAML: ${e.message.split("\n")[0]}`);
+      throw new StackFileError(
+        `${basename(file)}${at}: not valid YAML: ${e.message.split("\n")[0]}`,
+      );
     }
     throw e;
   }
@@ -56,7 +58,8 @@ export function listStacks(projectDir: string): string[] {
  */
 export function loadStackFiles(projectDir: string, stack: string, stackFile?: string): StackFiles {
   const projectFile = join(projectDir, "Pulumi.yaml");
-  if (!existsSync(projectFile)) throw new StackFileError(`${projectFile}: no Pulumi.yaml here; run from the project directory`);
+  if (!existsSync(projectFile))
+    throw new StackFileError(`${projectFile}: no Pulumi.yaml here; run from the project directory`);
   const project = asObject(readYaml(projectFile), "Pulumi.yaml");
   const name = project.name;
   if (typeof name !== "string") throw new StackFileError("Pulumi.yaml: `name` is missing");
@@ -77,12 +80,20 @@ export function loadStackFiles(projectDir: string, stack: string, stackFile?: st
 
   for (const [key, entry] of Object.entries(asObject(project.config, "Pulumi.yaml config"))) {
     // Project-level config is either `key: value` or `key: { value: ..., type/default/description }`.
-    const isSpec = typeof entry === "object" && entry !== null && !Array.isArray(entry) && ("value" in entry || "default" in entry);
-    const value = isSpec ? ((entry as Record<string, unknown>).value ?? (entry as Record<string, unknown>).default) : entry;
+    const isSpec =
+      typeof entry === "object" &&
+      entry !== null &&
+      !Array.isArray(entry) &&
+      ("value" in entry || "default" in entry);
+    const value = isSpec
+      ? ((entry as Record<string, unknown>).value ?? (entry as Record<string, unknown>).default)
+      : entry;
     if (value !== undefined) config[qualify(key)] = serialise(value);
   }
   const stackDoc = asObject(readYaml(file), basename(file));
-  for (const [key, value] of Object.entries(asObject(stackDoc.config, `${basename(file)} config`))) {
+  for (const [key, value] of Object.entries(
+    asObject(stackDoc.config, `${basename(file)} config`),
+  )) {
     const full = qualify(key);
     if (typeof value === "object" && value !== null && !Array.isArray(value) && "secure" in value) {
       config[full] = SECRET_PLACEHOLDER;

@@ -14,20 +14,29 @@ export function isSecretWrapper(v: unknown): v is { value: unknown } {
 export function unwrapSecrets(v: unknown): unknown {
   if (isSecretWrapper(v)) return unwrapSecrets(v.value);
   if (Array.isArray(v)) return v.map(unwrapSecrets);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+  if (v && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
   return v;
 }
 
 export type K8sObject = Record<string, unknown> & {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
 };
 
 /** The Kubernetes objects among the captured resources (providers and components left out). */
 export function kubernetesObjects(resources: readonly CapturedResource[]): K8sObject[] {
   return resources
-    .filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers:"))
+    .filter(
+      (r) =>
+        r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers:"),
+    )
     .map((r) => unwrapSecrets(r.inputs) as K8sObject);
 }
 
@@ -39,7 +48,9 @@ export function countByKind(objects: readonly K8sObject[]): Record<string, numbe
 
 /** Validates an object against the Kubernetes OpenAPI schema (kubernetes-models); throws when invalid. */
 export async function validateAgainstSchema(obj: K8sObject): Promise<void> {
-  const [group, version] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") : ["v1", undefined];
+  const [group, version] = obj.apiVersion.includes("/")
+    ? obj.apiVersion.split("/")
+    : ["v1", undefined];
   const path = version === undefined ? `v1/${obj.kind}` : `${group}/${version}/${obj.kind}`;
   const module = group.startsWith("gateway.networking.k8s.io")
     ? await import(/* @vite-ignore */ `@kubernetes-models/gateway-api/${path}`)

@@ -16,7 +16,12 @@ export const registered: Registered[] = [];
 void pulumi.runtime.setMocks(
   {
     newResource(args) {
-      registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider || undefined });
+      registered.push({
+        type: args.type,
+        name: args.name,
+        inputs: args.inputs,
+        provider: args.provider || undefined,
+      });
       return { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs };
     },
     call(args) {
@@ -34,7 +39,10 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 }
 
 /** Pulumi's internal view of a resource: its parent and options, for asserting on them. */
-export function internals(r: pulumi.Resource): { parent: pulumi.Resource | undefined; protect: boolean | undefined } {
+export function internals(r: pulumi.Resource): {
+  parent: pulumi.Resource | undefined;
+  protect: boolean | undefined;
+} {
   const raw = r as unknown as { __parentResource?: pulumi.Resource; __protect?: boolean };
   return { parent: raw.__parentResource, protect: raw.__protect };
 }

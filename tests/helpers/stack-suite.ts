@@ -6,7 +6,13 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { podSecurityViolations, podSpecOf } from "../../policy/pod-security";
 import { runUnderMocks, type MockRunResult } from "../../scripts/lib/mock-run";
 import { PROJECT_DIR } from "../../scripts/lib/stack-files";
-import { countByKind, isSecretWrapper, kubernetesObjects, validateAgainstSchema, type K8sObject } from "./manifests";
+import {
+  countByKind,
+  isSecretWrapper,
+  kubernetesObjects,
+  validateAgainstSchema,
+  type K8sObject,
+} from "./manifests";
 
 /** A value only the secret config key holds; it must never appear outside a secret. */
 export const SENTINEL = "s3ntinel-Secret-Value-42";
@@ -14,8 +20,10 @@ export const SENTINEL = "s3ntinel-Secret-Value-42";
 function plainStringsContaining(v: unknown, needle: string, path = ""): string[] {
   if (isSecretWrapper(v)) return [];
   if (typeof v === "string") return v.includes(needle) ? [path] : [];
-  if (Array.isArray(v)) return v.flatMap((x, i) => plainStringsContaining(x, needle, `${path}[${i}]`));
-  if (v && typeof v === "object") return Object.entries(v).flatMap(([k, x]) => plainStringsContaining(x, needle, `${path}.${k}`));
+  if (Array.isArray(v))
+    return v.flatMap((x, i) => plainStringsContaining(x, needle, `${path}[${i}]`));
+  if (v && typeof v === "object")
+    return Object.entries(v).flatMap(([k, x]) => plainStringsContaining(x, needle, `${path}.${k}`));
   return [];
 }
 
@@ -44,12 +52,17 @@ export function describeStack(stack: string, expected: StackExpectations): void 
 
     test("every object validates against the Kubernetes OpenAPI schema", async () => {
       for (const o of objects) {
-        await expect(validateAgainstSchema(o), `${o.kind}/${o.metadata.name}`).resolves.toBeUndefined();
+        await expect(
+          validateAgainstSchema(o),
+          `${o.kind}/${o.metadata.name}`,
+        ).resolves.toBeUndefined();
       }
     });
 
     test("every pod template meets Pod Security restricted with a numeric UID", () => {
-      const pods = objects.map((o) => [o, podSpecOf(o)] as const).filter(([, s]) => s !== undefined);
+      const pods = objects
+        .map((o) => [o, podSpecOf(o)] as const)
+        .filter(([, s]) => s !== undefined);
       expect(pods.length).toBeGreaterThan(0);
       for (const [o, spec] of pods) {
         expect(podSecurityViolations(spec!), `${o.kind}/${o.metadata.name}`).toEqual([]);
@@ -61,14 +74,20 @@ export function describeStack(stack: string, expected: StackExpectations): void 
       expect(providers).toHaveLength(1);
       const k8s = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
       for (const r of k8s) {
-        expect(r.provider, r.name).toMatch(new RegExp(`pulumi:providers:kubernetes::${stack}-k8s::${stack}-k8s-id$`));
+        expect(r.provider, r.name).toMatch(
+          new RegExp(`pulumi:providers:kubernetes::${stack}-k8s::${stack}-k8s-id$`),
+        );
         // Mock URNs carry the direct parent's type: <parent type>$<type>.
-        expect(r.urn.split("::")[2], r.urn).toMatch(/^platform:(index|tenancy|workloads|images):[A-Za-z]+\$kubernetes:/);
+        expect(r.urn.split("::")[2], r.urn).toMatch(
+          /^platform:(index|tenancy|workloads|images):[A-Za-z]+\$kubernetes:/,
+        );
       }
     });
 
     test("secret values never appear in plain inputs", () => {
-      const leaks = run.resources.flatMap((r) => plainStringsContaining(r.inputs, SENTINEL).map((p) => `${r.name}${p}`));
+      const leaks = run.resources.flatMap((r) =>
+        plainStringsContaining(r.inputs, SENTINEL).map((p) => `${r.name}${p}`),
+      );
       expect(leaks).toEqual([]);
       // ...and they do reach the Secrets, wrapped as secrets.
       const secrets = run.resources.filter((r) => r.type === "kubernetes:core/v1:Secret");
@@ -76,6 +95,9 @@ export function describeStack(stack: string, expected: StackExpectations): void 
       for (const s of secrets) expect(isSecretWrapper(s.inputs.stringData)).toBe(true);
     });
 
-    expected.extra?.(() => run, () => objects);
+    expected.extra?.(
+      () => run,
+      () => objects,
+    );
   });
 }
