@@ -15,6 +15,7 @@
 import { z } from "zod";
 import { cloudProfile } from "./cloud";
 import { Quantity, QUANTITY_EXAMPLES } from "./quantity";
+import { closest } from "./suggest";
 
 // ---------------------------------------------------------------------------------------------
 // Leaf schemas
@@ -546,30 +547,6 @@ function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
       s = s._zod.def.in as z.ZodType;
     } else return s;
   }
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestScore = Infinity;
-  for (const c of candidates) {
-    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
-    if (d < bestScore) [best, bestScore] = [c, d];
-  }
-  return bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
 }
 
 function describe(value: unknown): string {

@@ -22,8 +22,9 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs, promisify } from "node:util";
+import { promisify } from "node:util";
 import { parse } from "yaml";
+import { parseFlags, UsageError } from "./lib/cli";
 import { diffRenders, formatDiffMarkdown, formatDiffText, type Obj, type Render } from "./lib/diff";
 import { PROJECT_DIR } from "./lib/stack-files";
 
@@ -31,8 +32,6 @@ const run = promisify(execFile);
 
 const USAGE = `usage: npm run diff -- --stack <name> --base <git ref> [--format text|markdown] [--out <file>] [--fail-on-replace]
   --fail-on-replace  exit 3 when any object would be replaced (the prod deploy gate)`;
-
-class UsageError extends Error {}
 
 interface DiffOptions {
   readonly stack: string;
@@ -43,29 +42,17 @@ interface DiffOptions {
 }
 
 export function parseDiffArgs(argv: readonly string[]): DiffOptions {
-  let values: {
-    stack?: string;
-    base?: string;
-    format?: string;
-    out?: string;
-    "fail-on-replace"?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        stack: { type: "string" },
-        base: { type: "string" },
-        format: { type: "string" },
-        out: { type: "string" },
-        "fail-on-replace": { type: "boolean" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-  }
+  const values = parseFlags(
+    argv,
+    {
+      stack: { type: "string" },
+      base: { type: "string" },
+      format: { type: "string" },
+      out: { type: "string" },
+      "fail-on-replace": { type: "boolean" },
+    },
+    USAGE,
+  );
   if (!values.stack || !values.base) throw new UsageError(`give --stack and --base\n${USAGE}`);
   if (values.format !== undefined && values.format !== "text" && values.format !== "markdown") {
     throw new UsageError(`--format ${values.format}: expected text or markdown`);

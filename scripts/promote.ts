@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseFlags, UsageError } from "./lib/cli";
 import {
   formatDiff,
   planPromotion,
@@ -36,7 +36,7 @@ const USAGE = `usage: npm run promote -- --from <stack> --to <stack> [--only <sv
   --dry-run       show what would change; write nothing
 exit codes: 0 done or nothing to do, 1 refused (nothing written), 2 usage error`;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface PromoteOptions {
   readonly mode: "promote" | "rollback";
@@ -51,35 +51,20 @@ export interface PromoteOptions {
 }
 
 export function parsePromoteArgs(argv: readonly string[]): PromoteOptions {
-  let values: {
-    from?: string;
-    to?: string;
-    only?: string;
-    "from-outputs"?: string;
-    "allow-skip"?: boolean;
-    rollback?: boolean;
-    "dry-run"?: boolean;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        from: { type: "string" },
-        to: { type: "string" },
-        only: { type: "string" },
-        "from-outputs": { type: "string" },
-        "allow-skip": { type: "boolean" },
-        rollback: { type: "boolean" },
-        "dry-run": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-  }
+  const values = parseFlags(
+    argv,
+    {
+      from: { type: "string" },
+      to: { type: "string" },
+      only: { type: "string" },
+      "from-outputs": { type: "string" },
+      "allow-skip": { type: "boolean" },
+      rollback: { type: "boolean" },
+      "dry-run": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    USAGE,
+  );
   const base = { allowSkip: values["allow-skip"] ?? false, dryRun: values["dry-run"] ?? false };
   if (values.help) return { mode: "promote", to: "", ...base, help: true };
   if (values.to === undefined) throw new UsageError(`give --to <stack>\n${USAGE}`);

@@ -10,9 +10,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import { evaluatePolicies, formatViolations, type Obj, type Violation } from "../policy/rules";
+import { parseFlags, UsageError } from "./lib/cli";
 import { runUnderMocks, type CapturedResource } from "./lib/mock-run";
 import { PROJECT_DIR, SECRET_PLACEHOLDER, StackFileError } from "./lib/stack-files";
 
@@ -22,7 +22,7 @@ const USAGE = `usage: npm run render -- (--stack <name> | --config <stack file>)
   --out      output directory (default rendered/<stack>); replaced on every run
   --project  the project to render (default: this one); npm run diff uses it for a base checkout`;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface RenderOptions {
   readonly projectDir: string;
@@ -32,23 +32,17 @@ export interface RenderOptions {
 }
 
 export function parseRenderArgs(argv: readonly string[]): RenderOptions {
-  let values: { stack?: string; config?: string; out?: string; project?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        stack: { type: "string" },
-        config: { type: "string" },
-        out: { type: "string" },
-        project: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-  }
+  const values = parseFlags(
+    argv,
+    {
+      stack: { type: "string" },
+      config: { type: "string" },
+      out: { type: "string" },
+      project: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    USAGE,
+  );
   if (values.help) throw new UsageError(USAGE);
   if (values.stack === undefined && values.config === undefined)
     throw new UsageError(`give --stack or --config\n${USAGE}`);

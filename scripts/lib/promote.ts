@@ -35,6 +35,7 @@ import {
   type Tier,
 } from "../../components/config";
 import { listStacks, loadStackFiles, SECRET_PLACEHOLDER, StackFileError } from "./stack-files";
+import { closest } from "../../components/suggest";
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -713,30 +714,6 @@ function configMismatch(configured: ImageValue | undefined, deployed: string): s
   if (c.digest !== undefined && d.digest !== undefined && c.digest !== d.digest)
     return "another digest";
   return undefined;
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestScore = Infinity;
-  for (const c of candidates) {
-    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
-    if (d < bestScore) [best, bestScore] = [c, d];
-  }
-  return bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
 }
 
 // ---------------------------------------------------------------------------------------------
