@@ -7,20 +7,13 @@
  * every Namespace, so the rules need no configuration of their own.
  */
 import { EXPOSE_ANNOTATION, TIER_LABEL } from "../components/manifests";
+import type { Manifest } from "../components/context";
 import { podSecurityViolations, podSpecOf } from "./pod-security";
 
 export { EXPOSE_ANNOTATION, TIER_LABEL };
 
-export type Obj = Record<string, unknown> & {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: {
-    readonly name: string;
-    readonly namespace?: string;
-    readonly labels?: Record<string, string>;
-    readonly annotations?: Record<string, string>;
-  };
-};
+/** A Kubernetes object as plain data. */
+export type Obj = Manifest;
 
 export type Enforcement = "mandatory" | "advisory";
 

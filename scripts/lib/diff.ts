@@ -3,15 +3,10 @@
  * changed fields, and every change that makes Kubernetes or Pulumi replace an object.
  */
 
-export type Obj = Record<string, unknown> & {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly metadata: {
-    readonly name: string;
-    readonly namespace?: string;
-    readonly labels?: Record<string, string>;
-  };
-};
+import type { Manifest } from "../../components/context";
+
+/** A Kubernetes object as plain data. */
+export type Obj = Manifest;
 
 export interface Render {
   /** Objects by `Kind/namespace/name`. */
