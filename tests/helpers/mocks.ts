@@ -22,7 +22,15 @@ void pulumi.runtime.setMocks(
         inputs: args.inputs,
         provider: args.provider || undefined,
       });
-      return { id: args.custom ? `${args.name}-id` : undefined, state: args.inputs };
+      // A docker build reports the pushed digest, as the real provider does after pushing.
+      const state =
+        args.type === "docker:index/image:Image"
+          ? {
+              ...args.inputs,
+              repoDigest: `${String(args.inputs.imageName).split(":")[0]}@sha256:${"b".repeat(64)}`,
+            }
+          : args.inputs;
+      return { id: args.custom ? `${args.name}-id` : undefined, state };
     },
     call(args) {
       throw new Error(`unexpected call to ${args.token}`);
