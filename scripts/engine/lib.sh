@@ -1,0 +1,59 @@
+# shellcheck shell=bash
+# Shared by scripts/engine/bootstrap.sh and scripts/engine/env.sh: where the engine cache lives and
+# which versions are wanted. Sourced, so it sets no shell options and defines only `engine_*` names.
+#
+# Versions come from the repository, never from this file:
+#   versions.json  "pulumi"                  the Pulumi CLI release built from the Go module proxy
+#                  "pulumiLanguageNodejs"    the release whose Node.js language host is built
+#                                            (defaults to "pulumi"; see scripts/engine/modules.tsv)
+#                  "go"                      the oldest Go toolchain the builds accept
+#   package.json   "@pulumi/kubernetes"      the Kubernetes provider release (exact pin), or
+#                  $ENGINE_KUBERNETES_VERSION to build another release on purpose.
+
+engine_repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck disable=SC2034 # used by bootstrap.sh
+engine_dir="$engine_repo/scripts/engine"
+
+# Cache root shared with scripts/node.sh; everything the engine needs lives under $engine_cache/engine.
+engine_cache="${PLATFORM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/k8s-platform}"
+engine_store="$engine_cache/engine"
+
+# engine_json_string FILE KEY: the value of the first `"KEY": "value"` line in FILE (flat JSON
+# written one key a line, as versions.json and package.json are).
+engine_json_string() {
+  sed -n "s/^[[:space:]]*\"$2\"[[:space:]]*:[[:space:]]*\"\\([^\"]*\\)\".*/\\1/p" "$1" 2>/dev/null | head -n 1
+}
+
+engine_pulumi_version() { engine_json_string "$engine_repo/versions.json" pulumi; }
+
+engine_langhost_version() {
+  local v
+  v="$(engine_json_string "$engine_repo/versions.json" pulumiLanguageNodejs)"
+  if [ -n "$v" ]; then printf '%s\n' "$v"; else engine_pulumi_version; fi
+}
+
+engine_go_min_version() { engine_json_string "$engine_repo/versions.json" go; }
+
+# The Kubernetes provider release: $ENGINE_KUBERNETES_VERSION, else the exact @pulumi/kubernetes pin
+# in package.json. Prints nothing when neither gives an exact x.y.z version.
+engine_kubernetes_version() {
+  local v="${ENGINE_KUBERNETES_VERSION:-}"
+  if [ -z "$v" ]; then
+    v="$(engine_json_string "$engine_repo/package.json" '@pulumi\/kubernetes')"
+  fi
+  case "$v" in
+    [0-9]*.[0-9]*.[0-9]*) printf '%s\n' "${v#v}" ;;
+    *) ;;
+  esac
+}
+
+# engine_pulumi_bin CLI_VERSION LANGHOST_VERSION: `pulumi` and `pulumi-language-nodejs` share one
+# directory, so pulumi takes the language host as bundled with it (one on PATH elsewhere warns).
+engine_pulumi_bin() {
+  if [ "$1" = "$2" ]; then
+    printf '%s\n' "$engine_store/pulumi-v$1/bin"
+  else
+    printf '%s\n' "$engine_store/pulumi-v$1-nodejs-v$2/bin"
+  fi
+}
+engine_kubernetes_bin() { printf '%s\n' "$engine_store/kubernetes-v$1/bin"; }
