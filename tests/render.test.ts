@@ -151,6 +151,6 @@ describe("render exit codes", () => {
     );
     expect(unknownStack.code).toBe(2);
     expect(unknownStack.stderr).toContain('render: unknown stack "nope": no Pulumi.nope.yaml in');
-    expect(unknownStack.stderr).toContain("(stacks: dev, prod, staging)");
+    expect(unknownStack.stderr).toContain("(stacks: dev, local, prod, staging)");
   }, 60_000);
 });

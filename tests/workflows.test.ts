@@ -91,6 +91,8 @@ describe("affected stacks", () => {
       "dev",
       "staging",
     ]);
+    expect(affectedStacks(["Pulumi.local.yaml"], [...stacks, "local"], "deploy")).toEqual([]);
+    expect(affectedStacks(["Pulumi.local.yaml"], [...stacks, "local"], "preview")).toEqual(["local"]);
     expect(affectedStacks(["Pulumi.prod.yaml", "Pulumi.staging.yaml"], stacks, "deploy")).toEqual([
       "staging",
       "prod",

@@ -24,6 +24,9 @@ const SHARED = [
   /^versions\.json$/,
 ];
 
+/** Stacks that only render on a developer's machine and are never deployed by CI. */
+const LOCAL_ONLY = ["local"];
+
 /** Promotion order: dev, staging, prod, then any other stack by name. */
 const ORDER = ["dev", "staging", "prod"];
 
@@ -40,7 +43,7 @@ export function affectedStacks(
   const own = stacks.filter((s) => changed.includes(`Pulumi.${s}.yaml`));
   const shared = changed.some((f) => SHARED.some((re) => re.test(f)));
   if (mode === "preview") return inPromotionOrder(shared ? stacks : own);
-  const out = new Set(own);
+  const out = new Set(own.filter((s) => !LOCAL_ONLY.includes(s)));
   if (shared && stacks.includes("dev")) out.add("dev");
   return inPromotionOrder(out);
 }
