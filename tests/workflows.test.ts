@@ -92,7 +92,9 @@ describe("affected stacks", () => {
       "staging",
     ]);
     expect(affectedStacks(["Pulumi.local.yaml"], [...stacks, "local"], "deploy")).toEqual([]);
-    expect(affectedStacks(["Pulumi.local.yaml"], [...stacks, "local"], "preview")).toEqual(["local"]);
+    expect(affectedStacks(["Pulumi.local.yaml"], [...stacks, "local"], "preview")).toEqual([
+      "local",
+    ]);
     expect(affectedStacks(["Pulumi.prod.yaml", "Pulumi.staging.yaml"], stacks, "deploy")).toEqual([
       "staging",
       "prod",
