@@ -128,7 +128,7 @@ interface GroupState {
   readonly blocked: Uint8Array;
   /** Untolerated PreferNoSchedule taints per node, or undefined when there are none. */
   readonly preferPenalty: Uint16Array | undefined;
-  /** Zones holding a node that matches the nodeSelector (spread domains; taints ignored). */
+  /** Zones holding a node the pods select and tolerate (spread domains, nodeTaintsPolicy Honor). */
   readonly domains: Uint8Array;
   readonly perNode: Int32Array;
   readonly perZone: Int32Array;
@@ -211,8 +211,11 @@ export function placePods(
     nodes.forEach((node, i) => {
       const taints = node.taints ?? [];
       const selected = matchesSelector(node.labels ?? {}, group.nodeSelector ?? {});
-      if (selected && nodeZone[i] >= 0) domains[nodeZone[i]] = 1;
-      blocked[i] = untoleratedTaint(taints, tolerations) ? 1 : selected ? 0 : 2;
+      const untolerated = untoleratedTaint(taints, tolerations) !== undefined;
+      // Our spread constraints set nodeTaintsPolicy: Honor, so nodes the pods cannot tolerate
+      // (a zone that is down and tainted, a dedicated pool) are not spread domains.
+      if (selected && !untolerated && nodeZone[i] >= 0) domains[nodeZone[i]] = 1;
+      blocked[i] = untolerated ? 1 : selected ? 0 : 2;
       const prefer = taints.filter(
         (t) =>
           t.effect === "PreferNoSchedule" && !preferTolerations.some((tol) => tolerates(tol, t)),

@@ -205,6 +205,9 @@ export function topologySpread(ctx: BuildContext, name: string, withTemplateHash
     topologyKey,
     whenUnsatisfiable,
     labelSelector: { matchLabels: selectorLabels(name) },
+    // A zone that is down keeps its (tainted) Node objects; with the default Ignore the
+    // scheduler would still count it as an empty domain and leave the replacements Pending.
+    nodeTaintsPolicy: "Honor",
     ...(withTemplateHash ? { matchLabelKeys: ["pod-template-hash"] } : {}),
   });
   return [

@@ -9,7 +9,7 @@ import {
   type Footprint,
 } from "../components/capacity";
 import { parsePlatformConfig, type PlatformConfig } from "../components/config";
-import { placePods, type NodeSpec, type PodGroup } from "../components/placement";
+import { admits, placePods, type NodeSpec, type PodGroup } from "../components/placement";
 import { Quantity } from "../components/quantity";
 
 type Raw = Record<string, unknown>;
@@ -327,9 +327,12 @@ describe("placement", () => {
             expect(g.placed + g.unplaced).toBe(groupSpecs[i].count);
             expect(Object.values(g.byNode).reduce((a, b) => a + b, 0)).toBe(g.placed);
             if (groupSpecs[i].zoneSpread !== "DoNotSchedule") return;
-            // Domains: zones with a node (taints ignored); every placed pod's node has a zone.
+            // Domains (nodeTaintsPolicy Honor): zones with a node the group admits; every placed
+            // pod's node has a zone.
             const perZone = new Map(
-              [...new Set(nodes.flatMap((n) => (n.zone ? [n.zone] : [])))].map((z) => [z, 0]),
+              [
+                ...new Set(nodes.flatMap((n) => (n.zone && admits(n, groups[i]) ? [n.zone] : []))),
+              ].map((z) => [z, 0]),
             );
             for (const [name, c] of Object.entries(g.byNode)) {
               const zone = nodes.find((n) => n.name === name)!.zone!;

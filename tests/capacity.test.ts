@@ -644,7 +644,7 @@ describe("placePods", () => {
     );
   });
 
-  it("keeps a tainted zone as a spread domain (nodeTaintsPolicy Ignore), capping the other zones", () => {
+  it("does not count a zone whose nodes the pods cannot tolerate as a spread domain (nodeTaintsPolicy Honor)", () => {
     const nodes = [
       node("general-a-1", { zone: "a" }),
       node("general-b-1", { zone: "b" }),
@@ -654,13 +654,12 @@ describe("placePods", () => {
       }),
     ];
     const group: PodGroup = { ...small, zoneSpread: "DoNotSchedule" };
+    // Zones a and b are the only domains, so the third pod goes to one of them (skew 1).
     expect(placePods(nodes, [group], three).groups[0]).toEqual({
       name: "api",
-      placed: 2,
-      unplaced: 1,
-      reason:
-        "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 node(s) didn't match pod topology spread constraints.",
-      byNode: { "general-a-1": 1, "general-b-1": 1 },
+      placed: 3,
+      unplaced: 0,
+      byNode: { "general-a-1": 2, "general-b-1": 1 },
     });
   });
 

@@ -458,6 +458,7 @@ describe("topology spread", () => {
         topologyKey: "kubernetes.io/hostname",
         whenUnsatisfiable: "ScheduleAnyway",
         labelSelector: selector,
+        nodeTaintsPolicy: "Honor",
         matchLabelKeys: ["pod-template-hash"],
       },
       {
@@ -465,6 +466,7 @@ describe("topology spread", () => {
         topologyKey: "topology.kubernetes.io/zone",
         whenUnsatisfiable: "DoNotSchedule",
         labelSelector: selector,
+        nodeTaintsPolicy: "Honor",
         matchLabelKeys: ["pod-template-hash"],
       },
     ]);
