@@ -17,6 +17,7 @@
 # All progress goes to stderr; stdout carries only the final PATH fragment.
 #
 # Options: --print-kubernetes-bin  print the provider's bin directory instead of the PATH fragment
+#          --check                 exit 0 when everything is cached, 1 when a build is needed (builds nothing)
 #          (used by env.sh, which installs the provider as a plugin instead of putting it on PATH).
 # Environment: PLATFORM_CACHE / XDG_CACHE_HOME (cache root), ENGINE_KUBERNETES_VERSION (build a
 # provider release other than the package.json pin, on purpose), GOMODCACHE/GOCACHE as usual for Go.
@@ -25,10 +26,12 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 _print="path"
+_check=""
 case "${1:-}" in
   --print-kubernetes-bin) _print="kubernetes" ;;
+  --check) _check=1 ;;
   "") ;;
-  *) echo "usage: bash scripts/engine/bootstrap.sh [--print-kubernetes-bin]" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/engine/bootstrap.sh [--print-kubernetes-bin | --check]" >&2; exit 2 ;;
 esac
 
 log() { printf 'engine: %s\n' "$*" >&2; }
@@ -87,6 +90,11 @@ emit() {
 if [ -z "$need_pulumi$need_k8s" ]; then
   emit
   exit 0
+fi
+# --check: say whether everything is cached, never build (CI decides whether a cold build fits).
+if [ -n "$_check" ]; then
+  log "not built yet:${need_pulumi:+ pulumi v$pulumi_v + language host v$lang_v}${need_k8s:+ kubernetes provider v$k8s_v}"
+  exit 1
 fi
 
 # ---------------------------------------------------------------------------------------------
