@@ -1,0 +1,148 @@
+/**
+ * Every sample stack through the real engine in render mode: preview, up, a second up that
+ * changes nothing, the written manifests against the offline render, and destroy.
+ * One temporary project (one file-backend state dir) holds the four stacks; they run one after
+ * another, each with one shared `up`.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import {
+  changes,
+  compareWithOffline,
+  countOps,
+  DB_PASSWORD,
+  describeEngine,
+  explain,
+  shortIdentityOf,
+  isKubernetesObject,
+  readManifests,
+  useProject,
+  type PreviewResult,
+  type RunResult,
+  type UpResult,
+} from "./helpers";
+
+interface OfflineSummary {
+  readonly objects: number;
+  readonly resources: Record<string, string>;
+}
+
+/** The objects prod protects and retains on delete (README "Naming and data safety"). */
+const PROD_RETAINED = [
+  "Namespace/shop",
+  "Service/shop/postgres",
+  "Service/shop/postgres-headless",
+  "StatefulSet/shop/postgres",
+];
+
+function filesUnder(dir: string): string[] {
+  try {
+    return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) =>
+      f.endsWith(".yaml"),
+    );
+  } catch {
+    return [];
+  }
+}
+
+describeEngine("sample stacks through the engine (render mode, file backend)", () => {
+  const project = useProject("stacks");
+
+  for (const stack of ["local", "dev", "staging", "prod"]) {
+    describe(`stack ${stack}`, () => {
+      let preview: PreviewResult;
+      let up: UpResult;
+      let upAgain: UpResult;
+      let offline: { out: string; result: RunResult; summary: OfflineSummary };
+      let manifestsAfterUp: string[];
+
+      beforeAll(async () => {
+        const p = project();
+        await p.initStack(stack);
+        preview = await p.preview(stack);
+        up = await p.up(stack);
+        manifestsAfterUp = filesUnder(p.renderDir(stack));
+        upAgain = await p.up(stack);
+        const r = await p.offlineRender(stack);
+        if (r.result.code !== 0) throw new Error(explain(r.result));
+        offline = {
+          ...r,
+          summary: JSON.parse(readFileSync(join(r.out, "summary.json"), "utf8")) as OfflineSummary,
+        };
+      });
+
+      test("preview plans to create exactly the offline render's objects, same Pulumi identities", () => {
+        expect(preview.code, explain(preview)).toBe(0);
+        expect(countOps(preview.steps)).toEqual({ create: preview.steps.length });
+        expect(preview.doc?.changeSummary).toEqual({ create: preview.steps.length });
+        const planned = preview.steps
+          .filter((s) => isKubernetesObject(s.urn))
+          .map((s) => shortIdentityOf(s.urn))
+          .sort();
+        expect(planned).toEqual(Object.values(offline.summary.resources).sort());
+      });
+
+      test("up creates them and the provider writes one manifest per object", () => {
+        expect(up.code, explain(up)).toBe(0);
+        expect(up.summary?.result).toBe("succeeded");
+        expect(up.summary?.resourceChanges).toEqual({ create: preview.steps.length });
+        expect(manifestsAfterUp).toHaveLength(offline.summary.objects);
+      });
+
+      test("a second up reports no changes", () => {
+        expect(upAgain.code, explain(upAgain)).toBe(0);
+        expect(upAgain.summary?.resourceChanges).toEqual({ same: preview.steps.length });
+        expect(changes(upAgain.doc?.steps ?? [])).toEqual([]);
+      });
+
+      test("the engine's manifests agree with the offline render (differences explained)", () => {
+        const cmp = compareWithOffline(project().renderDir(stack), offline.out, DB_PASSWORD);
+        expect(cmp.onlyInEngine).toEqual([]);
+        expect(cmp.onlyOffline).toEqual([]);
+        expect(cmp.differences).toEqual([]);
+        // The secrets are the only objects written differently in every stack.
+        expect(cmp.explained.filter((e) => e.startsWith("Secret/"))).toHaveLength(4);
+      });
+
+      test("the state holds the secret encrypted, never in plain text", () => {
+        const state = readdirSync(project().stateDir, { recursive: true, encoding: "utf8" })
+          .filter((f) => f.endsWith(".json"))
+          .map((f) => readFileSync(join(project().stateDir, f), "utf8"))
+          .join("\n");
+        expect(state).not.toContain(DB_PASSWORD);
+        expect(state).not.toContain(Buffer.from(DB_PASSWORD).toString("base64"));
+      });
+
+      if (stack === "prod") {
+        test("destroy refuses while protected; after unprotect it removes all but the retained objects", async () => {
+          const p = project();
+          const before = await p.exportState(stack);
+          const refused = await p.pulumi(["destroy", "--yes", "--stack", stack]);
+          expect(refused.code, explain(refused)).not.toBe(0);
+          expect(refused.stdout + refused.stderr).toMatch(
+            /cannot be deleted\s+because it is protected/,
+          );
+          expect((await p.exportState(stack)).deployment.resources).toEqual(
+            before.deployment.resources,
+          );
+
+          await p.pulumiOk(["state", "unprotect", "--all", "--yes", "--stack", stack]);
+          const destroyed = await p.pulumi(["destroy", "--yes", "--stack", stack]);
+          expect(destroyed.code, explain(destroyed)).toBe(0);
+          expect((await p.exportState(stack)).deployment.resources ?? []).toEqual([]);
+          // retainOnDelete: the engine forgets them but never asks the provider to delete them.
+          expect([...readManifests(p.renderDir(stack)).keys()].sort()).toEqual(PROD_RETAINED);
+        });
+      } else {
+        test("destroy removes every object and every manifest", async () => {
+          const p = project();
+          const destroyed = await p.pulumi(["destroy", "--yes", "--stack", stack]);
+          expect(destroyed.code, explain(destroyed)).toBe(0);
+          expect((await p.exportState(stack)).deployment.resources ?? []).toEqual([]);
+          expect(filesUnder(p.renderDir(stack))).toEqual([]);
+        });
+      }
+    });
+  }
+});
