@@ -1,36 +1,4 @@
-import { expect, test } from "vitest";
+import { kindStackExpectations } from "./helpers/kind-stack";
 import { describeStack } from "./helpers/stack-suite";
 
-describeStack("local", {
-  kinds: {
-    ConfigMap: 1,
-    CronJob: 1,
-    Deployment: 3,
-    Ingress: 1,
-    LimitRange: 1,
-    Namespace: 1,
-    NetworkPolicy: 7,
-    ResourceQuota: 1,
-    Secret: 4,
-    Service: 4,
-    ServiceAccount: 5,
-    StatefulSet: 1,
-  },
-  extra: (_run, objects) => {
-    test("local runs one replica each, without HPA or PDB, and spreads nothing over zones", () => {
-      const deployments = objects().filter((o) => o.kind === "Deployment");
-      for (const d of deployments)
-        expect((d.spec as { replicas?: number }).replicas, d.metadata.name).toBe(1);
-      expect(
-        objects().some(
-          (o) => o.kind === "HorizontalPodAutoscaler" || o.kind === "PodDisruptionBudget",
-        ),
-      ).toBe(false);
-    });
-    test("kind Ingresses are not awaited (nothing on kind sets their status)", () => {
-      const ingress = objects().find((o) => o.kind === "Ingress")!;
-      expect(ingress.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
-      expect((ingress.spec as { ingressClassName?: string }).ingressClassName).toBe("nginx");
-    });
-  },
-});
+describeStack("local", kindStackExpectations);
