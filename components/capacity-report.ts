@@ -151,11 +151,12 @@ export function formatCapacityTable(report: CapacityReport): string {
   }
   const c = report.cluster;
   if (c) {
+    const eph = c.pools.some((p) => p.ephemeralStorage);
     out.push(
       "",
       `Cluster (${c.nodes} nodes, ${c.scoring} scoring): ${c.placed} of ${c.pods} peak pods placed`,
       ...textTable(
-        ["pool", "zones", "nodes used", "cpu", "memory", "pods"],
+        ["pool", "zones", "nodes used", "cpu", "memory", "pods", ...(eph ? ["ephemeral"] : [])],
         c.pools.map((p) => [
           p.pool,
           p.zones.join(",") || "-",
@@ -163,8 +164,15 @@ export function formatCapacityTable(report: CapacityReport): string {
           `${percent(p.cpu.ratio)} of ${p.cpu.capacity}`,
           `${percent(p.memory.ratio)} of ${p.memory.capacity}`,
           `${p.pods.used}/${p.pods.capacity}`,
+          ...(eph
+            ? [
+                p.ephemeralStorage
+                  ? `${percent(p.ephemeralStorage.ratio)} of ${p.ephemeralStorage.capacity}`
+                  : "-",
+              ]
+            : []),
         ]),
-        [3, 4, 5],
+        eph ? [3, 4, 5, 6] : [3, 4, 5],
       ),
     );
     for (const u of c.unschedulable)
@@ -234,16 +242,22 @@ export function formatCapacityMarkdown(report: CapacityReport): string {
   }
   const c = report.cluster;
   if (c) {
+    const eph = c.pools.some((p) => p.ephemeralStorage);
     out.push(
       "",
       `#### Cluster: ${c.placed} of ${c.pods} peak pods placed on ${c.nodes} nodes (${c.scoring} scoring)`,
       "",
-      "| pool | zones | nodes used | cpu | memory | pods |",
-      "|---|---|--:|---|---|---|",
+      eph
+        ? "| pool | zones | nodes used | cpu | memory | pods | ephemeral-storage |"
+        : "| pool | zones | nodes used | cpu | memory | pods |",
+      eph ? "|---|---|--:|---|---|---|---|" : "|---|---|--:|---|---|---|",
     );
     for (const p of c.pools) {
+      const ephCell = eph
+        ? ` ${p.ephemeralStorage ? `${bar(p.ephemeralStorage.ratio)} of ${p.ephemeralStorage.capacity}` : "-"} |`
+        : "";
       out.push(
-        `| ${p.pool} | ${p.zones.join(", ") || "-"} | ${p.nodesUsed}/${p.nodes} | ${bar(p.cpu.ratio)} of ${p.cpu.capacity} | ${bar(p.memory.ratio)} of ${p.memory.capacity} | ${bar(p.pods.ratio)} of ${p.pods.capacity} |`,
+        `| ${p.pool} | ${p.zones.join(", ") || "-"} | ${p.nodesUsed}/${p.nodes} | ${bar(p.cpu.ratio)} of ${p.cpu.capacity} | ${bar(p.memory.ratio)} of ${p.memory.capacity} | ${bar(p.pods.ratio)} of ${p.pods.capacity} |${ephCell}`,
       );
     }
   }

@@ -982,6 +982,9 @@ export function nodesFromPools(
   const nodes: NodeSpec[] = [];
   for (const [pool, p] of Object.entries(pools)) {
     const zones: (string | undefined)[] = p.zones?.length ? p.zones : [undefined];
+    const ephText = p.allocatable["ephemeral-storage"];
+    const eph = ephText ? Quantity.parse(ephText).value() : undefined;
+    const ephOverhead = p.overhead?.["ephemeral-storage"];
     for (const zone of zones) {
       for (let i = 1; i <= p.count; i++) {
         const name = zone === undefined ? `${pool}-${i}` : `${pool}-${zone}-${i}`;
@@ -992,10 +995,12 @@ export function nodesFromPools(
           cpu: Quantity.parse(p.allocatable.cpu).milliValue(),
           memory: Quantity.parse(p.allocatable.memory).value(),
           pods: p.allocatable.pods,
+          ...(eph !== undefined ? { ephemeralStorage: eph } : {}),
           reserved: {
             cpu: p.overhead?.cpu ? Quantity.parse(p.overhead.cpu).milliValue() : 0,
             memory: p.overhead?.memory ? Quantity.parse(p.overhead.memory).value() : 0,
             pods: p.overhead?.pods ?? 0,
+            ...(ephOverhead ? { ephemeralStorage: Quantity.parse(ephOverhead).value() } : {}),
           },
           labels: {
             ...(p.labels ?? {}),
@@ -1026,6 +1031,8 @@ export interface PoolUse {
   readonly cpu: Use;
   readonly memory: Use;
   readonly pods: Use;
+  /** Only when the pool declares allocatable ephemeral-storage. */
+  readonly ephemeralStorage?: Use;
 }
 
 export interface Unschedulable {
@@ -1078,6 +1085,7 @@ function clusterModel(plan: Planning): ClusterModel | undefined {
       name: w.name,
       cpu: w.pod.requests.cpu,
       memory: w.pod.requests.memory,
+      ephemeralStorage: w.pod.requests["ephemeral-storage"],
       ...(svc.nodeSelector ? { nodeSelector: svc.nodeSelector } : {}),
       ...(svc.tolerations ? { tolerations: svc.tolerations } : {}),
       ...(spread
@@ -1161,6 +1169,8 @@ function summarise(plan: Planning, model: ClusterModel, placement: Placement): C
       cpu: [number, number];
       memory: [number, number];
       pods: [number, number];
+      /** Undefined when the pool's nodes declare no ephemeral-storage. */
+      eph?: [number, number];
     }
   >();
   model.nodes.forEach((node, i) => {
@@ -1187,6 +1197,12 @@ function summarise(plan: Planning, model: ClusterModel, placement: Placement): C
     p.memory[1] += node.memory - reserved.memory;
     p.pods[0] += after.planned;
     p.pods[1] += node.pods - reserved.pods;
+    if (node.ephemeralStorage !== undefined) {
+      const reservedEph = node.reserved?.ephemeralStorage ?? 0;
+      p.eph ??= [0, 0];
+      p.eph[0] += after.ephemeralStorage - reservedEph;
+      p.eph[1] += node.ephemeralStorage - reservedEph;
+    }
     pools.set(node.pool, p);
   });
   const pods = model.steps.reduce((sum, s) => sum + s.count, 0);
@@ -1203,6 +1219,7 @@ function summarise(plan: Planning, model: ClusterModel, placement: Placement): C
       cpu: usage("cpu", p.cpu[0], p.cpu[1]),
       memory: usage("bytes", p.memory[0], p.memory[1]),
       pods: usage("count", p.pods[0], p.pods[1]),
+      ...(p.eph ? { ephemeralStorage: usage("bytes", p.eph[0], p.eph[1]) } : {}),
     })),
     unschedulable: unschedulableOf(model, placement),
   };
@@ -1340,6 +1357,11 @@ function addNodesFix(
       ? Math.floor(free(node.memory, node.reserved?.memory) / group.memory)
       : Infinity,
     free(node.pods, node.reserved?.pods),
+    (group.ephemeralStorage ?? 0) > 0 && node.ephemeralStorage !== undefined
+      ? Math.floor(
+          free(node.ephemeralStorage, node.reserved?.ephemeralStorage) / group.ephemeralStorage!,
+        )
+      : Infinity,
   );
   if (perNode < 1) {
     return `use bigger nodes in pool ${node.pool} or lower services.${group.name}.resources.requests: one pod does not fit an empty node`;

@@ -411,14 +411,24 @@ const nodePool = z.strictObject({
   /** Nodes per zone (or in total when no zones are given). */
   count: nonNegativeInt,
   zones: z.array(z.string()).optional(),
-  /** Per-node allocatable resources. */
-  allocatable: z.strictObject({ cpu, memory, pods: positiveInt }),
+  /**
+   * Per-node allocatable resources (`kubectl get node -o jsonpath='{.status.allocatable}'`).
+   * ephemeral-storage is optional: without it the planner cannot check that pods' scratch-space
+   * requests fit the node disks.
+   */
+  allocatable: z.strictObject({
+    cpu,
+    memory,
+    pods: positiveInt,
+    "ephemeral-storage": storage.optional(),
+  }),
   /** Per-node reservation for DaemonSets and system pods, taken off allocatable. */
   overhead: z
     .strictObject({
       cpu: cpu.optional(),
       memory: memory.optional(),
       pods: nonNegativeInt.optional(),
+      "ephemeral-storage": storage.optional(),
     })
     .optional(),
   labels: z.record(z.string(), z.string()).optional(),
@@ -960,9 +970,18 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
 
   const pools = config.cluster.nodePools ?? {};
   for (const [name, pool] of Object.entries(pools)) {
-    for (const r of ["cpu", "memory"] as const) {
+    for (const r of ["cpu", "memory", "ephemeral-storage"] as const) {
       const over = pool.overhead?.[r];
-      if (over && Quantity.parse(over).cmp(Quantity.parse(pool.allocatable[r])) >= 0) {
+      const allocatable = pool.allocatable[r];
+      if (over && !allocatable) {
+        problems.push(
+          `cluster.nodePools.${name}.overhead.${r}: needs allocatable.${r} to be taken from; set cluster.nodePools.${name}.allocatable.${r} or remove the overhead`,
+        );
+      } else if (
+        over &&
+        allocatable &&
+        Quantity.parse(over).cmp(Quantity.parse(allocatable)) >= 0
+      ) {
         problems.push(
           `cluster.nodePools.${name}.overhead.${r}: ${over} leaves nothing of allocatable ${pool.allocatable[r]}; lower the overhead`,
         );

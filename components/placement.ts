@@ -4,7 +4,8 @@
  *
  * Filters, in the scheduler's order (the first that fails names the node's reason):
  * TaintToleration (NoSchedule/NoExecute), NodeAffinity (nodeSelector), NodeResourcesFit (cpu,
- * memory, pod count) and PodTopologySpread (the zone constraint when it is DoNotSchedule).
+ * memory, ephemeral-storage when the node declares it, pod count) and PodTopologySpread (the
+ * zone constraint when it is DoNotSchedule).
  *
  * Scores, with the default weights: NodeResourcesFit ×1 (LeastAllocated for `spread`,
  * MostAllocated for `binpack`), NodeResourcesBalancedAllocation ×1, PodTopologySpread ×2 (the
@@ -13,7 +14,9 @@
  * node wins (the scheduler picks one at random), and every node is scored (as with
  * `percentageOfNodesToScore: 100`). Preemption and pod priority are not modelled.
  *
- * Units are plain numbers for speed: cpu in millicores, memory in bytes.
+ * Units are plain numbers for speed: cpu in millicores, memory and ephemeral-storage in bytes.
+ * Like the scheduler's default profile, only cpu and memory are scored; ephemeral-storage only
+ * filters.
  *
  * @see https://kubernetes.io/docs/concepts/scheduling-eviction/kube-scheduler/
  * @see https://kubernetes.io/docs/concepts/scheduling-eviction/topology-spread-constraints/
@@ -46,8 +49,15 @@ export interface NodeSpec {
   readonly memory: number;
   /** Allocatable pod count. */
   readonly pods: number;
+  /** Allocatable ephemeral-storage in bytes; undefined when unknown (then it never filters). */
+  readonly ephemeralStorage?: number;
   /** Requests already on the node before any planned pod (DaemonSets, system pods). */
-  readonly reserved?: { readonly cpu?: number; readonly memory?: number; readonly pods?: number };
+  readonly reserved?: {
+    readonly cpu?: number;
+    readonly memory?: number;
+    readonly pods?: number;
+    readonly ephemeralStorage?: number;
+  };
   /** Node labels, matched by nodeSelector (include the hostname and zone labels). */
   readonly labels?: Readonly<Record<string, string>>;
   readonly taints?: readonly Taint[];
@@ -61,6 +71,8 @@ export interface PodGroup {
   readonly cpu: number;
   /** Pod memory request in bytes. */
   readonly memory: number;
+  /** Pod ephemeral-storage request in bytes. @default 0 */
+  readonly ephemeralStorage?: number;
   readonly nodeSelector?: Readonly<Record<string, string>>;
   readonly tolerations?: readonly Toleration[];
   /**
@@ -83,9 +95,10 @@ export interface PlacementOptions {
 
 export interface NodeUsage {
   readonly name: string;
-  /** Requested cpu (millicores), memory (bytes) and pods, reserved included. */
+  /** Requested cpu (millicores), memory and ephemeral-storage (bytes) and pods, reserved included. */
   readonly cpu: number;
   readonly memory: number;
+  readonly ephemeralStorage: number;
   readonly pods: number;
   /** Planned pods on the node (reserved excluded). */
   readonly planned: number;
@@ -181,6 +194,8 @@ export function placePods(
   const capPods = new Float64Array(n);
   const usedCpu = new Float64Array(n);
   const usedMem = new Float64Array(n);
+  const capEph = new Float64Array(n);
+  const usedEph = new Float64Array(n);
   const usedPods = new Float64Array(n);
   const planned = new Int32Array(n);
   const zoneIndex = new Map<string, number>();
@@ -191,6 +206,8 @@ export function placePods(
     capPods[i] = node.pods;
     usedCpu[i] = node.reserved?.cpu ?? 0;
     usedMem[i] = node.reserved?.memory ?? 0;
+    capEph[i] = node.ephemeralStorage ?? Infinity;
+    usedEph[i] = node.reserved?.ephemeralStorage ?? 0;
     usedPods[i] = node.reserved?.pods ?? 0;
     if (node.zone === undefined) nodeZone[i] = -1;
     else {
@@ -247,6 +264,7 @@ export function placePods(
     const st = states[g];
     const cpu = group.cpu;
     const mem = group.memory;
+    const eph = group.ephemeralStorage ?? 0;
     const hardZone = group.zoneSpread === "DoNotSchedule";
     const softZone = group.zoneSpread === "ScheduleAnyway";
     const soft = group.zoneSpread !== undefined;
@@ -268,6 +286,7 @@ export function placePods(
       if (reqCpu > capCpu[i]) continue;
       const reqMem = usedMem[i] + mem;
       if (reqMem > capMem[i]) continue;
+      if (usedEph[i] + eph > capEph[i]) continue;
       feasible[count] = i;
       const cpuCap = capCpu[i];
       const memCap = capMem[i];
@@ -354,6 +373,7 @@ export function placePods(
 
     usedCpu[best] += cpu;
     usedMem[best] += mem;
+    usedEph[best] += eph;
     usedPods[best] += 1;
     planned[best] += 1;
     st.perNode[best] += 1;
@@ -384,6 +404,9 @@ export function placePods(
         usedPods[i] + 1 > capPods[i] ? "Too many pods" : "",
         usedCpu[i] + group.cpu > capCpu[i] ? "Insufficient cpu" : "",
         usedMem[i] + group.memory > capMem[i] ? "Insufficient memory" : "",
+        usedEph[i] + (group.ephemeralStorage ?? 0) > capEph[i]
+          ? "Insufficient ephemeral-storage"
+          : "",
       ].filter((reason) => reason !== "");
       misfits.forEach(add);
       if (misfits.length > 0 || group.zoneSpread !== "DoNotSchedule") continue;
@@ -414,6 +437,7 @@ export function placePods(
       name: node.name,
       cpu: usedCpu[i],
       memory: usedMem[i],
+      ephemeralStorage: usedEph[i],
       pods: usedPods[i],
       planned: planned[i],
     })),

@@ -601,6 +601,28 @@ describe("placePods", () => {
     ]);
   });
 
+  it("filters on ephemeral-storage only where the node declares it", () => {
+    const disk: PodGroup = { ...small, ephemeralStorage: 4 * GI };
+    const nodes = [
+      node("n1", { ephemeralStorage: 10 * GI, reserved: { ephemeralStorage: 1 * GI } }),
+      node("n2", { ephemeralStorage: 6 * GI }),
+    ];
+    const placed = placePods(nodes, [disk], [{ group: 0, count: 4 }]);
+    expect(placed.groups[0]).toEqual({
+      name: "api",
+      placed: 3,
+      unplaced: 1,
+      reason: "0/2 nodes are available: 2 Insufficient ephemeral-storage.",
+      byNode: { n1: 2, n2: 1 },
+    });
+    expect(placed.nodes.map((n) => [n.name, n.ephemeralStorage / GI])).toEqual([
+      ["n1", 9],
+      ["n2", 4],
+    ]);
+    // A node without a declared ephemeral-storage never filters on it.
+    expect(placePods([node("n3")], [disk], [{ group: 0, count: 4 }]).groups[0].placed).toBe(4);
+  });
+
   it("explains untolerated taints like the scheduler", () => {
     const taint = { key: "dedicated", value: "gpu", effect: "NoSchedule" as const };
     const nodes = [node("g1", { taints: [taint] }), node("g2", { taints: [taint] })];
@@ -729,6 +751,64 @@ describe("cluster fit and failover", () => {
         taints: [],
       },
     ]);
+  });
+
+  it("checks ephemeral-storage against pools that declare it", () => {
+    const services = {
+      api: web({
+        replicas: 4,
+        resources: { requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "2Gi" } },
+      }),
+    };
+    const disks = pool({
+      allocatable: { cpu: "2", memory: "8Gi", pods: 110, "ephemeral-storage": "6Gi" },
+      overhead: { cpu: "500m", "ephemeral-storage": "1Gi" },
+    });
+    const enforced = platform(services, {
+      cluster: { nodePools: { general: disks } },
+      capacity: { clusterFit: "enforce" },
+    });
+    expect(nodesFromPools(enforced.cluster.nodePools!)[0]).toMatchObject({
+      ephemeralStorage: 6 * GI,
+      reserved: { cpu: 500, memory: 0, pods: 0, ephemeralStorage: GI },
+    });
+    expect(() => checkCapacity(enforced)).toThrowError(
+      [
+        "Capacity check failed (1 error); nothing was created:",
+        "",
+        "  api: 1 of 5 peak pods cannot be scheduled: 0/2 nodes are available: 2 Insufficient ephemeral-storage.",
+        "",
+        "  Fixes:",
+        "  - raise cluster.nodePools.general.count to at least 3",
+      ].join("\n"),
+    );
+    const roomy = planCapacity(
+      platform(services, {
+        cluster: {
+          nodePools: {
+            general: pool({
+              count: 3,
+              allocatable: { cpu: "2", memory: "8Gi", pods: 110, "ephemeral-storage": "6Gi" },
+            }),
+          },
+        },
+        capacity: { clusterFit: "enforce" },
+      }),
+    );
+    expect(roomy.errors).toEqual([]);
+    expect(roomy.cluster?.pools[0].ephemeralStorage).toEqual({
+      used: "10Gi",
+      capacity: "18Gi",
+      ratio: 10 / 18,
+    });
+    const table = formatCapacityTable(roomy);
+    expect(table).toContain(
+      [
+        "pool     zones  nodes used           cpu      memory   pods    ephemeral",
+        "general  -      3/3         11% of 4500m  3% of 24Gi  5/330  56% of 18Gi",
+      ].join("\n"),
+    );
+    expect(formatCapacityMarkdown(roomy)).toContain("| ephemeral-storage |");
   });
 
   it("fails an enforced cluster fit with the scheduler's reason and a fix", () => {

@@ -775,6 +775,20 @@ describe("namespaces and cluster", () => {
     ).not.toThrow();
   });
 
+  test("node pool ephemeral-storage overhead needs an allocatable to come from", () => {
+    expect(problemsOf(raw(undefined, { cluster: pool({ "ephemeral-storage": "5Gi" }) }))).toEqual([
+      "cluster.nodePools.general.overhead.ephemeral-storage: needs allocatable.ephemeral-storage to be taken from; set cluster.nodePools.general.allocatable.ephemeral-storage or remove the overhead",
+    ]);
+    const withDisk = pool({ "ephemeral-storage": "100Gi" });
+    withDisk.nodePools.general.allocatable = {
+      ...withDisk.nodePools.general.allocatable,
+      "ephemeral-storage": "100Gi",
+    } as typeof withDisk.nodePools.general.allocatable;
+    expect(problemsOf(raw(undefined, { cluster: withDisk }))).toEqual([
+      "cluster.nodePools.general.overhead.ephemeral-storage: 100Gi leaves nothing of allocatable 100Gi; lower the overhead",
+    ]);
+  });
+
   test.each([["context"], ["kubeconfig"]])("renderYamlToDirectory together with %s", (key) => {
     expect(
       problemsOf(

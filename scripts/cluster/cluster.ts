@@ -114,8 +114,8 @@ export interface StartOptions {
   /** The zone label the nodes carry. @default topology.kubernetes.io/zone */
   readonly zoneLabel?: string;
   /**
-   * Allocatable ephemeral-storage of every node. Node pools do not configure it (the planner
-   * does not model it), but real nodes always report it and our pods request it.
+   * Allocatable ephemeral-storage of nodes whose pool does not declare
+   * `allocatable.ephemeral-storage` (real nodes always report one, and our pods request it).
    * @default 100Gi
    */
   readonly nodeEphemeralStorage?: string;
@@ -670,10 +670,13 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
 
 /**
  * A fake Node for kwok: the planner's node with allocatable reduced by the pool's overhead (what
- * DaemonSets and system pods would request), labels and taints as configured, and an
- * ephemeral-storage allocatable the pools do not describe.
+ * DaemonSets and system pods would request), labels and taints as configured, and
+ * `fallbackEphemeralStorage` when the pool does not declare ephemeral-storage.
  */
-export function nodeObject(n: NodeSpec, ephemeralStorage = "100Gi"): Record<string, unknown> {
+export function nodeObject(
+  n: NodeSpec,
+  fallbackEphemeralStorage = "100Gi",
+): Record<string, unknown> {
   const cpu = n.cpu - (n.reserved?.cpu ?? 0);
   const memory = n.memory - (n.reserved?.memory ?? 0);
   const pods = n.pods - (n.reserved?.pods ?? 0);
@@ -681,7 +684,10 @@ export function nodeObject(n: NodeSpec, ephemeralStorage = "100Gi"): Record<stri
     cpu: `${cpu}m`,
     memory: `${memory}`,
     pods: `${pods}`,
-    "ephemeral-storage": ephemeralStorage,
+    "ephemeral-storage":
+      n.ephemeralStorage === undefined
+        ? fallbackEphemeralStorage
+        : `${n.ephemeralStorage - (n.reserved?.ephemeralStorage ?? 0)}`,
   };
   return {
     apiVersion: "v1",
