@@ -12,6 +12,8 @@ export interface BuildContext {
   readonly profile: CloudProfile;
   /** All workloads by name, for the dependency graph. */
   readonly services: Readonly<Record<string, WorkloadConfig>>;
+  /** The services that list each service among their dependencies, sorted by name. */
+  readonly callers: ReadonlyMap<string, readonly string[]>;
   /** True when the node pools span more than one zone. */
   readonly multiZone: boolean;
 }
@@ -26,8 +28,28 @@ export function buildContext(config: PlatformConfig, project: string): BuildCont
     cluster: config.cluster,
     profile: cloudProfile(config.cluster.cloud),
     services: config.services,
+    callers: callerIndex(config.services),
     multiZone: zones.size > 1,
   };
+}
+
+/**
+ * Every service's callers at once, sorted by name: one pass over the dependency lists, where
+ * calling `callersOf` per service would be O(n²).
+ */
+export function callerIndex(
+  services: Readonly<Record<string, WorkloadConfig>>,
+): ReadonlyMap<string, readonly string[]> {
+  const index = new Map<string, string[]>();
+  for (const [caller, s] of Object.entries(services)) {
+    for (const dep of new Set(s.dependencies ?? [])) {
+      const list = index.get(dep);
+      if (list) list.push(caller);
+      else index.set(dep, [caller]);
+    }
+  }
+  for (const list of index.values()) list.sort();
+  return index;
 }
 
 /** A Kubernetes object as plain data. */

@@ -6,7 +6,13 @@
  * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
 import type { WorkloadConfig } from "./config";
-import { commonLabels, selectorLabels, type BuildContext, type Manifest } from "./context";
+import {
+  callerIndex,
+  commonLabels,
+  selectorLabels,
+  type BuildContext,
+  type Manifest,
+} from "./context";
 
 type Obj = Record<string, unknown>;
 const NS_LABEL = "kubernetes.io/metadata.name";
@@ -26,10 +32,7 @@ export function callersOf(
   services: Readonly<Record<string, WorkloadConfig>>,
   name: string,
 ): string[] {
-  return Object.entries(services)
-    .filter(([, s]) => s.dependencies?.includes(name))
-    .map(([caller]) => caller)
-    .sort();
+  return [...(callerIndex(services).get(name) ?? [])];
 }
 
 /** The namespace's baseline: deny everything, then allow DNS. */
@@ -69,7 +72,7 @@ export function workloadNetworkPolicy(
   svc: WorkloadConfig,
 ): Manifest | undefined {
   const ingress: Obj[] = [];
-  for (const caller of callersOf(ctx.services, name)) {
+  for (const caller of ctx.callers.get(name) ?? []) {
     ingress.push({
       from: [
         {
