@@ -4,7 +4,8 @@
 # it, and state lives in a file backend in .pulumi-state/ (override with PULUMI_STATE_DIR).
 #
 # It provisions Node 24 and the locked npm dependencies, then the Pulumi engine: a `pulumi` on
-# PATH at least as new as versions.json's is used as it is (a normal install); otherwise the
+# PATH at least as new as versions.json's, with its language host beside it, is used as it is (a
+# normal install; same rule as scripts/engine/bootstrap.sh); otherwise the
 # engine is built from Go modules into ~/.cache/k8s-platform/engine (about 25 minutes on two
 # cores the first time, nothing after that; needs Go).
 set -euo pipefail
@@ -18,11 +19,13 @@ export KUBECONFIG=""
 state="${PULUMI_STATE_DIR:-$PWD/.pulumi-state}"
 mkdir -p "$state"
 
-want="$(sed -n 's/^ *"pulumi": *"\([0-9.]*\)".*/\1/p' versions.json)"
-have="$(PULUMI_SKIP_UPDATE_CHECK=true pulumi version 2>/dev/null | head -n 1 | sed 's/^v//' || true)"
-newer_or_equal() { node -e 'const [a,b]=process.argv.slice(1).map(v=>v.split(/[.-]/).slice(0,3).map(Number));process.exit(a[0]-b[0]||a[1]-b[1]||a[2]-b[2]<0?1:0)' "$1" "$2"; }
-if [ -n "$have" ] && newer_or_equal "$have" "$want"; then
-  echo "main: using pulumi v$have from PATH"
+# shellcheck source=scripts/engine/lib.sh
+source scripts/engine/lib.sh
+# The cache's own build on PATH (env.sh sourced earlier) still goes through env.sh, which installs
+# the provider plugin it needs.
+own="$(engine_pulumi_bin "$(engine_pulumi_version)" "$(engine_langhost_version)")"
+if path_pulumi="$(engine_path_pulumi "$(engine_pulumi_version)" "$own" 2> >(sed 's/^/main: /' >&2))"; then
+  echo "main: using $path_pulumi/pulumi from PATH (plugins it lacks are downloaded as usual)"
   export PULUMI_BACKEND_URL="file://$(cd "$state" && pwd)"
   export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-k8s-platform-local-dev}"
   export PULUMI_SKIP_UPDATE_CHECK=true

@@ -52,22 +52,14 @@ fi
 pulumi_bin="$(engine_pulumi_bin "$pulumi_v" "$lang_v")"
 k8s_bin="$(engine_kubernetes_bin "$k8s_v")"
 
-# A `pulumi` on PATH of exactly the wanted version, with its `pulumi-language-nodejs` beside it (an
-# installed release), is used as it is; any other one is reported and left behind this cache on PATH.
+# A `pulumi` on PATH of the wanted version or newer, with its `pulumi-language-nodejs` beside it
+# (an installed release), is used as it is; any other one is reported and left behind this cache
+# on PATH. scripts/main.sh applies the same rule (engine_path_pulumi in lib.sh).
 use_path_pulumi=""
-if _p="$(command -v pulumi 2>/dev/null)"; then
-  _pdir="$(cd "$(dirname "$_p")" && pwd)"
-  if [ "$_pdir" != "$pulumi_bin" ]; then
-    _pv="$(PULUMI_SKIP_UPDATE_CHECK=true "$_p" version 2>/dev/null | head -n 1 || true)"
-    if [ "$_pv" != "v$pulumi_v" ]; then
-      log "ignoring $_p (${_pv:-unknown version}): versions.json wants v$pulumi_v"
-    elif [ ! -x "$_pdir/pulumi-language-nodejs" ]; then
-      log "ignoring $_p ($_pv): no pulumi-language-nodejs beside it"
-    else
-      use_path_pulumi="$_pdir"
-      log "using $_p ($_pv) from PATH"
-    fi
-  fi
+if use_path_pulumi="$(engine_path_pulumi "$pulumi_v" "$pulumi_bin" 2> >(sed 's/^/engine: /' >&2))"; then
+  log "using $use_path_pulumi/pulumi from PATH"
+else
+  use_path_pulumi=""
 fi
 
 # check_needs: set need_pulumi / need_k8s to 1 for what is not there yet.

@@ -57,3 +57,37 @@ engine_pulumi_bin() {
   fi
 }
 engine_kubernetes_bin() { printf '%s\n' "$engine_store/kubernetes-v$1/bin"; }
+
+# engine_path_pulumi WANT: the directory of a `pulumi` on PATH that is an installed release usable
+# as it is: version WANT or newer, with its `pulumi-language-nodejs` beside it. Prints nothing and
+# returns 1 otherwise, with the reason on stderr (when there is a pulumi on PATH at all). A pulumi
+# in directory SKIP ($2: the cache's own build, already on PATH) is not an installed release.
+engine_path_pulumi() {
+  local want="$1" skip="${2:-}" p dir v
+  p="$(command -v pulumi 2>/dev/null)" || return 1
+  dir="$(cd "$(dirname "$p")" && pwd)"
+  [ "$dir" != "$skip" ] || return 1
+  v="$(PULUMI_SKIP_UPDATE_CHECK=true "$p" version 2>/dev/null | head -n 1 | sed 's/^v//')"
+  if [ -z "$v" ] || ! engine_version_at_least "$v" "$want"; then
+    echo "ignoring $p (${v:+v}${v:-unknown version}): older than v$want (versions.json)" >&2
+    return 1
+  fi
+  if [ ! -x "$dir/pulumi-language-nodejs" ]; then
+    echo "ignoring $p (v$v): no pulumi-language-nodejs beside it" >&2
+    return 1
+  fi
+  printf '%s\n' "$dir"
+}
+
+# engine_version_at_least A B: whether version A >= B (numeric major.minor.patch; a pre-release
+# suffix such as -alpha.1 counts as below its release).
+engine_version_at_least() {
+  local a b
+  a="$(printf '%s' "$1" | sed 's/^v//')"
+  b="$(printf '%s' "$2" | sed 's/^v//')"
+  [ "$a" = "$b" ] && return 0
+  [ "$(printf '%s\n%s\n' "$a" "$b" | sort -V | tail -n 1)" = "$a" ] || return 1
+  # sort -V puts 3.260.0-alpha after 3.260.0; a pre-release of exactly B is not B.
+  case "$a" in "$b"-*) return 1 ;; esac
+  return 0
+}
