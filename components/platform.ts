@@ -90,7 +90,6 @@ export function planPlatform(config: PlatformConfig, project: string): PlatformP
         labels: { "app.kubernetes.io/part-of": project, "app.kubernetes.io/managed-by": "pulumi" },
       },
       value: pc.value,
-      globalDefault: false,
       ...(pc.description ? { description: pc.description } : {}),
       ...(pc.preemptionPolicy ? { preemptionPolicy: pc.preemptionPolicy } : {}),
     });
@@ -119,6 +118,8 @@ const WORKLOAD_CLASSES: Record<
 
 export class Platform extends pulumi.ComponentResource {
   public readonly provider: k8s.Provider;
+  /** Cluster-scoped objects: the Retain StorageClass and the PriorityClasses, when configured. */
+  public readonly clusterObjects: readonly pulumi.CustomResource[];
   public readonly tenants: Readonly<Record<string, Tenant>>;
   public readonly workloads: Readonly<Record<string, Workload>>;
   /** The image each service runs, by service name. */
@@ -166,9 +167,18 @@ export class Platform extends pulumi.ComponentResource {
     );
     const childOpts = { parent: this, providers: [this.provider] };
 
+    // In prod the cluster-scoped objects are protected and retained too: deleting a
+    // PriorityClass makes admission reject new pods that name it, and deleting the Retain
+    // StorageClass stops stateful volumes from being provisioned.
     const clusterObjects = plan.cluster.map((m) =>
-      registerManifest(name, m, { parent: this, provider: this.provider }),
+      registerManifest(name, m, {
+        parent: this,
+        provider: this.provider,
+        ...(prod ? { protect: true, retainOnDelete: true } : {}),
+      }),
     );
+
+    this.clusterObjects = clusterObjects;
 
     const tenants: Record<string, Tenant> = {};
     for (const [nsName, ns] of Object.entries(config.namespaces)) {

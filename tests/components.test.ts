@@ -18,10 +18,12 @@ const raw = (tier: "dev" | "prod") => ({
         allocatable: { cpu: "8", memory: "32Gi", pods: 110 },
       },
     },
+    priorityClasses: { "shop-critical": { value: 100000 } },
   },
   namespaces: { shop: { quota: { "requests.cpu": "8", pods: 40 } } },
   services: {
     api: {
+      priorityClassName: "shop-critical",
       kind: "web",
       namespace: "shop",
       image: "ghcr.io/acme/api:1.2.3",
@@ -78,12 +80,16 @@ describe("Platform under mocks", () => {
     expect(web.ingress).toBeUndefined();
   });
 
-  test("prod protects the Namespace and stateful data, not stateless workloads", () => {
+  test("prod protects the Namespace, stateful data and cluster objects, not stateless workloads", () => {
     const db = platform.workloads.db as Components.StatefulService;
     const web = platform.workloads.api as Components.WebService;
     expect(internals(platform.tenants.shop.namespace).protect).toBe(true);
     expect(internals(db.statefulSet).protect).toBe(true);
     expect(internals(web.deployment).protect).toBeFalsy();
+    expect(platform.clusterObjects.map((r) => [r.constructor.name, internals(r).protect])).toEqual([
+      ["StorageClass", true],
+      ["PriorityClass", true],
+    ]);
   });
 
   test("quantities are emitted canonically, so 2048Mi never diffs against 2Gi", () => {

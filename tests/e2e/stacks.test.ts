@@ -31,9 +31,12 @@ interface OfflineSummary {
 /** The objects prod protects and retains on delete (README "Naming and data safety"). */
 const PROD_RETAINED = [
   "Namespace/shop",
+  "PriorityClass/shop-batch",
+  "PriorityClass/shop-critical",
   "Service/shop/postgres",
   "Service/shop/postgres-headless",
   "StatefulSet/shop/postgres",
+  "StorageClass/platform-retain",
 ];
 
 function filesUnder(dir: string): string[] {
