@@ -13,7 +13,7 @@ import { basename, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { evaluatePolicies, formatViolations, type Obj, type Violation } from "../policy/rules";
 import { parseFlags, UsageError } from "./lib/cli";
-import { runUnderMocks, type CapturedResource } from "./lib/mock-run";
+import { identityOf, runUnderMocks, type CapturedResource } from "./lib/mock-run";
 import { PROJECT_DIR, SECRET_PLACEHOLDER, StackFileError } from "./lib/stack-files";
 
 const USAGE = `usage: npm run render -- (--stack <name> | --config <stack file>) [--out <dir>] [--project <dir>]
@@ -143,7 +143,12 @@ export interface RenderSummary {
     readonly advisory: number;
     readonly violations: Violation[];
   };
-  /** Each object's Pulumi identity (parent type $ type :: logical name): a change means Pulumi replaces it. */
+  /**
+   * Each object's Pulumi identity, its URN without stack and project: every ancestor's type and
+   * its own, outermost first, joined by `$`, then `::` and the logical name (e.g.
+   * `platform:index:Platform$platform:tenancy:Tenant$kubernetes:core/v1:Namespace::shop-ns`).
+   * A change means Pulumi replaces the object.
+   */
   readonly resources: Record<string, string>;
 }
 
@@ -184,9 +189,7 @@ export async function render(opts: RenderOptions): Promise<RenderSummary> {
       advisory: violations.filter((v) => v.enforcement === "advisory").length,
       violations,
     },
-    resources: Object.fromEntries(
-      rendered.map((r) => [objectKey(r.object), r.urn.split("::").slice(2).join("::")]),
-    ),
+    resources: Object.fromEntries(rendered.map((r) => [objectKey(r.object), identityOf(r.urn)])),
   };
   writeFileSync(join(opts.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   if (typeof result.outputs.capacityMarkdown === "string")

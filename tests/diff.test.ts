@@ -119,6 +119,41 @@ describe("object diffs", () => {
     ]);
   });
 
+  test("a grandparent component retyped replaces an object that is otherwise identical", () => {
+    // Identities as the engine writes them: every ancestor's type, outermost first.
+    const key = "Deployment/shop/api";
+    const chain = "platform:workloads:WebService$kubernetes:apps/v1:Deployment::api-deploy";
+    const changes = diffRenders(
+      renderOf([deployment("api")], { [key]: `platform:index:Platform$${chain}` }),
+      renderOf([deployment("api")], { [key]: `platform:index:Cluster$${chain}` }),
+    );
+    expect(changes).toEqual([
+      {
+        key,
+        kind: "Deployment",
+        change: "changed",
+        fields: [],
+        replace: [
+          `Pulumi identity changed (platform:index:Platform$${chain} → platform:index:Cluster$${chain}); add an alias to keep it`,
+        ],
+      },
+    ]);
+    expect(formatDiffText(changes, { stack: "dev", base: "main", tier: "dev" })).toBe(
+      [
+        "stack dev vs main: 0 added, 0 removed, 1 changed, 1 replaced",
+        "~ Deployment/shop/api",
+        `    !! replace: Pulumi identity changed (platform:index:Platform$${chain} → platform:index:Cluster$${chain}); add an alias to keep it`,
+      ].join("\n"),
+    );
+    // Same identities and objects: nothing to report.
+    expect(
+      diffRenders(
+        renderOf([deployment("api")], { [key]: `platform:index:Platform$${chain}` }),
+        renderOf([deployment("api")], { [key]: `platform:index:Platform$${chain}` }),
+      ),
+    ).toEqual([]);
+  });
+
   test("text report flags prod replacements as outages", () => {
     const changes = diffRenders(
       renderOf([deployment("web")]),
@@ -176,8 +211,8 @@ describe("npm run diff", () => {
     ).toThrowError("--format html: expected text or markdown");
   });
 
-  test("diffs a working-tree change against a git ref, end to end", async () => {
-    // A throwaway repository holding this project's files, so the test never touches the real one.
+  /** A throwaway repository holding this project's files, so a test never touches the real one. */
+  function throwawayRepo(): string {
     const repo = mkdtempSync(join(tmpdir(), "diff-repo-"));
     const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard"], {
       cwd: PROJECT_DIR,
@@ -201,15 +236,59 @@ describe("npm run diff", () => {
     git("init", "-q");
     git("add", "-A");
     git("commit", "-qm", "base");
+    return repo;
+  }
+
+  const diffIn = async (repo: string, ...args: string[]) =>
+    (
+      await promisify(execFile)(
+        join(PROJECT_DIR, "node_modules", ".bin", "tsx"),
+        [join(repo, "scripts", "diff.ts"), ...args],
+        { cwd: repo },
+      )
+    ).stdout;
+
+  test("diffs a working-tree change against a git ref, end to end", async () => {
+    const repo = throwawayRepo();
     const prod = join(repo, "Pulumi.prod.yaml");
     writeFileSync(prod, readFileSync(prod, "utf8").replace("replicas: 3", "replicas: 5"));
-    const { stdout } = await promisify(execFile)(
-      join(PROJECT_DIR, "node_modules", ".bin", "tsx"),
-      [join(repo, "scripts", "diff.ts"), "--stack", "prod", "--base", "HEAD"],
-      { cwd: repo },
-    );
-    expect(stdout).toBe(
+    expect(await diffIn(repo, "--stack", "prod", "--base", "HEAD")).toBe(
       "stack prod vs HEAD: 0 added, 0 removed, 1 changed, 0 replaced\n~ Deployment/shop/worker\n    spec.replicas: 3 → 5\n",
     );
+  }, 60_000);
+
+  test("retyping the Platform component, a grandparent of every workload object, replaces them all", async () => {
+    const repo = throwawayRepo();
+    const platform = join(repo, "components", "platform.ts");
+    const source = readFileSync(platform, "utf8");
+    expect(source).toContain('super("platform:index:Platform", name');
+    writeFileSync(
+      platform,
+      source.replace(
+        'super("platform:index:Platform", name',
+        'super("platform:index:Cluster", name',
+      ),
+    );
+    const lines = (await diffIn(repo, "--stack", "dev", "--base", "HEAD")).trimEnd().split("\n");
+    const api = "platform:workloads:WebService$kubernetes:apps/v1:Deployment::api-deploy";
+    const namespace = "platform:tenancy:Tenant$kubernetes:core/v1:Namespace::shop-ns";
+    expect(lines).toContain("~ Deployment/shop/api");
+    expect(lines).toContain(
+      `    !! replace: Pulumi identity changed (platform:index:Platform$${api} → platform:index:Cluster$${api}); add an alias to keep it`,
+    );
+    expect(lines).toContain("~ Namespace/shop");
+    expect(lines).toContain(
+      `    !! replace: Pulumi identity changed (platform:index:Platform$${namespace} → platform:index:Cluster$${namespace}); add an alias to keep it`,
+    );
+    // No field changes anywhere: every object is changed and replaced for its identity alone.
+    const objects = lines.filter((l) => l.startsWith("~ ")).length;
+    expect(objects).toBeGreaterThan(20);
+    expect(lines[0]).toBe(
+      `stack dev vs HEAD: 0 added, 0 removed, ${objects} changed, ${objects} replaced`,
+    );
+    for (const line of lines.slice(1).filter((l) => !l.startsWith("~ ")))
+      expect(line).toMatch(
+        /^ {4}!! replace: Pulumi identity changed \(platform:index:Platform\$(\S+) → platform:index:Cluster\$\1\); add an alias to keep it$/,
+      );
   }, 60_000);
 });

@@ -95,6 +95,23 @@ describe("render of the dev stack", () => {
     expect(summary.secretsNotSet).toEqual(["db-password"]);
   });
 
+  test("identities carry the whole ancestor type chain, as the engine's URNs do", () => {
+    // The engine's URN for the api Deployment (Platform → WebService → Deployment) is
+    // urn:pulumi:dev::platform::platform:index:Platform$platform:workloads:WebService$kubernetes:apps/v1:Deployment::api-deploy
+    expect(summary.resources["Deployment/shop/api"]).toBe(
+      "platform:index:Platform$platform:workloads:WebService$kubernetes:apps/v1:Deployment::api-deploy",
+    );
+    expect(summary.resources["Namespace/shop"]).toBe(
+      "platform:index:Platform$platform:tenancy:Tenant$kubernetes:core/v1:Namespace::shop-ns",
+    );
+    expect(Object.keys(summary.resources)).toHaveLength(summary.objects);
+    for (const [key, identity] of Object.entries(summary.resources)) {
+      expect(identity, key).toMatch(
+        /^platform:index:Platform(\$platform:(tenancy|workloads|images):[A-Za-z]+)?\$kubernetes:[^:$]+:[A-Za-z]+::[a-z0-9-]+$/,
+      );
+    }
+  });
+
   test("every rendered object is a valid Kubernetes object", async () => {
     for (const [f, text] of Object.entries(files)) {
       if (!f.endsWith(".yaml")) continue;

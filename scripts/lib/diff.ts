@@ -138,7 +138,8 @@ export function diffRenders(base: Render, head: Render): ObjectChange[] {
       ) {
         replace.push("immutable data changed");
       }
-      if (fields.length > 0)
+      // A changed identity alone (e.g. an ancestor component retyped) still replaces the object.
+      if (fields.length > 0 || replace.length > 0)
         changes.push({ key, kind: after.kind, change: "changed", fields, replace });
     } else if (after) {
       // A same-kind object removed in the same change under another name is a rename: a replacement.

@@ -10,8 +10,13 @@ import { loadStackFiles, SECRET_PLACEHOLDER, type StackFiles } from "./stack-fil
 export interface CapturedResource {
   readonly type: string;
   readonly name: string;
-  /** `urn:pulumi:<stack>::<project>::<parent types $ joined>::<name>` */
+  /**
+   * The URN the engine gives it: `urn:pulumi:<stack>::<project>::<type chain>::<name>`, where the
+   * type chain is every ancestor's type, outermost first, then its own, joined by `$`.
+   */
   readonly urn: string;
+  /** The parent's URN; undefined for a resource without a parent. */
+  readonly parent: string | undefined;
   readonly custom: boolean;
   readonly provider: string | undefined;
   readonly inputs: Record<string, unknown>;
@@ -54,6 +59,83 @@ export async function waitForRegistrations(): Promise<void> {
       "this @pulumi/pulumi version no longer exposes waitForRPCs; update scripts/lib/mock-run.ts",
     );
   await settings.waitForRPCs();
+}
+
+/** The type of the stack's root resource; the engine leaves it out of its children's URNs. */
+export const ROOT_STACK_TYPE = "pulumi:pulumi:Stack";
+
+/**
+ * The URN the engine assigns (pkg/resource NewURN, as the SDK's own `createUrn`): the parent's
+ * whole type chain, then `$` and the type; the root stack's type is never part of a chain.
+ */
+export function engineUrn(
+  stack: string,
+  project: string,
+  parent: string | undefined,
+  type: string,
+  name: string,
+): string {
+  const parentChain = parent ? parent.split("::")[2] : undefined;
+  const chain = parentChain && parentChain !== ROOT_STACK_TYPE ? `${parentChain}$${type}` : type;
+  return `urn:pulumi:${stack}::${project}::${chain}::${name}`;
+}
+
+/** An object's Pulumi identity: its URN without stack and project (`<type chain>::<name>`). */
+export function identityOf(urn: string): string {
+  return urn.split("::").slice(2).join("::");
+}
+
+interface RegisterRequest {
+  getParent(): string;
+  getType(): string;
+  getName(): string;
+}
+
+/** The parts of the SDK's MockMonitor this module relies on (not public API). */
+interface MockMonitorInternals {
+  resources: Map<string, { urn: string }>;
+  newUrn(parent: string, type: string, name: string): string;
+  registerResource(req: RegisterRequest, callback: unknown): Promise<void>;
+  readResource(req: RegisterRequest, callback: unknown): Promise<void>;
+}
+
+/**
+ * The SDK's mock monitor builds URNs with only the direct parent's type
+ * (`<parent type>$<type>`), so a renamed or retyped grandparent would not show. Make it build the
+ * engine's URNs instead, and tell `onRegister` each registration's URN and parent: it runs just
+ * before the mock's `newResource` for that registration (which the monitor calls synchronously).
+ */
+function useEngineUrns(
+  stack: string,
+  project: string,
+  onRegister: (registration: { urn: string; parent: string | undefined } | undefined) => void,
+): MockMonitorInternals {
+  const monitor = pulumi.runtime.getMonitor() as unknown as Partial<MockMonitorInternals>;
+  if (
+    !(monitor.resources instanceof Map) ||
+    typeof monitor.newUrn !== "function" ||
+    typeof monitor.registerResource !== "function" ||
+    typeof monitor.readResource !== "function"
+  ) {
+    throw new Error(
+      "this @pulumi/pulumi version's mock monitor no longer has resources, newUrn, registerResource and readResource; update scripts/lib/mock-run.ts",
+    );
+  }
+  const m = monitor as MockMonitorInternals;
+  m.newUrn = (parent, type, name) => engineUrn(stack, project, parent || undefined, type, name);
+  for (const method of ["registerResource", "readResource"] as const) {
+    const original = m[method].bind(m);
+    m[method] = (req, callback) => {
+      const parent = req.getParent() || undefined;
+      onRegister({ urn: engineUrn(stack, project, parent, req.getType(), req.getName()), parent });
+      try {
+        return original(req, callback);
+      } finally {
+        onRegister(undefined);
+      }
+    };
+  }
+  return m;
 }
 
 function referencedSecretKeys(config: Record<string, string>, project: string): string[] {
@@ -103,13 +185,30 @@ export async function runUnderMocks(opts: MockRunOptions): Promise<MockRunResult
   }
 
   const resources: CapturedResource[] = [];
-  const pending = new Map<string, Omit<CapturedResource, "urn">>();
+  const captured = new Map<string, CapturedResource>();
+  let registering: { urn: string; parent: string | undefined } | undefined;
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        pending.set(`${args.type}::${args.name}`, {
+        if (
+          !registering ||
+          registering.urn !==
+            engineUrn(opts.stack, files.project, registering.parent, args.type, args.name)
+        ) {
+          throw new Error(
+            `mock-run: ${args.type} ${args.name} was registered outside the monitor's registerResource/readResource; update scripts/lib/mock-run.ts for this @pulumi/pulumi version`,
+          );
+        }
+        // The engine refuses a second resource with one URN; so does the render.
+        if (captured.has(registering.urn))
+          throw new Error(
+            `Duplicate resource URN '${registering.urn}'; try giving it a unique name`,
+          );
+        captured.set(registering.urn, {
           type: args.type,
           name: args.name,
+          urn: registering.urn,
+          parent: registering.parent,
           custom: args.custom ?? false,
           provider: args.provider || undefined,
           inputs: args.inputs as Record<string, unknown>,
@@ -128,19 +227,15 @@ export async function runUnderMocks(opts: MockRunOptions): Promise<MockRunResult
     opts.stack,
     false,
   );
+  const monitor = useEngineUrns(opts.stack, files.project, (r) => (registering = r));
   pulumi.runtime.setAllConfig(config, secretKeys);
 
   const program = (await import(join(opts.projectDir, "index.ts"))) as Record<string, unknown>;
   await waitForRegistrations();
-  const monitor = pulumi.runtime.getMonitor() as unknown as {
-    resources: Map<string, { urn: string }>;
-  };
+  // In registration order (the monitor's map keeps it).
   for (const urn of monitor.resources.keys()) {
-    // urn:pulumi:<stack>::<project>::<parent types joined by $>$<type>::<name>
-    const parts = urn.split("::");
-    const type = parts[2].split("$").pop()!;
-    const rec = pending.get(`${type}::${parts.slice(3).join("::")}`);
-    if (rec) resources.push({ ...rec, urn });
+    const rec = captured.get(urn);
+    if (rec) resources.push(rec);
   }
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) {

@@ -14,7 +14,7 @@ import {
   DB_PASSWORD,
   describeEngine,
   explain,
-  shortIdentityOf,
+  identityOf,
   isKubernetesObject,
   readManifests,
   useProject,
@@ -81,7 +81,7 @@ describeEngine("sample stacks through the engine (render mode, file backend)", (
         expect(preview.doc?.changeSummary).toEqual({ create: preview.steps.length });
         const planned = preview.steps
           .filter((s) => isKubernetesObject(s.urn))
-          .map((s) => shortIdentityOf(s.urn))
+          .map((s) => identityOf(s.urn))
           .sort();
         expect(planned).toEqual(Object.values(offline.summary.resources).sort());
       });

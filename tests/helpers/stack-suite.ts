@@ -2,9 +2,14 @@
  * The end-to-end checks every sample stack must pass under mocks. Each stack has its own test
  * file because Pulumi mocks are process-global and the program runs once per process.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, test } from "vitest";
 import { podSecurityViolations, podSpecOf } from "../../policy/pod-security";
-import { runUnderMocks, type MockRunResult } from "../../scripts/lib/mock-run";
+import {
+  runUnderMocks,
+  type CapturedResource,
+  type MockRunResult,
+} from "../../scripts/lib/mock-run";
 import { PROJECT_DIR } from "../../scripts/lib/stack-files";
 import {
   countByKind,
@@ -25,6 +30,10 @@ function plainStringsContaining(v: unknown, needle: string, path = ""): string[]
   if (v && typeof v === "object")
     return Object.entries(v).flatMap(([k, x]) => plainStringsContaining(x, needle, `${path}.${k}`));
   return [];
+}
+
+function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((v) => resolve(v)));
 }
 
 export interface StackExpectations {
@@ -77,10 +86,28 @@ export function describeStack(stack: string, expected: StackExpectations): void 
         expect(r.provider, r.name).toMatch(
           new RegExp(`pulumi:providers:kubernetes::${stack}-k8s::${stack}-k8s-id$`),
         );
-        // Mock URNs carry the direct parent's type: <parent type>$<type>.
+        // URNs carry every ancestor's type, as the engine's do: Platform[$component]$<type>.
         expect(r.urn.split("::")[2], r.urn).toMatch(
-          /^platform:(index|tenancy|workloads|images):[A-Za-z]+\$kubernetes:/,
+          /^platform:index:Platform(\$platform:(tenancy|workloads|images):[A-Za-z]+)?\$kubernetes:/,
         );
+      }
+    });
+
+    test("every URN is the one the SDK derives from the resource's parent, up to the root", async () => {
+      const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+      for (const r of run.resources) {
+        expect(await valueOf(pulumi.createUrn(r.name, r.type, r.parent)), r.urn).toBe(r.urn);
+        // Walking the parents reaches a parentless resource; their types are the URN's chain.
+        const chain: string[] = [];
+        for (
+          let p: CapturedResource | undefined = r;
+          p;
+          p = p.parent ? byUrn.get(p.parent) : undefined
+        ) {
+          chain.unshift(p.type);
+          if (p.parent) expect(byUrn.has(p.parent), `parent of ${p.urn}`).toBe(true);
+        }
+        expect(r.urn).toBe(`urn:pulumi:${stack}::platform::${chain.join("$")}::${r.name}`);
       }
     });
 
