@@ -9,7 +9,7 @@
 # component is not rebuilt. Progress goes to stderr; the last stdout line is the three bin
 # directories joined with ':' (ready to put on PATH).
 #
-# Needs Go (go.mod's "go" line of the Kubernetes release, 1.26 for 1.37) and the Go module
+# Needs Go (go.mod's "go" line of the Kubernetes release: 1.24 for 1.33) and the Go module
 # proxy; no cgo, no GitHub, no container images. Builds run under `nice` with -p 2.
 set -euo pipefail
 
@@ -102,8 +102,25 @@ build_k8s() {
     [ -n "$m" ] && edits+=("-replace=$m=$m@v$minor")
   done < <(cd "$src" && go mod edit -json | jq -r '.Replace[]? | select(.New.Path | startswith("./staging/")) | .Old.Path')
   [ "${#edits[@]}" -gt 0 ] || { echo "scripts/cluster/build.sh: found no staging replaces in k8s.io/kubernetes go.mod" >&2; exit 1; }
+  # Some patch releases of the sample modules (k8s.io/sample-*) are not on the module proxy. No
+  # binary built here imports them, so a staging module the proxy refuses is dropped, not fatal.
+  local unavailable=() staged=()
+  for m in "${edits[@]}"; do staged+=("${m##*=}"); done
+  while read -r m; do
+    [ -n "$m" ] && unavailable+=("$m")
+  done < <(cd "$src" && GOWORK=off go mod download -json "${staged[@]}" 2>/dev/null |
+    jq -r 'select(.Error != null) | .Path')
+  for m in "${unavailable[@]}"; do
+    case "$m" in
+      k8s.io/sample-*) edits+=("-droprequire=$m" "-dropreplace=$m") ;;
+      *)
+        echo "scripts/cluster/build.sh: $m@v$minor is not on the Go module proxy; kube-apiserver needs it" >&2
+        exit 1
+        ;;
+    esac
+  done
   (cd "$src" && go mod edit "${edits[@]}")
-  log "kubernetes v$K8S: re-pointed ${#edits[@]} staging replaces at published v$minor modules"
+  log "kubernetes v$K8S: re-pointed ${#staged[@]} staging replaces at published v$minor modules${unavailable[*]:+ (dropped, not on the proxy: ${unavailable[*]})}"
 
   start="$(now)"
   (cd "$src" && GOFLAGS=-mod=mod GOWORK=off go mod download) >&2
