@@ -23,7 +23,7 @@
  * Needs the engine (scripts/engine): it is used when already built; otherwise this says how to
  * build it (bash scripts/engine/bootstrap.sh) instead of starting a 25-minute build.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -40,7 +40,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { parseFlags, UsageError } from "./lib/cli";
-import { descendantsOf, killTree } from "./replacement-gate";
+import { descendantsOf, run } from "./lib/run";
 
 const REPO = resolve(__dirname, "..");
 const PAGE = 4096;
@@ -112,72 +112,48 @@ interface Measured {
 
 const GNU_TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 
-/** Runs a command in its own process group, sampling memory; kills the group on timeout. */
-function measure(
+/** Runs a command (scripts/lib/run.ts: its tree is killed on timeout), sampling its memory. */
+async function measure(
   cmd: string,
   args: readonly string[],
   opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
 ): Promise<Measured> {
-  const started = process.hrtime.bigint();
   const [file, argv] = GNU_TIME ? [GNU_TIME, ["-v", cmd, ...args]] : [cmd, [...args]];
-  return new Promise((res) => {
-    const child = spawn(file, argv, {
-      cwd: opts.cwd,
-      env: opts.env,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    const peak = { treeKb: 0, processes: 0, byName: new Map<string, number>() };
-    const poll = () => {
-      if (child.pid === undefined) return;
-      const s: Sample = sampleTree(child.pid);
-      peak.treeKb = Math.max(peak.treeKb, s.treeKb);
-      peak.processes = Math.max(peak.processes, s.processes);
-      for (const [name, kb] of s.byName)
-        peak.byName.set(name, Math.max(kb, peak.byName.get(name) ?? 0));
-    };
-    const sampler = setInterval(poll, 100);
-    let timedOut = false;
-    let closed = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      if (child.pid === undefined) return;
-      const pid = child.pid;
-      const tree = killTree(pid, "SIGTERM");
-      setTimeout(() => killTree(pid, "SIGKILL", tree, closed), 5_000).unref();
-    }, opts.timeoutMs);
-    const finish = (code: number | null, extra = "") => {
-      closed = true;
-      clearInterval(sampler);
-      clearTimeout(timer);
-      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-      let stderr = Buffer.concat(err).toString("utf8") + extra;
-      let timeMaxRssKb: number | undefined;
-      if (GNU_TIME) {
-        const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-        if (m) timeMaxRssKb = Number(m[1]);
-        const at = stderr.lastIndexOf("\tCommand being timed:");
-        if (at >= 0) stderr = stderr.slice(0, at);
-      }
-      res({
-        code,
-        timedOut,
-        wallMs,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr,
-        peakTreeKb: peak.treeKb,
-        peakByName: peak.byName,
-        peakProcesses: peak.processes,
-        ...(timeMaxRssKb !== undefined ? { timeMaxRssKb } : {}),
-      });
-    };
-    child.on("error", (e) => finish(127, `\n${e.message}`));
-    child.on("close", (code) => finish(timedOut ? null : code));
+  const peak = { treeKb: 0, processes: 0, byName: new Map<string, number>() };
+  const poll = (pid: number) => {
+    const s: Sample = sampleTree(pid);
+    peak.treeKb = Math.max(peak.treeKb, s.treeKb);
+    peak.processes = Math.max(peak.processes, s.processes);
+    for (const [name, kb] of s.byName)
+      peak.byName.set(name, Math.max(kb, peak.byName.get(name) ?? 0));
+  };
+  let sampler: NodeJS.Timeout | undefined;
+  const r = await run(file, argv, {
+    ...opts,
+    onSpawn: (pid) => {
+      sampler = setInterval(() => poll(pid), 100);
+    },
   });
+  clearInterval(sampler);
+  let stderr = r.error ? `${r.stderr}\n${r.error.message}` : r.stderr;
+  let timeMaxRssKb: number | undefined;
+  if (GNU_TIME) {
+    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+    if (m) timeMaxRssKb = Number(m[1]);
+    const at = stderr.lastIndexOf("\tCommand being timed:");
+    if (at >= 0) stderr = stderr.slice(0, at);
+  }
+  return {
+    code: r.code,
+    timedOut: r.timedOut,
+    wallMs: r.ms,
+    stdout: r.stdout,
+    stderr,
+    peakTreeKb: peak.treeKb,
+    peakByName: peak.byName,
+    peakProcesses: peak.processes,
+    ...(timeMaxRssKb !== undefined ? { timeMaxRssKb } : {}),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,10 +13,9 @@
  * StatefulSet it cannot replace); 2 usage error, or `pulumi` is not on PATH; 3 the preview
  * failed for another reason (config, capacity or policy error, timeout): nothing was checked.
  */
-import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseFlags, UsageError } from "./lib/cli";
+import { run as runBounded } from "./lib/run";
 
 const USAGE = `usage: npx tsx scripts/replacement-gate.ts --stack <name> [--allow <urn>[,<urn>...] | --allow-all] [--cwd <dir>] [--timeout <seconds>]
   --stack       the stack to preview (e.g. prod)
@@ -239,128 +238,33 @@ export interface PreviewRun {
   readonly stderr: string;
 }
 
-/** `pid`'s parent, from /proc (Linux); undefined when unknown. */
-function parentOf(pid: string): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'.
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Every live descendant of `pid` (Linux /proc; empty where there is none). */
-export function descendantsOf(pid: number): number[] {
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc").filter((e) => /^\d+$/.test(e));
-  } catch {
-    return [];
-  }
-  const children = new Map<number, number[]>();
-  for (const e of entries) {
-    const ppid = parentOf(e);
-    if (ppid === undefined) continue;
-    const list = children.get(ppid) ?? [];
-    list.push(Number(e));
-    children.set(ppid, list);
-  }
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    for (const c of children.get(queue.shift()!) ?? []) {
-      out.push(c);
-      queue.push(c);
-    }
-  }
-  return out;
-}
-
 /**
- * Signals a process tree: `pid`, its process group and every descendant found now, plus the
- * pids in `known` (pulumi starts its language host and providers in process groups of their
- * own, so killing the group alone would leave them running). Returns every descendant it
- * signalled. With `exited`, `pid` itself is gone: only `known` is signalled.
- */
-export function killTree(
-  pid: number,
-  signal: NodeJS.Signals,
-  known: readonly number[] = [],
-  exited = false,
-): number[] {
-  const pids = exited ? [...known] : [...new Set([...known, ...descendantsOf(pid)])];
-  for (const target of exited ? pids : [-pid, pid, ...pids]) {
-    try {
-      process.kill(target, signal);
-    } catch {
-      // already gone
-    }
-  }
-  return pids;
-}
-
-/**
- * Runs `pulumi preview --json` with a hard timeout (the whole process group is killed), stdin
+ * Runs `pulumi preview --json` with a hard timeout (the whole process tree is killed), stdin
  * closed and --non-interactive, so it can never wait for input.
  */
-export function runPreview(
+export async function runPreview(
   opts: GateOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<PreviewRun> {
   const args = ["preview", "--json", "--non-interactive", "--stack", opts.stack];
   for (const p of opts.policyPacks) args.push("--policy-pack", p);
-  return new Promise((res, rej) => {
-    const child = spawn("pulumi", args, {
-      cwd: opts.cwd,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    let timedOut = false;
-    let closed = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      if (child.pid === undefined) return;
-      const pid = child.pid;
-      const tree = killTree(pid, "SIGTERM");
-      setTimeout(() => killTree(pid, "SIGKILL", tree, closed), 5000).unref();
-    }, opts.timeoutMs);
-    child.on("error", (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      rej(
-        e.code === "ENOENT"
-          ? new PreviewFailed(
-              "`pulumi` is not on PATH. Install the Pulumi CLI, or use the engine built here: " +
-                "`source scripts/engine/env.sh` (builds it from Go modules the first time: bash scripts/engine/bootstrap.sh)",
-              2,
-            )
-          : new PreviewFailed(`could not run pulumi: ${e.message}`, 3),
-      );
-    });
-    child.on("close", (code) => {
-      closed = true;
-      clearTimeout(timer);
-      if (timedOut) {
-        rej(
-          new PreviewFailed(
-            `pulumi preview of ${opts.stack} did not finish within ${opts.timeoutMs / 1000} s; killed it`,
-            3,
-          ),
-        );
-        return;
-      }
-      res({
-        code,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-      });
-    });
-  });
+  const r = await runBounded("pulumi", args, { cwd: opts.cwd, env, timeoutMs: opts.timeoutMs });
+  if (r.error) {
+    throw r.error.code === "ENOENT"
+      ? new PreviewFailed(
+          "`pulumi` is not on PATH. Install the Pulumi CLI, or use the engine built here: " +
+            "`source scripts/engine/env.sh` (builds it from Go modules the first time: bash scripts/engine/bootstrap.sh)",
+          2,
+        )
+      : new PreviewFailed(`could not run pulumi: ${r.error.message}`, 3);
+  }
+  if (r.timedOut) {
+    throw new PreviewFailed(
+      `pulumi preview of ${opts.stack} did not finish within ${opts.timeoutMs / 1000} s; killed it`,
+      3,
+    );
+  }
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The error lines of a failed preview: its JSON diagnostics, else stderr. */

@@ -10,7 +10,7 @@
  * killed (TERM, then KILL: pulumi's plugins run in process groups of their own), so a stuck
  * engine can never hang the run.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   cpSync,
@@ -28,7 +28,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, describe } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
-import { killTree } from "../../scripts/replacement-gate";
+import { run as runBounded, type RunResult as BaseRunResult } from "../../scripts/lib/run";
 
 /** The repository (the project under test). */
 export const REPO = resolve(__dirname, "..", "..");
@@ -168,12 +168,7 @@ export async function engineEnv(): Promise<NodeJS.ProcessEnv> {
 // Child processes
 // ---------------------------------------------------------------------------------------------
 
-export interface RunResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly timedOut: boolean;
-  readonly ms: number;
+export interface RunResult extends BaseRunResult {
   /** The command line, for messages. */
   readonly command: string;
 }
@@ -184,55 +179,24 @@ export interface RunOptions {
   readonly timeoutMs: number;
 }
 
-/** Runs a command in its own process group; on timeout the whole group is killed. */
-export function run(cmd: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
-  const started = Date.now();
+/**
+ * Runs a command in its own process group (scripts/lib/run.ts); on timeout its whole tree is
+ * killed. One that cannot be started exits 127, with why on stderr.
+ */
+export async function run(
+  cmd: string,
+  args: readonly string[],
+  opts: RunOptions,
+): Promise<RunResult> {
   const command = [cmd, ...args]
     .map((a) => (/^[\w./:=@,-]+$/.test(a) ? a : JSON.stringify(a)))
     .join(" ");
-  return new Promise((res) => {
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    let timedOut = false;
-    let closed = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      if (child.pid === undefined) return;
-      const pid = child.pid;
-      // pulumi's plugins run in process groups of their own: signal the whole tree, then
-      // SIGKILL what is left of it (even after pulumi itself exited).
-      const tree = killTree(pid, "SIGTERM");
-      setTimeout(() => killTree(pid, "SIGKILL", tree, closed), 5_000).unref();
-    }, opts.timeoutMs);
-    const finish = (code: number | null, extraErr = "") => {
-      closed = true;
-      clearTimeout(timer);
-      // Leave nothing of the command's own process group behind (e.g. a shell's children).
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // the group is gone
-      }
-      res({
-        code,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8") + extraErr,
-        timedOut,
-        ms: Date.now() - started,
-        command,
-      });
-    };
-    child.on("error", (e) => finish(127, `\n${cmd}: ${e.message}`));
-    child.on("close", (code) => finish(timedOut ? null : code));
-  });
+  const r = await runBounded(cmd, args, opts);
+  return {
+    ...r,
+    ...(r.error ? { stderr: `${r.stderr}\n${cmd}: ${r.error.message}` } : {}),
+    command,
+  };
 }
 
 /** A short description of a failed run for assertion messages. */
