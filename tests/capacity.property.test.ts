@@ -361,8 +361,13 @@ describe("placement", () => {
           const options = { scoring: binpack ? ("binpack" as const) : ("spread" as const) };
           const before = placePods(toNodes(nodeSpecs), groups, steps, options);
           fc.pre(before.groups[0].unplaced === 0);
-          // The extra node joins an existing zone (a new zone would be a new, empty spread domain).
-          const joined = { ...extra, zone: nodeSpecs[0].zone };
+          // The extra node joins a zone that already is a spread domain for these pods: a zone of
+          // a node they tolerate. (A new zone, or one with only nodes they cannot tolerate, is a
+          // new spread domain, which can block a DoNotSchedule spread when the node is too small
+          // for a pod; the real scheduler does the same.)
+          const usable = nodeSpecs.find((n) => !n.tainted || groupSpec.tolerates);
+          fc.pre(usable !== undefined);
+          const joined = { ...extra, zone: usable!.zone };
           const after = placePods(toNodes([...nodeSpecs, joined]), groups, steps, options);
           expect(after.groups[0].unplaced).toBe(0);
         },

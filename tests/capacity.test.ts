@@ -601,6 +601,22 @@ describe("placePods", () => {
     ]);
   });
 
+  it("a zone counts as a spread domain even when its node is too small for the pod (as upstream)", () => {
+    const group: PodGroup = { ...small, memory: 2 * GI, zoneSpread: "DoNotSchedule" };
+    const roomy = node("b1", { zone: "b", pods: 2 });
+    const two = [{ group: 0, count: 2 }];
+    expect(placePods([roomy], [group], two).groups[0].unplaced).toBe(0);
+    // Zone a's node passes taints and selectors, so a is a domain; it cannot take a 2Gi pod, and
+    // a second pod in b would make the skew 2.
+    const tiny = node("a1", { zone: "a", memory: GI });
+    expect(placePods([tiny, roomy], [group], two).groups[0]).toMatchObject({
+      placed: 1,
+      unplaced: 1,
+      reason:
+        "0/2 nodes are available: 1 Insufficient memory, 1 node(s) didn't match pod topology spread constraints.",
+    });
+  });
+
   it("filters on ephemeral-storage only where the node declares it", () => {
     const disk: PodGroup = { ...small, ephemeralStorage: 4 * GI };
     const nodes = [
