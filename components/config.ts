@@ -297,6 +297,11 @@ const workload = z.strictObject({
   env: envMap.optional(),
   /** Environment variables from secret config keys: `{ DB_PASSWORD: db-password }`. */
   secretEnv: secretEnvMap.optional(),
+  /**
+   * Roll the pods when a `secretEnv` value changes, through a `checksum/secret-env` pod
+   * annotation (a salted SHA-256 of the values). @default true
+   */
+  restartOnSecretChange: z.boolean().optional(),
   /** Other services this one calls; generates egress here and ingress there. */
   dependencies: z.array(z.string()).optional(),
   /** Extra egress destinations beyond DNS and dependencies. */

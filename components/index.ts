@@ -17,7 +17,7 @@ export { buildContext } from "./context";
 export type { BuildContext, Manifest } from "./context";
 export { buildTenant, buildWorkload } from "./manifests";
 export { callersOf, tenantNetworkPolicies, workloadNetworkPolicy } from "./network";
-export { buildPodTemplate } from "./podspec";
+export { buildPodTemplate, secretChecksum, withPodAnnotation } from "./podspec";
 export { applyPatches, mergePatch } from "./patch";
 export type { ManifestPatch } from "./patch";
 export { Tenant } from "./tenant";

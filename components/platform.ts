@@ -157,6 +157,11 @@ export class Platform extends pulumi.ComponentResource {
       `${name}-k8s`,
       {
         clusterIdentifier: config.cluster.name,
+        // Our ConfigMaps and Secrets have fixed names that pods reference, so a data change must
+        // update them in place (the provider's default replaces them: delete, then create, with
+        // a window where starting pods cannot find them). The checksum annotations roll the pods.
+        enableConfigMapMutable: true,
+        enableSecretMutable: true,
         ...(config.cluster.context ? { context: config.cluster.context } : {}),
         ...(config.cluster.kubeconfig ? { kubeconfig: config.cluster.kubeconfig } : {}),
         ...(config.cluster.renderYamlToDirectory

@@ -18,6 +18,8 @@ import { selectorLabels, type BuildContext } from "./context";
 /** Numeric identity used when a workload states none (distroless "nonroot"). */
 export const DEFAULT_UID = 65532;
 export const CHECKSUM_ANNOTATION = "checksum/config";
+/** Pod template annotation that changes with the values of the `<service>-env` Secret. */
+export const SECRET_CHECKSUM_ANNOTATION = "checksum/secret-env";
 export const SECRET_ENV_SUFFIX = "-env";
 
 type Obj = Record<string, unknown>;
@@ -157,6 +159,57 @@ export function configChecksum(svc: WorkloadConfig): string {
     sidecars: (svc.sidecars ?? []).map((c) => c.env ?? {}),
   };
   return createHash("sha256").update(stableStringify(material)).digest("hex");
+}
+
+/**
+ * The `checksum/secret-env` value: SHA-256 of the env Secret's values, salted with the service's
+ * namespace and name (equal secrets in two services do not show equal checksums).
+ * Like Helm's `checksum/secret` convention it lets anyone who can read the pod template test
+ * guesses of a weak secret offline; `restartOnSecretChange: false` leaves it out.
+ */
+export function secretChecksum(
+  namespace: string,
+  service: string,
+  values: Readonly<Record<string, string>>,
+): string {
+  return createHash("sha256")
+    .update(`platform/secret-env/${namespace}/${service}\n`)
+    .update(stableStringify(values))
+    .digest("hex");
+}
+
+/**
+ * The manifest with one more pod-template annotation (Deployment, StatefulSet, Job: spec.template;
+ * CronJob: spec.jobTemplate.spec.template); other kinds are returned unchanged. `value` may be a
+ * Pulumi Output. The input is not modified.
+ */
+export function withPodAnnotation<M extends { kind: string; spec?: unknown }>(
+  m: M,
+  key: string,
+  value: pulumi.Input<string>,
+): M {
+  const annotate = (template: Obj): Obj => {
+    const meta = (template.metadata ?? {}) as Obj;
+    const annotations = (meta.annotations ?? {}) as Obj;
+    return { ...template, metadata: { ...meta, annotations: { ...annotations, [key]: value } } };
+  };
+  const spec = m.spec as Obj | undefined;
+  if (!spec) return m;
+  if (m.kind === "CronJob") {
+    const job = spec.jobTemplate as Obj;
+    const jobSpec = job.spec as Obj;
+    return {
+      ...m,
+      spec: {
+        ...spec,
+        jobTemplate: { ...job, spec: { ...jobSpec, template: annotate(jobSpec.template as Obj) } },
+      },
+    };
+  }
+  if (["Deployment", "StatefulSet", "Job"].includes(m.kind) && spec.template) {
+    return { ...m, spec: { ...spec, template: annotate(spec.template as Obj) } };
+  }
+  return m;
 }
 
 export function stableStringify(value: unknown): string {

@@ -9,7 +9,12 @@ import type { WorkloadConfig, WorkloadKind } from "./config";
 import type { BuildContext, Manifest } from "./context";
 import { buildWorkload } from "./manifests";
 import { applyPatches } from "./patch";
-import { SECRET_ENV_SUFFIX } from "./podspec";
+import {
+  SECRET_CHECKSUM_ANNOTATION,
+  SECRET_ENV_SUFFIX,
+  secretChecksum,
+  withPodAnnotation,
+} from "./podspec";
 import { registerManifest } from "./register";
 
 export interface WorkloadArgs {
@@ -76,6 +81,7 @@ export abstract class Workload extends pulumi.ComponentResource {
 
     const secretKeys = Object.entries(spec.secretEnv ?? {});
     let secret: k8s.core.v1.Secret | undefined;
+    let checksum: pulumi.Output<string> | undefined;
     if (secretKeys.length > 0) {
       const stringData: Record<string, pulumi.Output<string>> = {};
       for (const [envName, key] of secretKeys) {
@@ -101,12 +107,23 @@ export abstract class Workload extends pulumi.ComponentResource {
         childOpts,
       );
       objects[`Secret/${name}${SECRET_ENV_SUFFIX}`] = secret;
+      if (spec.restartOnSecretChange !== false) {
+        // A salted one-way checksum, deliberately not secret, so previews show the pod template
+        // change that rolls the pods.
+        checksum = pulumi.unsecret(
+          pulumi.all(stringData).apply((values) => secretChecksum(spec.namespace, name, values)),
+        );
+      }
     }
 
     // Objects that pods need at start (ServiceAccount, ConfigMaps, the env Secret) come first.
     const prerequisites: pulumi.Resource[] = secret ? [secret] : [];
-    for (const m of manifests) {
-      const isPodOwner = ["Deployment", "StatefulSet", "CronJob"].includes(m.kind);
+    for (const planned of manifests) {
+      const isPodOwner = ["Deployment", "StatefulSet", "CronJob"].includes(planned.kind);
+      const m =
+        checksum && isPodOwner
+          ? withPodAnnotation(planned, SECRET_CHECKSUM_ANNOTATION, checksum)
+          : planned;
       const protectIt = args.protect === true && (m.kind === "StatefulSet" || m.kind === "Service");
       const resource = registerManifest(name, m, {
         ...childOpts,

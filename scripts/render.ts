@@ -11,6 +11,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
+import { SECRET_CHECKSUM_ANNOTATION } from "../components/podspec";
 import { evaluatePolicies, formatViolations, type Obj, type Violation } from "../policy/rules";
 import { parseFlags, UsageError } from "./lib/cli";
 import { identityOf, runUnderMocks, type CapturedResource } from "./lib/mock-run";
@@ -67,7 +68,16 @@ export function parseRenderArgs(argv: readonly string[]): RenderOptions {
 /** Key Pulumi uses to mark a serialised secret value. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
-/** Drops undefined fields and replaces every secret value by the placeholder. */
+/**
+ * Stands in for the `checksum/secret-env` pod annotation: offline there are no secret values, so
+ * the checksum the program computed (of placeholders) would only mislead.
+ */
+export const SECRET_CHECKSUM_PLACEHOLDER = "[checksum of secret values: computed by the engine]";
+
+/**
+ * Drops undefined fields and replaces every secret value by the placeholder, and the secret
+ * checksum annotation by its own.
+ */
 function scrub(v: unknown): unknown {
   if (v && typeof v === "object" && SECRET_SIG in v)
     return redact((v as unknown as { value: unknown }).value);
@@ -76,7 +86,12 @@ function scrub(v: unknown): unknown {
     return Object.fromEntries(
       Object.entries(v)
         .filter(([, x]) => x !== undefined)
-        .map(([k, x]) => [k, scrub(x)]),
+        .map(([k, x]) => [
+          k,
+          k === SECRET_CHECKSUM_ANNOTATION && typeof x === "string"
+            ? SECRET_CHECKSUM_PLACEHOLDER
+            : scrub(x),
+        ]),
     );
   }
   return v;

@@ -92,6 +92,51 @@ describe("Platform under mocks", () => {
     ]);
   });
 
+  test("a secretEnv value is in the pod template only as a checksum, and not as a secret", () => {
+    const deploy = registered.find(
+      (r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "api-deploy",
+    )!;
+    const secret = registered.find(
+      (r) => r.type === "kubernetes:core/v1:Secret" && r.name === "api-secret-env",
+    )!;
+    const annotations = deploy.inputs.spec.template.metadata.annotations;
+    expect(annotations["checksum/secret-env"]).toBe(
+      c.secretChecksum("shop", "api", { DB_PASSWORD: "pw" }),
+    );
+    // Mocks keep Pulumi's secret marker: the Secret's data has it, the checksum does not.
+    expect(Object.keys(secret.inputs.stringData)).toContain("4dabf18193072939515e22adb298388d");
+    expect(typeof annotations["checksum/secret-env"]).toBe("string");
+    expect(JSON.stringify(deploy.inputs)).not.toContain('"pw"');
+  });
+
+  test("restartOnSecretChange: false leaves the checksum out", async () => {
+    const config = c.parsePlatformConfig({
+      ...raw("dev"),
+      services: {
+        quiet: {
+          kind: "worker",
+          namespace: "shop",
+          image: "ghcr.io/acme/quiet:1.0.0",
+          resources: { requests: { cpu: "100m", memory: "128Mi" } },
+          secretEnv: { TOKEN: "db-password" },
+          restartOnSecretChange: false,
+        },
+      },
+    });
+    new c.Worker("quiet", {
+      spec: config.services.quiet,
+      context: c.buildContext(config, "shop"),
+      secrets: { "db-password": "pw" },
+    });
+    await waitForRegistrations();
+    const deploy = registered.find(
+      (r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "quiet-deploy",
+    )!;
+    expect(Object.keys(deploy.inputs.spec.template.metadata.annotations)).toEqual([
+      "checksum/config",
+    ]);
+  });
+
   test("quantities are emitted canonically, so 2048Mi never diffs against 2Gi", () => {
     const deploy = registered.find(
       (r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "api-deploy",

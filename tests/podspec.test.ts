@@ -3,11 +3,17 @@
  * restricted Pod Security profile on every container, resources, probes, replicas, disruption
  * budgets, spreading, rollouts, StatefulSet storage, CronJob defaults, and tenant namespaces.
  */
+import { createHash } from "node:crypto";
 import { describe, expect, test } from "vitest";
 import { parsePlatformConfig } from "../components/config";
 import { buildContext } from "../components/context";
 import { buildTenant, buildWorkload, TIER_LABEL } from "../components/manifests";
-import { CHECKSUM_ANNOTATION, DEFAULT_UID } from "../components/podspec";
+import {
+  CHECKSUM_ANNOTATION,
+  DEFAULT_UID,
+  secretChecksum,
+  withPodAnnotation,
+} from "../components/podspec";
 import { podSecurityViolations, podSpecOf } from "../policy/pod-security";
 
 // Deep access into generated plain objects.
@@ -505,6 +511,50 @@ describe("topology spread", () => {
   test("no spread for a single replica or a job", () => {
     expect(spreadOf(web(), ["a", "b"])).toBeUndefined();
     expect(spreadOf(cron({ cron: { parallelism: 3 } }), ["a", "b"])).toBeUndefined();
+  });
+});
+
+describe("secret checksum", () => {
+  test("is a salted sha256 of the values, independent of key order", () => {
+    const a = secretChecksum("shop", "api", { A: "1", B: "2" });
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(secretChecksum("shop", "api", { B: "2", A: "1" })).toBe(a);
+    expect(a).toBe(
+      createHash("sha256").update('platform/secret-env/shop/api\n{"A":"1","B":"2"}').digest("hex"),
+    );
+  });
+
+  test("changes with a value, the service and the namespace", () => {
+    const a = secretChecksum("shop", "api", { A: "1" });
+    expect(secretChecksum("shop", "api", { A: "2" })).not.toBe(a);
+    expect(secretChecksum("shop", "web", { A: "1" })).not.toBe(a);
+    expect(secretChecksum("ops", "api", { A: "1" })).not.toBe(a);
+  });
+
+  test("withPodAnnotation annotates the pod template of each pod owner, without mutating", () => {
+    const [deploy] = build(web()).filter((m) => m.kind === "Deployment");
+    const before = JSON.stringify(deploy);
+    const annotated = withPodAnnotation(deploy, "checksum/secret-env", "abc");
+    expect(JSON.stringify(deploy)).toBe(before);
+    expect((annotated as Json).spec.template.metadata.annotations).toEqual({
+      [CHECKSUM_ANNOTATION]: (deploy as Json).spec.template.metadata.annotations[
+        CHECKSUM_ANNOTATION
+      ],
+      "checksum/secret-env": "abc",
+    });
+    expect((annotated as Json).spec.selector).toBe((deploy as Json).spec.selector);
+
+    const [cronJob] = build(cron()).filter((m) => m.kind === "CronJob");
+    expect(
+      (withPodAnnotation(cronJob, "k", "v") as Json).spec.jobTemplate.spec.template.metadata
+        .annotations.k,
+    ).toBe("v");
+    const [sts] = build(stateful()).filter((m) => m.kind === "StatefulSet");
+    expect((withPodAnnotation(sts, "k", "v") as Json).spec.template.metadata.annotations.k).toBe(
+      "v",
+    );
+    const [svc] = build(web()).filter((m) => m.kind === "Service");
+    expect(withPodAnnotation(svc, "k", "v")).toBe(svc);
   });
 });
 

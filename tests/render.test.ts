@@ -5,7 +5,13 @@ import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, test } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { parseRenderArgs, render, UsageError, type RenderSummary } from "../scripts/render";
+import {
+  parseRenderArgs,
+  render,
+  SECRET_CHECKSUM_PLACEHOLDER,
+  UsageError,
+  type RenderSummary,
+} from "../scripts/render";
 import { PROJECT_DIR, SECRET_PLACEHOLDER } from "../scripts/lib/stack-files";
 import { validateAgainstSchema, type K8sObject } from "./helpers/manifests";
 
@@ -125,6 +131,13 @@ describe("render of the dev stack", () => {
   test("secret values are replaced by a marked placeholder", () => {
     const secret = parseAllDocuments(files["namespaces/shop/secret-api-env.yaml"])[0].toJS();
     expect(secret.stringData).toEqual({ DB_PASSWORD: SECRET_PLACEHOLDER });
+  });
+
+  test("the secret checksum annotation is a placeholder offline, the config checksum is kept", () => {
+    const deploy = parseAllDocuments(files["namespaces/shop/deployment-api.yaml"])[0].toJS();
+    const annotations = deploy.spec.template.metadata.annotations;
+    expect(annotations["checksum/secret-env"]).toBe(SECRET_CHECKSUM_PLACEHOLDER);
+    expect(annotations["checksum/config"]).toMatch(/^[0-9a-f]{64}$/);
   });
 
   test("rendering twice gives byte-identical output", () => {

@@ -8,6 +8,8 @@
  *   - a second `preview` / `up` shows no changes (any diff is printed field by field);
  *   - changing `platform:overrides.services.api.image` previews exactly one update (the api
  *     Deployment) and `up` rolls out a new ReplicaSet;
+ *   - rotating the `db-password` secret updates the env Secrets in place (same uid) and rolls
+ *     the pods that read it (the `checksum/secret-env` annotation);
  *   - `destroy` removes every object Pulumi created (nothing is protected on the dev tier).
  *
  * Everything runs in a temporary copy of the project (tests/e2e/helpers.ts TempProject) with a
@@ -20,6 +22,7 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parsePlatformConfig, type PlatformConfig } from "../../components/config";
+import { secretChecksum } from "../../components/podspec";
 import { startCluster, type Cluster } from "../../scripts/cluster/cluster";
 import { loadStackFiles, PROJECT_DIR } from "../../scripts/lib/stack-files";
 import {
@@ -398,6 +401,78 @@ describe.skipIf(skip)(
       expect(old.length).toBeGreaterThan(0);
       expect(current[0].status.readyReplicas).toBe(after.spec.replicas);
       for (const r of old) expect(r.spec.replicas, `old ReplicaSet ${r.metadata.name}`).toBe(0);
+    });
+
+    it("rotating a secret updates its env Secrets in place and rolls the pods that read it", async () => {
+      expect(firstUp?.summary?.result, "first up must have succeeded").toBe("succeeded");
+      const ns = managed.find(
+        (m) => m.type === "kubernetes:apps/v1:Deployment" && m.name === "api",
+      )?.namespace;
+      expect(ns, "the api Deployment is in the state").toBeDefined();
+      type SecretObject = { metadata: { uid: string }; data: Record<string, string> };
+      const getSecret = async () =>
+        JSON.parse(
+          await cluster!.kubectlOk(["get", "secret", "api-env", "-n", ns!, "-o", "json"]),
+        ) as SecretObject;
+      const before = await getSecret();
+      expect(Buffer.from(before.data.DB_PASSWORD, "base64").toString()).toBe(DB_PASSWORD);
+
+      const rotated = "rotated-Secret-Value-43";
+      await project!.pulumiOk([
+        "config",
+        "set",
+        "--secret",
+        "db-password",
+        rotated,
+        "--stack",
+        STACK,
+      ]);
+      const t = Date.now();
+      const u = await up();
+      timings.secretRotationUp = Date.now() - t;
+      expect(u.code, `${explain(u)}\n${await diagnose(ns!)}`).toBe(0);
+      console.log(`secret rotation up: ${describeDiff(u.doc?.steps ?? []).join("; ")}`);
+      expect(
+        (u.doc?.steps ?? []).filter((s) => s.op !== "same" && s.op !== "update"),
+        "nothing is replaced",
+      ).toEqual([]);
+
+      // The same Secret object (uid), new data: updated in place, never deleted and re-created.
+      const after = await getSecret();
+      expect(after.metadata.uid).toBe(before.metadata.uid);
+      expect(Buffer.from(after.data.DB_PASSWORD, "base64").toString()).toBe(rotated);
+
+      // The api pods roll: one ReplicaSet carries the new checksum and is ready, the others are
+      // scaled to 0.
+      const checksum = secretChecksum(ns!, "api", { DB_PASSWORD: rotated });
+      const rss = JSON.parse(
+        await cluster!.kubectlOk([
+          "get",
+          "rs",
+          "-n",
+          ns!,
+          "-l",
+          "app.kubernetes.io/name=api",
+          "-o",
+          "json",
+        ]),
+      ) as {
+        items: {
+          metadata: { name: string };
+          spec: {
+            replicas: number;
+            template: { metadata: { annotations?: Record<string, string> } };
+          };
+          status: { readyReplicas?: number };
+        }[];
+      };
+      const sum = (r: (typeof rss.items)[number]) =>
+        r.spec.template.metadata.annotations?.["checksum/secret-env"];
+      const current = rss.items.filter((r) => sum(r) === checksum);
+      expect(current, "one ReplicaSet with the new checksum").toHaveLength(1);
+      expect(current[0].status.readyReplicas).toBe(current[0].spec.replicas);
+      for (const r of rss.items.filter((x) => sum(x) !== checksum))
+        expect(r.spec.replicas, `old ReplicaSet ${r.metadata.name}`).toBe(0);
     });
 
     it("pulumi destroy removes every object it created", async () => {

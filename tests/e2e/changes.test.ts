@@ -5,6 +5,7 @@
 import { beforeAll, expect, test } from "vitest";
 import {
   changes,
+  DB_PASSWORD,
   describeEngine,
   explain,
   nameOf,
@@ -137,6 +138,37 @@ describeEngine("config changes preview exactly their diff (staging)", () => {
     });
     expect(changed.code, explain(changed)).toBe(0);
     expect(changes(changed.steps)).toEqual(["update api-deploy"]);
+  });
+
+  test("rotating a secret: the env Secrets and a rollout of every service that reads it", async () => {
+    const p = project();
+    const setSecret = (value: string) =>
+      p.pulumiOk(["config", "set", "--secret", "db-password", value, "--stack", stack]);
+    await setSecret("rotated-Secret-Value-43");
+    try {
+      const r = await p.preview(stack);
+      expect(r.code, explain(r)).toBe(0);
+      // Updated in place (the provider's enableSecretMutable), not replaced: the Secrets keep
+      // their names, and the checksum annotation rolls the pods that read them.
+      expect(changes(r.steps)).toEqual([
+        "update api-deploy",
+        "update api-secret-env",
+        "update backup-cron",
+        "update backup-secret-env",
+        "update postgres-secret-env",
+        "update postgres-sts",
+        "update worker-deploy",
+        "update worker-secret-env",
+      ]);
+      const annotation = "spec.template.metadata.annotations.checksum/secret-env";
+      expect(diffPaths(r, "api-deploy")).toEqual([annotation]);
+      expect(diffPaths(r, "postgres-sts")).toEqual([annotation]);
+      expect(diffPaths(r, "backup-cron")).toEqual([`spec.jobTemplate.${annotation}`]);
+    } finally {
+      await setSecret(DB_PASSWORD);
+    }
+    const back = await p.preview(stack);
+    expect(changes(back.steps)).toEqual([]);
   });
 
   test("control: a quantity that is not equivalent does preview a change", async () => {

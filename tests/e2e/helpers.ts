@@ -28,7 +28,9 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, describe } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
+import { SECRET_CHECKSUM_ANNOTATION, secretChecksum } from "../../components/podspec";
 import { run as runBounded, type RunResult as BaseRunResult } from "../../scripts/lib/run";
+import { SECRET_CHECKSUM_PLACEHOLDER } from "../../scripts/render";
 
 /** The repository (the project under test). */
 export const REPO = resolve(__dirname, "..", "..");
@@ -284,16 +286,6 @@ export const nameOf = (urn: string) => urn.split("::").slice(3).join("::");
 export const typeOf = (urn: string) => urn.split("::")[2]?.split("$").pop() ?? "";
 /** The URN without stack and project: every parent type $ type :: name. */
 export const identityOf = (urn: string) => urn.split("::").slice(2).join("::");
-
-/**
- * What the offline render's summary.json records as an object's identity: only the immediate
- * parent's type, `<parent type>$<type>::<name>` (the mock engine's URNs keep one parent level;
- * the engine's keep the whole chain, e.g. `platform:index:Platform$platform:workloads:...`).
- */
-export const shortIdentityOf = (urn: string) => {
-  const parts = urn.split("::");
-  return [parts[2].split("$").slice(-2).join("$"), ...parts.slice(3)].join("::");
-};
 
 export const isKubernetesObject = (urn: string) =>
   typeOf(urn).startsWith("kubernetes:") && !typeOf(urn).startsWith("pulumi:providers:");
@@ -661,14 +653,25 @@ export interface ManifestComparison {
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 
+interface PodTemplate {
+  metadata?: { annotations?: Record<string, unknown> };
+}
+
+/** The pod template of a Deployment, StatefulSet, Job or CronJob (undefined for other kinds). */
+function podTemplateOf(o: Record<string, unknown>): PodTemplate | undefined {
+  const spec = o.spec as
+    { template?: PodTemplate; jobTemplate?: { spec?: { template?: PodTemplate } } } | undefined;
+  return spec?.jobTemplate?.spec?.template ?? spec?.template;
+}
+
 /**
  * Compares the manifests the engine's provider wrote (renderYamlToDirectory) with the offline
  * render of the same stack file. Two differences are expected and explained; anything else is
  * reported:
  *  - Secrets: the offline render writes `stringData` with a placeholder (it never decrypts); the
  *    provider writes `data`, base64 of the real value (it warns that the YAML holds the secret).
- *  - `globalDefault: false` on PriorityClasses: the provider's Check drops a false that is the
- *    API default (it is missing from the state's inputs too); the object means the same.
+ *  - the `checksum/secret-env` pod annotation: offline it is a placeholder (no secret values);
+ *    the engine's must be exactly `secretChecksum` of the real values of the service's env Secret.
  */
 export function compareWithOffline(
   engineDir: string,
@@ -701,9 +704,26 @@ export function compareWithOffline(
         );
       }
     }
-    if (e.kind === "PriorityClass" && off.globalDefault === false && !("globalDefault" in eng)) {
-      delete off.globalDefault;
-      explained.push(`${key}: globalDefault: false dropped by the provider (the API default)`);
+    const offTemplate = podTemplateOf(off);
+    const engTemplate = podTemplateOf(eng);
+    const offSum = offTemplate?.metadata?.annotations?.[SECRET_CHECKSUM_ANNOTATION];
+    const engSum = engTemplate?.metadata?.annotations?.[SECRET_CHECKSUM_ANNOTATION];
+    if (offSum === SECRET_CHECKSUM_PLACEHOLDER && typeof engSum === "string") {
+      const ns = e.metadata.namespace ?? "";
+      const envSecret = engine.get(`Secret/${ns}/${e.metadata.name}-env`)?.object;
+      const envNames = Object.keys((envSecret?.data ?? {}) as Record<string, string>);
+      const expected = secretChecksum(
+        ns,
+        e.metadata.name,
+        Object.fromEntries(envNames.map((n) => [n, secretValue])),
+      );
+      if (envNames.length > 0 && engSum === expected) {
+        delete offTemplate!.metadata!.annotations![SECRET_CHECKSUM_ANNOTATION];
+        delete engTemplate!.metadata!.annotations![SECRET_CHECKSUM_ANNOTATION];
+        explained.push(
+          `${key}: ${SECRET_CHECKSUM_ANNOTATION} is the checksum of the real secret values (${envNames.join(", ")}); offline writes a placeholder`,
+        );
+      }
     }
     for (const d of jsonDiff(eng, off)) differences.push(`${key}: ${d}`);
   }

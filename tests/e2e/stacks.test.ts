@@ -106,6 +106,8 @@ describeEngine("sample stacks through the engine (render mode, file backend)", (
         expect(cmp.differences).toEqual([]);
         // The secrets are the only objects written differently in every stack.
         expect(cmp.explained.filter((e) => e.startsWith("Secret/"))).toHaveLength(4);
+        // ...and the pods of those four services carry the checksum of the real values.
+        expect(cmp.explained.filter((e) => e.includes("checksum/secret-env"))).toHaveLength(4);
       });
 
       test("the state holds the secret encrypted, never in plain text", () => {
