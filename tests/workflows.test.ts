@@ -13,6 +13,30 @@ const files = readdirSync(dir).filter((f) => f.endsWith(".yml"));
 const text = (f: string) => readFileSync(join(dir, f), "utf8");
 const workflow = (f: string) => parse(text(f)) as Any;
 
+/** The workflows and the repository's own composite actions, relative to the project. */
+const actionsDir = join(PROJECT_DIR, ".github", "actions");
+const yamlFiles = [
+  ...files.map((f) => `.github/workflows/${f}`),
+  ...readdirSync(actionsDir).map((d) => `.github/actions/${d}/action.yml`),
+];
+
+/** Every `uses:` of a workflow (steps and reusable-workflow jobs) or of a composite action. */
+function usesOf(doc: Any): string[] {
+  const steps: Any[] = [
+    ...Object.values<Any>(doc.jobs ?? {}).flatMap((job) => [job, ...(job.steps ?? [])]),
+    ...(doc.runs?.steps ?? []),
+  ];
+  return steps.map((s) => s.uses).filter((u): u is string => typeof u === "string");
+}
+
+/** `uses:` lines as written, with their trailing comment (which the YAML parser drops). */
+function usesLines(src: string): { uses: string; comment?: string }[] {
+  return src.split("\n").flatMap((line) => {
+    const m = /^\s*(?:-\s+)?uses:\s*(["']?)([^\s"'#]+)\1(?:\s+#\s*(.*?))?\s*$/.exec(line);
+    return m ? [{ uses: m[2], comment: m[3] }] : [];
+  });
+}
+
 describe("CI workflows", () => {
   test("exist: preview, preview-comment, deploy, drift, promote", () => {
     expect(files.sort()).toEqual([
@@ -38,6 +62,36 @@ describe("CI workflows", () => {
     const wf = workflow("preview-comment.yml");
     expect(Object.keys(wf.on)).toEqual(["workflow_run"]);
     expect(text("preview-comment.yml")).not.toContain("actions/checkout");
+    // actions/checkout >= 7 refuses fork PR code under workflow_run unless this is set.
+    for (const f of yamlFiles)
+      expect(readFileSync(join(PROJECT_DIR, f), "utf8"), f).not.toContain(
+        "allow-unsafe-pr-checkout",
+      );
+  });
+
+  test("every remote action is pinned to a commit SHA with its release in a comment, the same everywhere", () => {
+    const pins = new Map<string, string>();
+    let remote = 0;
+    for (const f of yamlFiles) {
+      const src = readFileSync(join(PROJECT_DIR, f), "utf8");
+      const lines = usesLines(src);
+      // The line scan sees every `uses:` the YAML has, so none escapes the checks below.
+      expect(lines.map((l) => l.uses).sort(), f).toEqual(usesOf(parse(src) as Any).sort());
+      for (const { uses, comment } of lines) {
+        if (uses.startsWith("./")) continue;
+        remote++;
+        const where = `${f}: ${uses}`;
+        expect(uses, where).toMatch(/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/);
+        expect(comment, where).toMatch(/^v\d+\.\d+\.\d+$/);
+        const [action, sha] = uses.split("@");
+        const pin = `${sha} # ${comment}`;
+        expect(pins.get(action) ?? pin, `${where} (pinned elsewhere as ${pins.get(action)})`).toBe(
+          pin,
+        );
+        pins.set(action, pin);
+      }
+    }
+    expect(remote).toBeGreaterThan(0);
   });
 
   test("secrets reach only same-repository previews", () => {
