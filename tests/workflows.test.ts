@@ -84,10 +84,10 @@ describe("CI workflows", () => {
       (x) => x.name === "Post or update the comment",
     )!;
     /** Runs the step's script in a temp dir holding `files`; returns exit code, output, gh calls. */
-    function runComment(files: Record<string, string>, existingComment = "") {
+    function runComment(artifacts: Record<string, string>, existingComment = "") {
       const work = mkdtempSync(join(tmpdir(), "preview-comment-"));
       try {
-        for (const [f, body] of Object.entries(files)) {
+        for (const [f, body] of Object.entries(artifacts)) {
           mkdirSync(dirname(join(work, f)), { recursive: true });
           writeFileSync(join(work, f), body);
         }
@@ -136,13 +136,13 @@ describe("CI workflows", () => {
     });
 
     test("posts one marked comment with every stack's diff and capacity, or updates the marked one", () => {
-      const files = {
+      const artifacts = {
         "previews/pr-number": "17\n",
         "previews/dev/diff.md": "dev diff",
         "previews/dev/rendered/capacity.md": "dev capacity",
         "previews/prod/diff.md": "prod diff",
       };
-      const created = runComment(files);
+      const created = runComment(artifacts);
       expect(created.code, created.out).toBe(0);
       expect(created.comment).toBe(
         "<!-- platform-preview -->\n## Offline preview\ndev diff\nprod diff\ndev capacity\n",
@@ -151,7 +151,7 @@ describe("CI workflows", () => {
         `api repos/acme/platform/issues/17/comments --paginate --jq .[] | select(.body | startswith("<!-- platform-preview -->")) | .id`,
         "api -X POST repos/acme/platform/issues/17/comments -F body=@comment.md",
       ]);
-      const updated = runComment(files, "991");
+      const updated = runComment(artifacts, "991");
       expect(updated.gh[1]).toBe(
         "api -X PATCH repos/acme/platform/issues/comments/991 -F body=@comment.md",
       );
