@@ -520,6 +520,9 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
       "--controllers=*",
       // HPA decisions every 5 s instead of 15 s, so scaling tests settle sooner.
       "--horizontal-pod-autoscaler-sync-period=5s",
+      // Tests simulate node and zone outages with taints and deletions, never by missed
+      // heartbeats; a longer grace keeps a CPU-starved kwok from making every pod NotReady.
+      "--node-monitor-grace-period=2m",
       "--v=1",
     ]);
     const scheduler = launch("kube-scheduler", bins.kubeScheduler, [
@@ -550,6 +553,10 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
       `--kubeconfig=${kubeconfig}`,
       `--config=${join(dir, "kwok.yaml")}`,
       "--manage-all-nodes=true",
+      // Renew a Lease per node (every 10 s) like a kubelet. Without it kwok only patches node
+      // status now and then, the node lifecycle controller marks the node Unknown and all its
+      // pods NotReady, and rollouts stall (seen: a Deployment update waiting 5 minutes).
+      "--node-lease-duration-seconds=40",
       `--server-address=127.0.0.1:${kwokPort}`,
       "--node-ip=127.0.0.1",
     ]);
