@@ -3,7 +3,7 @@
  * the environment and working directory, and a timeout that leaves nothing of the tree behind.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -155,6 +155,36 @@ describe("run", () => {
     expect(r.ms).toBeGreaterThanOrEqual(290);
     expect(r.ms).toBeLessThan(2_000);
     expect(await exitsWithin(grandchild, 500)).toBe(true);
+  });
+});
+
+describe("when the caller is stopped", () => {
+  test("SIGTERM to the caller kills the running commands' trees, then ends it by that signal", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "run-stopped-"));
+    dirs.push(dir);
+    const pidFile = join(dir, "grandchild");
+    const script = join(dir, "caller.ts");
+    writeFileSync(
+      script,
+      [
+        `import { run } from ${JSON.stringify(join(__dirname, "..", "scripts", "lib", "run.ts"))};`,
+        `void run("sh", ["-c", "setsid sleep 30 & echo $! > ${pidFile}; wait"], { timeoutMs: 60_000 });`,
+        `const poll = setInterval(() => {`,
+        `  try { if (require("node:fs").readFileSync(${JSON.stringify(pidFile)}, "utf8").trim()) {`,
+        `    clearInterval(poll); process.kill(process.pid, "SIGTERM"); } } catch {}`,
+        `}, 20);`,
+      ].join("\n"),
+    );
+    const tsx = join(__dirname, "..", "node_modules", ".bin", "tsx");
+    const caller = spawn(tsx, [script], { stdio: "ignore" });
+    const ended = await new Promise<{ code: number | null; signal: string | null }>((res) =>
+      caller.on("exit", (code, signal) => res({ code, signal })),
+    );
+    const grandchild = Number(readFileSync(pidFile, "utf8"));
+    started.push(grandchild);
+    // tsx forwards the signal to its node child and exits the same way.
+    expect(ended.signal === "SIGTERM" || ended.code === 143, JSON.stringify(ended)).toBe(true);
+    expect(await exitsWithin(grandchild, 2_000)).toBe(true);
   });
 });
 

@@ -61,6 +61,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions): Pro
       detached: true,
     });
     const pid = child.pid;
+    if (pid !== undefined) track(pid);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));
@@ -82,6 +83,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions): Pro
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      if (pid !== undefined) live.delete(pid);
       if (pid !== undefined) {
         try {
           process.kill(-pid, "SIGKILL");
@@ -103,6 +105,33 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions): Pro
     child.on("close", (code, signal) => finish(code, signal));
     if (pid !== undefined) opts.onSpawn?.(pid);
   });
+}
+
+/** Commands still running, killed with their trees if this process exits or is stopped. */
+const live = new Set<number>();
+let handlersInstalled = false;
+
+function killLive(): void {
+  for (const pid of live) killTree(pid, "SIGKILL");
+  live.clear();
+}
+
+/**
+ * Tracks a started command. The first one installs the handlers: on exit, and on SIGTERM,
+ * SIGINT and SIGHUP (then the signal is raised again, so the process still ends as it would
+ * have). A SIGKILL cannot be caught: the orphaned command then runs on until it ends.
+ */
+function track(pid: number): void {
+  live.add(pid);
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on("exit", killLive);
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+    process.once(signal, () => {
+      killLive();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
 }
 
 /** `pid`'s parent, from /proc (Linux); undefined when unknown. */
