@@ -39,7 +39,7 @@ import {
   type PlacementStep,
   type PodGroup,
 } from "./placement";
-import { containerResources, maxReplicas } from "./podspec";
+import { containerResources, isBatch, maxReplicas } from "./podspec";
 import { Quantity } from "./quantity";
 
 // ---------------------------------------------------------------------------------------------
@@ -309,6 +309,11 @@ export function workloadFootprint(
       const fp = footprint(runs * (svc.cron?.parallelism ?? 1), pod, 0, 0);
       return { ...base, steady: fp, max: fp, peak: fp };
     }
+    case "job": {
+      // One run at a time: a re-run replaces the Job, deleting the old one first.
+      const fp = footprint(svc.job?.parallelism ?? 1, pod, 0, 0);
+      return { ...base, steady: fp, max: fp, peak: fp };
+    }
     case "stateful": {
       const replicas = svc.replicas ?? 1;
       const size = svc.storage ? Quantity.parse(svc.storage.size).value() : 0;
@@ -517,6 +522,7 @@ function namespaceObjects(plan: Planning, nsName: string): Map<string, ObjectCou
       }),
     );
     if (Object.keys(svc.secretEnv ?? {}).length > 0) add("secrets", 1);
+    if (svc.kind === "job") add("jobs.batch", 1);
     if (svc.kind === "cron") {
       const runs = svc.cron?.concurrencyPolicy === "Allow" ? 2 : 1;
       add(
@@ -822,7 +828,7 @@ function lowerFix(
 ): string[] {
   const perPod = (w: WorkloadFootprint) => model.perPod?.(w) ?? 0;
   const top = candidates
-    .filter((w) => w.kind !== "cron" && perPod(w) > 0)
+    .filter((w) => w.kind !== "cron" && w.kind !== "job" && perPod(w) > 0)
     .sort((a, b) => useOf(b) - useOf(a))[0];
   if (!top) return [];
   const count = Math.floor((quota - (total - useOf(top))) / perPod(top));
@@ -1080,7 +1086,7 @@ function clusterModel(plan: Planning): ClusterModel | undefined {
   const phases: { step: PlacementStep; owner: ClusterModel["owners"][number] }[][] = [[], [], []];
   for (const w of plan.footprints) {
     const svc = plan.config.services[w.name];
-    const spread = maxReplicas(svc) > 1 && svc.kind !== "cron";
+    const spread = maxReplicas(svc) > 1 && !isBatch(svc);
     const group: PodGroup = {
       name: w.name,
       cpu: w.pod.requests.cpu,

@@ -225,8 +225,11 @@ const manifestPatch = z.strictObject({
 });
 
 const workload = z.strictObject({
-  /** web: Deployment + Service (+HPA, PDB, Ingress/HTTPRoute); worker: Deployment; stateful: StatefulSet; cron: CronJob. */
-  kind: z.enum(["web", "worker", "stateful", "cron"]),
+  /**
+   * web: Deployment + Service (+HPA, PDB, Ingress/HTTPRoute); worker: Deployment; stateful:
+   * StatefulSet; cron: CronJob; job: a Job run once per change (e.g. a schema migration).
+   */
+  kind: z.enum(["web", "worker", "stateful", "cron", "job"]),
   /** Namespace (a key of `namespaces`). */
   namespace: dnsLabel("a namespace name"),
   /** A pinned image reference (`repo:tag` or `repo@sha256:...`), or a build through @pulumi/docker. */
@@ -369,6 +372,22 @@ const workload = z.strictObject({
       timeZone: z.string().optional(),
     })
     .optional(),
+  /** job only. */
+  job: z
+    .strictObject({
+      /** Retries before the Job counts as failed. @default 2 */
+      backoffLimit: nonNegativeInt.optional(),
+      /** Pods run at once (and completions needed). @default 1 */
+      parallelism: positiveInt.optional(),
+      /** The Job fails, and with it the deployment, after this long. @default 600 */
+      activeDeadlineSeconds: positiveInt.optional(),
+    })
+    .optional(),
+  /**
+   * job only: services whose changes wait until this Job has succeeded, e.g. `[api]` for a
+   * schema migration the new api version needs.
+   */
+  before: z.array(z.string()).optional(),
   /** Escape hatch: JSON merge patches over this workload's generated objects. */
   patches: z.array(manifestPatch).optional(),
 });
@@ -789,6 +808,8 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
     only("storage", ["stateful"]);
     only("schedule", ["cron"]);
     only("cron", ["cron"]);
+    only("job", ["job"]);
+    only("before", ["job"]);
     only("replicas", ["web", "worker", "stateful"]);
     only("rollout", ["web", "worker", "stateful"]);
     if (svc.kind === "cron" && !svc.schedule) {
@@ -892,6 +913,19 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
         }
       });
     }
+
+    // Order: jobs that run before other workloads.
+    svc.before?.forEach((target, i) => {
+      if (target === name) problems.push(`${at}.before[${i}]: a job cannot run before itself`);
+      else if (!services.includes(target)) {
+        const hint = closest(target, services);
+        problems.push(
+          `${at}.before[${i}]: "${target}" is not a configured service (${hint ? `did you mean "${hint}"?` : `services: ${services.join(", ")}`})`,
+        );
+      }
+    });
+    const cycle = beforeCycle(config.services, name);
+    if (cycle) problems.push(`${at}.before: the jobs wait for each other in a cycle (${cycle})`);
 
     // Dependencies and secrets.
     const seenDeps = new Set<string>();
@@ -1023,6 +1057,35 @@ export function isQuotaMap(
 }
 
 const SYSTEM_PRIORITY_CLASSES = ["system-cluster-critical", "system-node-critical"];
+
+/**
+ * The cycle through `start` in the jobs' `before` order ("a -> b -> a"), or undefined. Only
+ * reported for the alphabetically first job of the cycle, so it appears once.
+ */
+function beforeCycle(
+  services: Readonly<Record<string, WorkloadConfig>>,
+  start: string,
+): string | undefined {
+  const path: string[] = [];
+  const seen = new Set<string>();
+  const visit = (node: string): string | undefined => {
+    path.push(node);
+    for (const next of services[node]?.before ?? []) {
+      if (next === node) continue; // reported on its own
+      if (next === start) return [...path, start].join(" -> ");
+      if (seen.has(next) || !services[next]) continue;
+      seen.add(next);
+      const found = visit(next);
+      if (found) return found;
+    }
+    path.pop();
+    return undefined;
+  };
+  const found = visit(start);
+  if (!found) return undefined;
+  const members = found.split(" -> ");
+  return members.slice(0, -1).every((m) => start <= m) ? found : undefined;
+}
 
 function isZero(v: number | string | undefined): boolean {
   return v === 0 || v === "0%";

@@ -30,6 +30,8 @@ export { StatefulService } from "./stateful-service";
 export type { StatefulServiceArgs } from "./stateful-service";
 export { CronTask } from "./cron-task";
 export type { CronTaskArgs } from "./cron-task";
+export { Task } from "./task";
+export type { TaskArgs } from "./task";
 export { Image } from "./image";
 export type { ImageArgs, ImageBuildArgs } from "./image";
 export { Platform, planPlatform } from "./platform";

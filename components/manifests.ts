@@ -11,7 +11,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { isQuotaMap, type NamespaceConfig, type WorkloadConfig } from "./config";
 import { commonLabels, selectorLabels, type BuildContext, type Manifest } from "./context";
 import { tenantNetworkPolicies, workloadNetworkPolicy } from "./network";
-import { buildPodTemplate, generatedConfigMapName, maxReplicas } from "./podspec";
+import { buildPodTemplate, generatedConfigMapName, isBatch, maxReplicas } from "./podspec";
 import { Quantity } from "./quantity";
 
 type Obj = Record<string, unknown>;
@@ -122,6 +122,7 @@ const COMPONENT: Record<WorkloadConfig["kind"], string> = {
   worker: "worker",
   stateful: "database",
   cron: "job",
+  job: "job",
 };
 
 /** Every object of one workload, in a stable order. */
@@ -173,8 +174,8 @@ export function buildWorkload(
     labels,
     image: opts.image,
     extraLabels: identity && "podLabels" in identity ? identity.podLabels : undefined,
-    spread: multi && svc.kind !== "cron",
-    restartPolicy: svc.kind === "cron" ? "Never" : undefined,
+    spread: multi && !isBatch(svc),
+    restartPolicy: isBatch(svc) ? "Never" : undefined,
   });
 
   switch (svc.kind) {
@@ -262,6 +263,26 @@ export function buildWorkload(
       out.push({ apiVersion: "batch/v1", kind: "CronJob", metadata: meta(), spec });
       break;
     }
+    case "job": {
+      // Run once per change: the pod template is immutable, so any change replaces the Job
+      // (Pulumi deletes it first, the name being fixed) and it runs again; `pulumi up` waits
+      // for it to succeed. No ttlSecondsAfterFinished: Kubernetes deleting a finished Job would
+      // drift from Pulumi's state.
+      const job = svc.job ?? {};
+      out.push({
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: meta(),
+        spec: {
+          backoffLimit: job.backoffLimit ?? 2,
+          parallelism: job.parallelism ?? 1,
+          completions: job.parallelism ?? 1,
+          activeDeadlineSeconds: job.activeDeadlineSeconds ?? 600,
+          template,
+        },
+      });
+      break;
+    }
   }
 
   // The Service clients call by name.
@@ -316,7 +337,7 @@ export function buildWorkload(
 
   // Whenever more than one replica can run: maxUnavailable 1 keeps node drains possible
   // (a minAvailable budget on one replica would block them).
-  if (multi && svc.kind !== "cron") {
+  if (multi && !isBatch(svc)) {
     out.push({
       apiVersion: "policy/v1",
       kind: "PodDisruptionBudget",

@@ -15,6 +15,7 @@ import {
 import { ConfigError, type PlatformConfig, type WorkloadConfig } from "./config";
 import { buildContext, type BuildContext, type Manifest } from "./context";
 import { CronTask } from "./cron-task";
+import { Task } from "./task";
 import { Image } from "./image";
 import { buildTenant } from "./manifests";
 import { registerManifest } from "./register";
@@ -114,6 +115,7 @@ const WORKLOAD_CLASSES: Record<
   worker: Worker,
   stateful: StatefulService,
   cron: CronTask,
+  job: Task,
 };
 
 export class Platform extends pulumi.ComponentResource {
@@ -195,14 +197,24 @@ export class Platform extends pulumi.ComponentResource {
     }
     this.tenants = tenants;
 
+    // Jobs listed as `before` a workload are built first and become its dependencies, so
+    // Pulumi changes the workload only after the Job has succeeded (validated acyclic).
+    const runsBefore = new Map<string, string[]>();
+    for (const [jobName, svc] of Object.entries(config.services))
+      for (const target of svc.before ?? [])
+        runsBefore.set(target, [...(runsBefore.get(target) ?? []), jobName]);
     const workloads: Record<string, Workload> = {};
-    for (const [svcName, svc] of Object.entries(config.services)) {
+    const build = (svcName: string): Workload => {
+      const built = workloads[svcName];
+      if (built) return built;
+      const svc = config.services[svcName];
+      const jobs = (runsBefore.get(svcName) ?? []).map(build);
       const image =
         typeof svc.image === "string"
           ? undefined
           : new Image(svcName, { build: svc.image.build }, { parent: this }).ref;
       const Cls = WORKLOAD_CLASSES[svc.kind];
-      workloads[svcName] = new Cls(
+      return (workloads[svcName] = new Cls(
         svcName,
         {
           spec: svc,
@@ -211,9 +223,10 @@ export class Platform extends pulumi.ComponentResource {
           ...(image ? { image } : { planned: plan.workloads[svcName] }),
           protect: prod && svc.kind === "stateful",
         },
-        { ...childOpts, dependsOn: [tenants[svc.namespace], ...clusterObjects] },
-      );
-    }
+        { ...childOpts, dependsOn: [tenants[svc.namespace], ...clusterObjects, ...jobs] },
+      ));
+    };
+    for (const svcName of Object.keys(config.services)) build(svcName);
     this.workloads = workloads;
 
     this.images = pulumi.all(

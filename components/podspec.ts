@@ -274,7 +274,13 @@ export function topologySpread(ctx: BuildContext, name: string, withTemplateHash
 /** Most replicas this workload can run at once (HPA max, or replicas). */
 export function maxReplicas(svc: WorkloadConfig): number {
   if (svc.kind === "cron") return svc.cron?.parallelism ?? 1;
+  if (svc.kind === "job") return svc.job?.parallelism ?? 1;
   return svc.autoscale?.max ?? svc.replicas ?? 1;
+}
+
+/** Run-to-completion workloads (CronJob, Job): no spread, no PDB, restartPolicy Never. */
+export function isBatch(svc: WorkloadConfig): boolean {
+  return svc.kind === "cron" || svc.kind === "job";
 }
 
 export interface PodTemplateOptions {

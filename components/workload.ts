@@ -76,7 +76,18 @@ export abstract class Workload extends pulumi.ComponentResource {
     const manifests =
       args.planned ??
       plannedManifests(name, spec, args.context, typeof ref === "string" ? ref : this.image);
-    const childOpts: pulumi.CustomResourceOptions = { parent: this };
+    // Pulumi does not pass a component's dependsOn on to its children, so do it here: the
+    // Namespace, the cluster objects and the `before` Jobs the Platform names must come first.
+    const inherited: pulumi.Input<pulumi.Resource>[] =
+      opts.dependsOn === undefined
+        ? []
+        : Array.isArray(opts.dependsOn)
+          ? [...(opts.dependsOn as pulumi.Input<pulumi.Resource>[])]
+          : [opts.dependsOn as pulumi.Input<pulumi.Resource>];
+    const childOpts: pulumi.CustomResourceOptions = {
+      parent: this,
+      ...(inherited.length > 0 ? { dependsOn: inherited } : {}),
+    };
     const objects: Record<string, pulumi.CustomResource> = {};
 
     const secretKeys = Object.entries(spec.secretEnv ?? {});
@@ -119,7 +130,7 @@ export abstract class Workload extends pulumi.ComponentResource {
     // Objects that pods need at start (ServiceAccount, ConfigMaps, the env Secret) come first.
     const prerequisites: pulumi.Resource[] = secret ? [secret] : [];
     for (const planned of manifests) {
-      const isPodOwner = ["Deployment", "StatefulSet", "CronJob"].includes(planned.kind);
+      const isPodOwner = ["Deployment", "StatefulSet", "CronJob", "Job"].includes(planned.kind);
       const m =
         checksum && isPodOwner
           ? withPodAnnotation(planned, SECRET_CHECKSUM_ANNOTATION, checksum)
@@ -127,7 +138,7 @@ export abstract class Workload extends pulumi.ComponentResource {
       const protectIt = args.protect === true && (m.kind === "StatefulSet" || m.kind === "Service");
       const resource = registerManifest(name, m, {
         ...childOpts,
-        ...(isPodOwner ? { dependsOn: prerequisites } : {}),
+        ...(isPodOwner ? { dependsOn: [...inherited, ...prerequisites] } : {}),
         ...(protectIt ? { protect: true, retainOnDelete: true } : {}),
       });
       if (["ServiceAccount", "ConfigMap"].includes(m.kind)) prerequisites.push(resource);

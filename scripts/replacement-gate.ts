@@ -121,15 +121,21 @@ export interface GateResult {
   readonly unusedAllowances: string[];
 }
 
-/** Splits replacements into blocked and allowed. `allow` holds URNs, or is "all". */
+/** A Job is replaced to run it again (kind job): never an outage, so never blocked. */
+export const isJobRerun = (r: Replacement) => r.type === "kubernetes:batch/v1:Job";
+
+/**
+ * Splits replacements into blocked and allowed. `allow` holds URNs, or is "all". Job
+ * replacements (re-runs) are always allowed.
+ */
 export function applyAllowances(
   replacements: readonly Replacement[],
   allow: ReadonlySet<string> | "all",
 ): GateResult {
   if (allow === "all") return { blocked: [], allowed: [...replacements], unusedAllowances: [] };
-  const blocked = replacements.filter((r) => !allow.has(r.urn));
-  const allowed = replacements.filter((r) => allow.has(r.urn));
-  const used = new Set(allowed.map((r) => r.urn));
+  const blocked = replacements.filter((r) => !allow.has(r.urn) && !isJobRerun(r));
+  const allowed = replacements.filter((r) => allow.has(r.urn) || isJobRerun(r));
+  const used = new Set(allowed.filter((r) => allow.has(r.urn)).map((r) => r.urn));
   return { blocked, allowed, unusedAllowances: [...allow].filter((u) => !used.has(u)) };
 }
 
@@ -140,7 +146,8 @@ function describeReplacement(r: Replacement): string {
       : r.changed.length > 0
         ? `replaced (changed: ${r.changed.join(", ")})`
         : "replaced (the provider gave no reason)";
-  return `  - ${r.type} ${r.name}: ${why}\n      ${r.urn}\n      steps: ${r.ops.join(", ")}`;
+  const rerun = isJobRerun(r) ? " (a Job: it runs again)" : "";
+  return `  - ${r.type} ${r.name}: ${why}${rerun}\n      ${r.urn}\n      steps: ${r.ops.join(", ")}`;
 }
 
 /** The gate's report for people; `stack` only labels it. */

@@ -269,6 +269,15 @@ describe("workloadFootprint", () => {
     expect(pods({ parallelism: 3, concurrencyPolicy: "Replace" })).toEqual([3, 3]);
     expect(pods({ parallelism: 2, concurrencyPolicy: "Allow" })).toEqual([4, 4]);
   });
+
+  it("counts a Job's parallelism once: a re-run replaces the old Job", () => {
+    const config = platform({
+      migrate: { ...cron({ job: { parallelism: 3 } }), kind: "job", schedule: undefined },
+    });
+    const fp = workloadFootprint("migrate", svc(config, "migrate"));
+    expect([fp.steady.pods, fp.max.pods, fp.peak.pods]).toEqual([3, 3, 3]);
+    expect(fp.rollout).toBeUndefined();
+  });
 });
 
 describe("namespaceFit", () => {

@@ -198,7 +198,7 @@ describe("ConfigError", () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).name).toBe("ConfigError");
     expect((error as ConfigError).problems).toEqual([
-      'services.web.kind: "webb" is not allowed (expected one of: web, worker, stateful, cron)',
+      'services.web.kind: "webb" is not allowed (expected one of: web, worker, stateful, cron, job)',
       'services.web.resources.requests.cpu: "10 cores" is not a Kubernetes quantity (examples: 500m, 2)',
       'services.web.resources.requests.memory: "lots" is not a Kubernetes quantity (examples: 256Mi, 1Gi)',
       'services.web.replicsa: unknown key (did you mean "replicas"?)',
@@ -466,6 +466,53 @@ describe("references", () => {
       "services.web.sidecars[0].resources.limits.memory: 1Mi is below requests.memory (1Gi); raise the limit to at least 1Gi",
       "services.web.sidecars[0].restartAlways: only for initContainers (native sidecars); remove it",
       'services.web.sidecars[0].volumeMounts.nope: no volume "nope" in services.web.volumes',
+    ]);
+  });
+});
+
+describe("jobs that run before other workloads", () => {
+  const migrate = (extra: Fields = {}): Fields => ({
+    kind: "job",
+    namespace: "shop",
+    image: "ghcr.io/acme/web:1.4.2",
+    command: ["migrate"],
+    resources: requests(),
+    ...extra,
+  });
+
+  test("a job before services parses", () => {
+    const config = parsePlatformConfig(
+      raw({
+        web: web(),
+        migrate: migrate({ before: ["web"], job: { backoffLimit: 0, activeDeadlineSeconds: 300 } }),
+      }),
+    );
+    expect(config.services.migrate.before).toEqual(["web"]);
+  });
+
+  test("unknown targets (with a suggestion), itself, and cycles are refused", () => {
+    expect(
+      problemsOf(
+        raw({
+          web: web(),
+          migrate: migrate({ before: ["webb", "migrate"] }),
+          a: migrate({ before: ["b"] }),
+          b: migrate({ before: ["c"] }),
+          c: migrate({ before: ["a", "web"] }),
+        }),
+      ),
+    ).toEqual([
+      'services.migrate.before[0]: "webb" is not a configured service (did you mean "web"?)',
+      "services.migrate.before[1]: a job cannot run before itself",
+      "services.a.before: the jobs wait for each other in a cycle (a -> b -> c -> a)",
+    ]);
+  });
+
+  test("before and job settings belong to kind job only", () => {
+    expect(problemsOf(raw({ web: web({ before: ["web"], job: { backoffLimit: 1 } }) }))).toEqual([
+      "services.web.job: not used by kind web (only job); remove it",
+      "services.web.before: not used by kind web (only job); remove it",
+      "services.web.before[0]: a job cannot run before itself",
     ]);
   });
 });

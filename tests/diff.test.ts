@@ -154,6 +154,39 @@ describe("object diffs", () => {
     ).toEqual([]);
   });
 
+  test("a Job whose pod template changed re-runs: reported as such, not as a replacement", () => {
+    const job = (image: string): Obj => ({
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "migrate", namespace: "shop" },
+      spec: { backoffLimit: 2, template: { spec: { containers: [{ name: "app", image }] } } },
+    });
+    const changes = diffRenders(renderOf([job("api:1")]), renderOf([job("api:2")]));
+    expect(changes).toEqual([
+      {
+        key: "Job/shop/migrate",
+        kind: "Job",
+        change: "changed",
+        fields: [
+          { path: "spec.template.spec.containers[app].image", before: "api:1", after: "api:2" },
+        ],
+        replace: [],
+        rerun: true,
+      },
+    ]);
+    expect(formatDiffText(changes, { stack: "prod", base: "main", tier: "prod" })).toBe(
+      [
+        "stack prod vs main: 0 added, 0 removed, 1 changed, 0 replaced",
+        "~ Job/shop/migrate",
+        "    re-runs: the pod template changed, so the Job is replaced and runs again",
+        "    spec.template.spec.containers[app].image: api:1 → api:2",
+      ].join("\n"),
+    );
+    const md = formatDiffMarkdown(changes, { stack: "prod", base: "main", tier: "prod" });
+    expect(md).toContain("> [!NOTE]\n> These Jobs run again");
+    expect(md).not.toContain("CAUTION");
+  });
+
   test("text report flags prod replacements as outages", () => {
     const changes = diffRenders(
       renderOf([deployment("web")]),

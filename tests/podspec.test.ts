@@ -47,6 +47,13 @@ const stateful = (extra: Fields = {}): Fields => ({
   resources: requests(),
   ...extra,
 });
+const oneOffJob = (extra: Fields = {}): Fields => ({
+  kind: "job",
+  namespace: "shop",
+  image: IMAGE,
+  resources: requests(),
+  ...extra,
+});
 const cron = (extra: Fields = {}): Fields => ({
   kind: "cron",
   namespace: "shop",
@@ -93,10 +100,11 @@ const WORKLOAD_KIND: Record<string, string> = {
   worker: "Deployment",
   stateful: "StatefulSet",
   cron: "CronJob",
+  job: "Job",
 };
 
 function workloadOf(objects: Json[]): Json {
-  return objects.find((o) => ["Deployment", "StatefulSet", "CronJob"].includes(o.kind));
+  return objects.find((o) => ["Deployment", "StatefulSet", "CronJob", "Job"].includes(o.kind));
 }
 
 function podOf(objects: Json[]): Json {
@@ -147,6 +155,7 @@ describe("Pod Security Standards, restricted", () => {
     ["worker", worker(extras)],
     ["stateful", stateful(extras)],
     ["cron", cron(extras)],
+    ["job", oneOffJob(extras)],
   ])("a %s pod meets every control on main, sidecar and init containers", (kind, svc) => {
     const objects = build(svc);
     expect(workloadOf(objects).kind).toBe(WORKLOAD_KIND[kind]);
@@ -711,6 +720,37 @@ describe("StatefulSet", () => {
       "StatefulSet",
     ).spec.volumeClaimTemplates[0];
     expect(vct.spec.resources.requests.storage).toBe("10Gi");
+  });
+});
+
+describe("Job (kind job)", () => {
+  test("defaults: backoff 2, one pod, a 600 s deadline, restartPolicy Never, no TTL, no PDB or spread", () => {
+    const objects = build(oneOffJob());
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "ServiceAccount/app",
+      "Job/app",
+    ]);
+    const { template, ...spec } = find(objects, "Job").spec;
+    expect(spec).toEqual({
+      backoffLimit: 2,
+      parallelism: 1,
+      completions: 1,
+      activeDeadlineSeconds: 600,
+    });
+    expect(template.spec.restartPolicy).toBe("Never");
+    expect(template.spec.topologySpreadConstraints).toBeUndefined();
+    expect(template.metadata.labels["app.kubernetes.io/component"]).toBe("job");
+  });
+
+  test("job settings and parallelism: still no PDB or spread", () => {
+    const objects = build(
+      oneOffJob({ job: { backoffLimit: 0, parallelism: 3, activeDeadlineSeconds: 120 } }),
+    );
+    const spec = find(objects, "Job").spec;
+    expect([spec.backoffLimit, spec.parallelism, spec.completions]).toEqual([0, 3, 3]);
+    expect(spec.activeDeadlineSeconds).toBe(120);
+    expect(spec.template.spec.topologySpreadConstraints).toBeUndefined();
+    expect(objects.some((o) => o.kind === "PodDisruptionBudget")).toBe(false);
   });
 });
 

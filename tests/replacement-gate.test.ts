@@ -130,6 +130,24 @@ describe("applyAllowances", () => {
     expect(r.unusedAllowances).toEqual([PG]);
   });
 
+  test("a Job's replacement (how it runs again) is never blocked, and needs no allowance", () => {
+    const JOB = `${PREFIX}Task$kubernetes:batch/v1:Job::migrate-job`;
+    const jobs = replacementsIn(
+      previewDoc({
+        op: "replace",
+        urn: JOB,
+        replaceReasons: ["spec.template"],
+        detailedDiff: { "spec.template.spec.containers[0].image": { kind: "update-replace" } },
+        oldState: { type: "kubernetes:batch/v1:Job" },
+        newState: { type: "kubernetes:batch/v1:Job" },
+      }),
+    );
+    const r = applyAllowances([...found, ...jobs], new Set([API]));
+    expect(r.blocked.map((x) => x.name)).toEqual(["web-deploy"]);
+    expect(r.allowed.map((x) => x.name)).toEqual(["api-deploy", "migrate-job"]);
+    expect(r.unusedAllowances).toEqual([]);
+  });
+
   test("all allows everything", () => {
     expect(applyAllowances(found, "all")).toMatchObject({ blocked: [], unusedAllowances: [] });
   });

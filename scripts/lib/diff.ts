@@ -29,6 +29,11 @@ export interface ObjectChange {
   readonly fields: readonly FieldChange[];
   /** Why this change replaces the object (delete + create), if it does. */
   readonly replace: readonly string[];
+  /**
+   * A Job whose pod template changed is replaced too, but that is how it runs again (kind job):
+   * reported as a re-run, not as a replacement, and not failing `--fail-on-replace`.
+   */
+  readonly rerun?: boolean;
 }
 
 /**
@@ -114,12 +119,14 @@ export function diffRenders(base: Render, head: Render): ObjectChange[] {
     if (before && after) {
       const fields = diffFields(before, after);
       const replace: string[] = [];
+      let rerun = false;
       for (const prefix of IMMUTABLE[after.kind] ?? []) {
         const hit = fields.find(
           (f) =>
             f.path === prefix || f.path.startsWith(`${prefix}.`) || f.path.startsWith(`${prefix}[`),
         );
-        if (hit) replace.push(`${prefix} is immutable`);
+        if (hit && after.kind === "Job" && prefix === "spec.template") rerun = true;
+        else if (hit) replace.push(`${prefix} is immutable`);
       }
       if (
         base.resources[key] &&
@@ -140,7 +147,14 @@ export function diffRenders(base: Render, head: Render): ObjectChange[] {
       }
       // A changed identity alone (e.g. an ancestor component retyped) still replaces the object.
       if (fields.length > 0 || replace.length > 0)
-        changes.push({ key, kind: after.kind, change: "changed", fields, replace });
+        changes.push({
+          key,
+          kind: after.kind,
+          change: "changed",
+          fields,
+          replace,
+          ...(rerun && replace.length === 0 ? { rerun } : {}),
+        });
     } else if (after) {
       // A same-kind object removed in the same change under another name is a rename: a replacement.
       const owner = after.metadata.labels?.["app.kubernetes.io/name"];
@@ -222,6 +236,8 @@ export function formatDiffText(changes: readonly ObjectChange[], opts: DiffRepor
       lines.push(
         `    ${opts.tier === "prod" ? "!! REPLACE IN PROD (outage)" : "!! replace"}: ${r}`,
       );
+    if (ch.rerun)
+      lines.push("    re-runs: the pod template changed, so the Job is replaced and runs again");
     for (const f of headlineFirst(ch.fields))
       lines.push(`    ${f.path}: ${show(f.before)} → ${show(f.after)}`);
   }
@@ -257,6 +273,18 @@ export function formatDiffMarkdown(
         : "> [!WARNING]\n> These changes replace objects (delete, then create).";
     sections.push(
       [warn, "", ...replaced.map((r) => `- \`${r.key}\`: ${r.replace.join("; ")}`), ""].join("\n"),
+    );
+  }
+  const reruns = changes.filter((x) => x.rerun);
+  if (reruns.length > 0) {
+    sections.push(
+      [
+        "> [!NOTE]",
+        "> These Jobs run again: their pod template changed, so each is replaced and `pulumi up` waits for it.",
+        "",
+        ...reruns.map((r) => `- \`${r.key}\``),
+        "",
+      ].join("\n"),
     );
   }
   const blocks = changes.map((ch) => {

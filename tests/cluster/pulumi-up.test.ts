@@ -475,6 +475,78 @@ describe.skipIf(skip)(
         expect(r.spec.replicas, `old ReplicaSet ${r.metadata.name}`).toBe(0);
     });
 
+    it("a job listed `before` the api runs to completion before the api changes", async () => {
+      expect(firstUp?.summary?.result, "first up must have succeeded").toBe("succeeded");
+      const ns = managed.find(
+        (m) => m.type === "kubernetes:apps/v1:Deployment" && m.name === "api",
+      )?.namespace;
+      const otherImage = "node:24.10.0-alpine3.22";
+      project!.editStack(STACK, (doc) => {
+        const o = (doc.config["platform:overrides"] ?? {}) as {
+          services?: Record<string, Record<string, unknown> | null>;
+        };
+        o.services = o.services ?? {};
+        o.services.api = { ...(o.services.api ?? {}), image: otherImage };
+        o.services.migrate = {
+          kind: "job",
+          namespace: ns,
+          image: otherImage,
+          command: ["node", "-e", "0"],
+          securityContext: { runAsUser: 1000 },
+          resources: { requests: { cpu: "50m", memory: "64Mi" } },
+          before: ["api"],
+        };
+        doc.config["platform:overrides"] = o;
+      });
+      const t = Date.now();
+      const u = await up();
+      timings.jobBeforeUp = Date.now() - t;
+      expect(u.code, `${explain(u)}\n${await diagnose(ns!)}`).toBe(0);
+      console.log(`job before api: ${describeDiff(u.doc?.steps ?? []).join("; ")}`);
+
+      // Pulumi recorded the order: the api Deployment depends on the migrate Job...
+      const state = await project!.exportState(STACK);
+      const resources = state.deployment.resources as {
+        urn: string;
+        type: string;
+        dependencies?: string[];
+      }[];
+      const jobUrn = resources.find((r) => r.type === "kubernetes:batch/v1:Job")?.urn;
+      expect(jobUrn, "the migrate Job is in the state").toMatch(/::migrate-job$/);
+      const apiDeploy = resources.find((r) => r.urn.endsWith("::api-deploy"));
+      expect(apiDeploy?.dependencies ?? []).toContain(jobUrn);
+
+      // ...and kept it: the Job had succeeded before the api's new ReplicaSet was created.
+      const job = JSON.parse(
+        await cluster!.kubectlOk(["get", "job", "migrate", "-n", ns!, "-o", "json"]),
+      ) as { status: { succeeded?: number; completionTime?: string } };
+      expect(job.status.succeeded).toBe(1);
+      const rss = JSON.parse(
+        await cluster!.kubectlOk([
+          "get",
+          "rs",
+          "-n",
+          ns!,
+          "-l",
+          "app.kubernetes.io/name=api",
+          "-o",
+          "json",
+        ]),
+      ) as {
+        items: {
+          metadata: { creationTimestamp: string };
+          spec: { template: { spec: { containers: { image: string }[] } } };
+        }[];
+      };
+      const current = rss.items.find(
+        (r) => r.spec.template.spec.containers[0].image === otherImage,
+      );
+      expect(current, "a ReplicaSet runs the new api image").toBeDefined();
+      expect(Date.parse(current!.metadata.creationTimestamp)).toBeGreaterThanOrEqual(
+        Date.parse(job.status.completionTime!),
+      );
+    });
+
     it("pulumi destroy removes every object it created", async () => {
       expect(managed.length).toBeGreaterThan(0);
       const t = Date.now();
