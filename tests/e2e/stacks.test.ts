@@ -86,6 +86,26 @@ describeEngine("sample stacks through the engine (render mode, file backend)", (
         expect(planned).toEqual(Object.values(offline.summary.resources).sort());
       });
 
+      test("every namespaced object of a workload depends on its Namespace (dependsOn reaches children)", async () => {
+        const state = await project().exportState(stack);
+        const resources = (state.deployment.resources ?? []) as {
+          urn: string;
+          type: string;
+          parent?: string;
+          dependencies?: string[];
+        }[];
+        const namespaces = resources.filter((r) => r.type === "kubernetes:core/v1:Namespace");
+        expect(namespaces.length).toBeGreaterThan(0);
+        const workloadChildren = resources.filter(
+          (r) => r.type.startsWith("kubernetes:") && /\$platform:workloads:/.test(r.urn),
+        );
+        expect(workloadChildren.length).toBeGreaterThan(0);
+        const missing = workloadChildren
+          .filter((r) => !namespaces.some((ns) => r.dependencies?.includes(ns.urn)))
+          .map((r) => r.urn.split("::").pop());
+        expect(missing).toEqual([]);
+      });
+
       test("up creates them and the provider writes one manifest per object", () => {
         expect(up.code, explain(up)).toBe(0);
         expect(up.summary?.result).toBe("succeeded");
