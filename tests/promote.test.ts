@@ -350,7 +350,7 @@ describe("promotion on copies of the stack files", () => {
     expect(first.out).toContain("--- a/Pulumi.staging.yaml\n+++ b/Pulumi.staging.yaml\n@@ ");
     expect(first.out).toContain("(same image, now pinned in the stack file)");
     expect(first.out).toContain(
-      "wrote Pulumi.staging.yaml: 5 images changed; commit it to record the promotion",
+      "wrote Pulumi.staging.yaml: 6 images changed; commit it to record the promotion",
     );
     expect(first.err).toContain(
       `warning: services.api.image: "${dev.images.api}" (dev config) has no digest; copied to staging as a tag, which can move — pass --from-outputs <dev outputs.json> or pin a digest in Pulumi.dev.yaml to promote exactly what dev runs`,

@@ -228,11 +228,28 @@ describe.skipIf(!bins)(
             `statefulset ${ns}/${s.metadata.name}: ${r.stderr}\n${await diagnose(ns)}`,
           ).toBe(0);
         }
+        // Jobs (kind job, e.g. migrate) run to completion.
+        for (const j of objects.filter((o) => o.kind === "Job" && o.metadata.namespace === ns)) {
+          const r = await cluster.kubectl(
+            [
+              "wait",
+              "--for=condition=Complete",
+              `job/${j.metadata.name}`,
+              "-n",
+              ns,
+              "--timeout=90s",
+            ],
+            { timeoutMs: 100_000 },
+          );
+          expect(r.code, `job ${ns}/${j.metadata.name}: ${r.stderr}\n${await diagnose(ns)}`).toBe(
+            0,
+          );
+        }
         const pods = JSON.parse(
           await cluster.kubectlOk(["get", "pods", "-n", ns, "-o", "json"]),
         ) as {
           items: {
-            metadata: { name: string };
+            metadata: { name: string; labels?: Record<string, string> };
             spec: { nodeName?: string };
             status: { phase: string };
           }[];
@@ -242,7 +259,8 @@ describe.skipIf(!bins)(
           expect(nodeNames.has(p.spec.nodeName ?? ""), `${p.metadata.name} on a kwok node`).toBe(
             true,
           );
-          expect(p.status.phase).toBe("Running");
+          const ofJob = p.metadata.labels?.["batch.kubernetes.io/job-name"] !== undefined;
+          expect(p.status.phase, p.metadata.name).toBe(ofJob ? "Succeeded" : "Running");
         }
       }
       timings.ready = Date.now() - t;

@@ -150,11 +150,14 @@ describeEngine("config changes preview exactly their diff (staging)", () => {
       expect(r.code, explain(r)).toBe(0);
       // Updated in place (the provider's enableSecretMutable), not replaced: the Secrets keep
       // their names, and the checksum annotation rolls the pods that read them.
+      // The migrate Job's template changes too, so it is replaced: it runs again.
       expect(changes(r.steps)).toEqual([
+        "replace migrate-job",
         "update api-deploy",
         "update api-secret-env",
         "update backup-cron",
         "update backup-secret-env",
+        "update migrate-secret-env",
         "update postgres-secret-env",
         "update postgres-sts",
         "update worker-deploy",

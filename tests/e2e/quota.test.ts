@@ -44,9 +44,9 @@ describeEngine("quota overflow through the engine (dev)", () => {
       expect(errors).toContain("Capacity check failed");
       expect(errors).toContain("nothing was created");
       expect(errors).toMatch(/namespace\s+resource\s+quota\s+steady\s+peak\s+over by\s+problem/);
-      // 20 × 200m for api plus 550m for the rest, against a quota of 2.
+      // 20 × 200m for api plus 600m for the rest, against a quota of 2.
       expect(errors).toMatch(
-        /shop\s+requests\.cpu\s+2\s+4550m\s+\S+\s+2550m\s+steady use over quota/,
+        /shop\s+requests\.cpu\s+2\s+4600m\s+\S+\s+2600m\s+steady use over quota/,
       );
       expect(errors).toContain("Fixes:");
       // The program stopped before registering anything, so nothing is planned for deletion.

@@ -125,9 +125,9 @@ describeEngine("sample stacks through the engine (render mode, file backend)", (
         expect(cmp.onlyOffline).toEqual([]);
         expect(cmp.differences).toEqual([]);
         // The secrets are the only objects written differently in every stack.
-        expect(cmp.explained.filter((e) => e.startsWith("Secret/"))).toHaveLength(4);
-        // ...and the pods of those four services carry the checksum of the real values.
-        expect(cmp.explained.filter((e) => e.includes("checksum/secret-env"))).toHaveLength(4);
+        expect(cmp.explained.filter((e) => e.startsWith("Secret/"))).toHaveLength(5);
+        // ...and the pods of those five services carry the checksum of the real values.
+        expect(cmp.explained.filter((e) => e.includes("checksum/secret-env"))).toHaveLength(5);
       });
 
       test("the state holds the secret encrypted, never in plain text", () => {
