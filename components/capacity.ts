@@ -828,7 +828,7 @@ function lowerFix(
 ): string[] {
   const perPod = (w: WorkloadFootprint) => model.perPod?.(w) ?? 0;
   const top = candidates
-    .filter((w) => w.kind !== "cron" && w.kind !== "job" && perPod(w) > 0)
+    .filter((w) => !isBatch(w) && perPod(w) > 0)
     .sort((a, b) => useOf(b) - useOf(a))[0];
   if (!top) return [];
   const count = Math.floor((quota - (total - useOf(top))) / perPod(top));

@@ -279,7 +279,7 @@ export function maxReplicas(svc: WorkloadConfig): number {
 }
 
 /** Run-to-completion workloads (CronJob, Job): no spread, no PDB, restartPolicy Never. */
-export function isBatch(svc: WorkloadConfig): boolean {
+export function isBatch(svc: { readonly kind: WorkloadConfig["kind"] }): boolean {
   return svc.kind === "cron" || svc.kind === "job";
 }
 
