@@ -81,24 +81,30 @@ export function podSecurityViolations(spec: Obj): string[] {
   return out;
 }
 
-/** The pod spec inside a workload object, or undefined for kinds that have none. */
-export function podSpecOf(obj: Obj): Obj | undefined {
+/**
+ * The pod template inside a workload object (a Pod is its own), or undefined for kinds that
+ * have none.
+ */
+export function podTemplateOf(obj: Obj): Obj | undefined {
   const spec = obj.spec as Obj | undefined;
   switch (obj.kind) {
     case "Pod":
-      return spec;
+      return obj;
     case "Deployment":
     case "StatefulSet":
     case "DaemonSet":
     case "ReplicaSet":
     case "Job":
-      return (spec?.template as Obj | undefined)?.spec as Obj | undefined;
+      return spec?.template as Obj | undefined;
     case "CronJob":
-      return (
-        ((spec?.jobTemplate as Obj | undefined)?.spec as Obj | undefined)?.template as
-          Obj | undefined
-      )?.spec as Obj | undefined;
+      return ((spec?.jobTemplate as Obj | undefined)?.spec as Obj | undefined)?.template as
+        Obj | undefined;
     default:
       return undefined;
   }
+}
+
+/** The pod spec inside a workload object, or undefined for kinds that have none. */
+export function podSpecOf(obj: Obj): Obj | undefined {
+  return podTemplateOf(obj)?.spec as Obj | undefined;
 }

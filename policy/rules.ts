@@ -8,7 +8,7 @@
  */
 import { EXPOSE_ANNOTATION, TIER_LABEL } from "../components/manifests";
 import type { Manifest } from "../components/context";
-import { podSecurityViolations, podSpecOf } from "./pod-security";
+import { podSecurityViolations, podSpecOf, podTemplateOf } from "./pod-security";
 
 export { EXPOSE_ANNOTATION, TIER_LABEL };
 
@@ -72,10 +72,7 @@ function containers(pod: Any): Any[] {
 }
 
 function templateLabels(o: Obj): Record<string, string> {
-  const spec = o.spec as Any | undefined;
-  if (o.kind === "CronJob") return spec?.jobTemplate?.spec?.template?.metadata?.labels ?? {};
-  if (o.kind === "Pod") return o.metadata.labels ?? {};
-  return spec?.template?.metadata?.labels ?? {};
+  return (podTemplateOf(o) as Any | undefined)?.metadata?.labels ?? {};
 }
 
 function selects(

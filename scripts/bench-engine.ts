@@ -40,6 +40,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { parseFlags, UsageError } from "./lib/cli";
+import { engineEnvCommand, parseEngineEnv } from "./lib/engine-env";
 import { descendantsOf, run } from "./lib/run";
 
 const REPO = resolve(__dirname, "..");
@@ -160,42 +161,23 @@ async function measure(
 
 /** The engine's environment (scripts/engine/env.sh), or a message saying how to build it. */
 function engineEnv(stateDir: string): NodeJS.ProcessEnv {
-  const check = spawnSync(
-    "bash",
-    [
-      "-c",
-      `. scripts/engine/lib.sh
-pb="$(engine_pulumi_bin "$(engine_pulumi_version)" "$(engine_langhost_version)")"
-kb="$(engine_kubernetes_bin "$(engine_kubernetes_version)")"
-{ [ -x "$pb/pulumi" ] || command -v pulumi >/dev/null; } && [ -x "$kb/pulumi-resource-kubernetes" ]`,
-    ],
-    { cwd: REPO, timeout: 20_000 },
-  );
+  const check = spawnSync("bash", ["scripts/engine/bootstrap.sh", "--check"], {
+    cwd: REPO,
+    timeout: 20_000,
+  });
   if (check.status !== 0) {
     throw new Error(
       "the Pulumi engine is not built: run `bash scripts/engine/bootstrap.sh` first (about 25 minutes on two cores, needs Go)",
     );
   }
-  const r = spawnSync(
-    "bash",
-    [
-      "-c",
-      'export KUBECONFIG=; source scripts/engine/env.sh "$1" 1>&2 || exit 1; env -0',
-      "bash",
-      stateDir,
-    ],
-    { cwd: REPO, timeout: 180_000, encoding: "utf8", maxBuffer: 16 * 2 ** 20 },
-  );
+  const r = spawnSync("bash", engineEnvCommand(stateDir), {
+    cwd: REPO,
+    timeout: 180_000,
+    encoding: "utf8",
+    maxBuffer: 16 * 2 ** 20,
+  });
   if (r.status !== 0) throw new Error(`source scripts/engine/env.sh failed:\n${r.stderr}`);
-  const env: NodeJS.ProcessEnv = {};
-  for (const entry of r.stdout.split("\0")) {
-    const i = entry.indexOf("=");
-    if (i > 0) env[entry.slice(0, i)] = entry.slice(i + 1);
-  }
-  env.PATH = `${dirname(process.execPath)}:${env.PATH ?? ""}`;
-  env.KUBECONFIG = "";
-  env.NO_COLOR = "1";
-  return env;
+  return parseEngineEnv(r.stdout);
 }
 
 /** Copies the project's files (as git lists them) into `dir`, node_modules as a symlink. */

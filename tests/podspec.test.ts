@@ -14,7 +14,7 @@ import {
   secretChecksum,
   withPodAnnotation,
 } from "../components/podspec";
-import { podSecurityViolations, podSpecOf } from "../policy/pod-security";
+import { podSecurityViolations, podSpecOf, podTemplateOf } from "../policy/pod-security";
 
 // Deep access into generated plain objects.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -112,8 +112,7 @@ function podOf(objects: Json[]): Json {
 }
 
 function templateOf(objects: Json[]): Json {
-  const w = workloadOf(objects);
-  return w.kind === "CronJob" ? w.spec.jobTemplate.spec.template : w.spec.template;
+  return podTemplateOf(workloadOf(objects));
 }
 
 function allContainers(pod: Json): Json[] {

@@ -20,19 +20,10 @@ import { parsePlatformConfig, type PlatformConfig } from "../../components/confi
 import type { Manifest } from "../../components/context";
 import { planPlatform } from "../../components/platform";
 import { Quantity } from "../../components/quantity";
-import {
-  clusterBinaries,
-  clusterCacheDir,
-  startCluster,
-  type Cluster,
-} from "../../scripts/cluster/cluster";
+import { startCluster, type Cluster } from "../../scripts/cluster/cluster";
+import { clusterBinariesOrWarn } from "./helpers";
 
-const bins = clusterBinaries();
-if (!bins) {
-  console.warn(
-    `SKIPPED tests/cluster/capacity: the test control plane is not built (nothing under ${clusterCacheDir()}); run: bash scripts/cluster/build.sh`,
-  );
-}
+const bins = clusterBinariesOrWarn("tests/cluster/capacity");
 
 type Raw = Record<string, unknown>;
 

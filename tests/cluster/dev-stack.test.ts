@@ -12,23 +12,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parsePlatformConfig, type PlatformConfig } from "../../components/config";
+import type { PlatformConfig } from "../../components/config";
 import { planCapacity } from "../../components/capacity";
-import {
-  clusterBinaries,
-  clusterCacheDir,
-  startCluster,
-  type Cluster,
-} from "../../scripts/cluster/cluster";
+import { startCluster, type Cluster } from "../../scripts/cluster/cluster";
 import { render } from "../../scripts/render";
-import { loadStackFiles, PROJECT_DIR } from "../../scripts/lib/stack-files";
+import { clusterBinariesOrWarn, stackConfig } from "./helpers";
+import { PROJECT_DIR } from "../../scripts/lib/stack-files";
 
-const bins = clusterBinaries();
-if (!bins) {
-  console.warn(
-    `SKIPPED tests/cluster/dev-stack: the test control plane is not built (nothing under ${clusterCacheDir()}); run: bash scripts/cluster/build.sh`,
-  );
-}
+const bins = clusterBinariesOrWarn("tests/cluster/dev-stack");
 
 type Obj = {
   apiVersion: string;
@@ -50,19 +41,6 @@ function readRendered(dir: string): Obj[] {
   walk(join(dir, "cluster"));
   walk(join(dir, "namespaces"));
   return out;
-}
-
-/** The stack's typed config, as the program reads it (secrets only marked as set). */
-function stackConfig(stack: string): PlatformConfig {
-  const files = loadStackFiles(PROJECT_DIR, stack);
-  const raw: Record<string, unknown> = {};
-  const objectKeys = new Set(["cluster", "namespaces", "services", "capacity", "overrides"]);
-  for (const [full, value] of Object.entries(files.config)) {
-    if (!full.startsWith(`${files.project}:`)) continue;
-    const key = full.slice(files.project.length + 1);
-    raw[key] = objectKeys.has(key) ? JSON.parse(value) : value;
-  }
-  return parsePlatformConfig(raw, { lookupSecret: () => "secret" });
 }
 
 const list = (items: readonly unknown[]) =>

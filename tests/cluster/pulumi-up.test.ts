@@ -22,10 +22,10 @@
  */
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parsePlatformConfig, type PlatformConfig } from "../../components/config";
+import type { PlatformConfig } from "../../components/config";
 import { secretChecksum } from "../../components/podspec";
 import { startCluster, type Cluster } from "../../scripts/cluster/cluster";
-import { loadStackFiles, PROJECT_DIR } from "../../scripts/lib/stack-files";
+import { PROJECT_DIR } from "../../scripts/lib/stack-files";
 import {
   changes,
   DB_PASSWORD,
@@ -38,6 +38,7 @@ import {
   type Step,
   type UpResult,
 } from "../e2e/helpers";
+import { stackConfig } from "./helpers";
 
 const STACK = "dev";
 /** Bounded per pulumi command; the process group is killed when it passes. */
@@ -67,19 +68,6 @@ if (skip) {
   console.warn(
     `\n${bar}\n!! SKIPPED tests/cluster/pulumi-up: ${[!engine.ok ? `engine not built (${engine.why}); run bash scripts/engine/bootstrap.sh` : "", !clusterBins.ok ? `cluster binaries not built (${clusterBins.why}); run bash scripts/cluster/build.sh` : ""].filter(Boolean).join("; ")}\n${bar}\n`,
   );
-}
-
-/** The stack's typed config, as the program reads it (secrets only marked as set). */
-function stackConfig(stack: string): PlatformConfig {
-  const files = loadStackFiles(PROJECT_DIR, stack);
-  const raw: Record<string, unknown> = {};
-  const objectKeys = new Set(["cluster", "namespaces", "services", "capacity", "overrides"]);
-  for (const [full, value] of Object.entries(files.config)) {
-    if (!full.startsWith(`${files.project}:`)) continue;
-    const key = full.slice(files.project.length + 1);
-    raw[key] = objectKeys.has(key) ? JSON.parse(value) : value;
-  }
-  return parsePlatformConfig(raw, { lookupSecret: () => "secret" });
 }
 
 /** Kubernetes objects in the checkpoint: type token, name, namespace. */
@@ -113,6 +101,19 @@ function describeDiff(steps: readonly Step[]): string[] {
     });
 }
 
+/** The fields of a ReplicaSet the tests read. */
+interface ReplicaSet {
+  metadata: { name: string; creationTimestamp: string };
+  spec: {
+    replicas: number;
+    template: {
+      metadata: { annotations?: Record<string, string> };
+      spec: { containers: { image: string }[] };
+    };
+  };
+  status: { readyReplicas?: number };
+}
+
 const isSame = (u: UpResult) =>
   Object.keys(u.summary?.resourceChanges ?? {}).every((op) => op === "same");
 
@@ -133,6 +134,14 @@ describe.skipIf(skip)(
       project!.preview(STACK, { timeoutMs: PREVIEW_TIMEOUT, extraEnv: kubeEnv });
     const up = (): Promise<UpResult> =>
       project!.up(STACK, { timeoutMs: UP_TIMEOUT, extraEnv: kubeEnv });
+
+    /** The ReplicaSets in `ns` matching a label selector. */
+    async function replicaSets(ns: string, selector: string): Promise<ReplicaSet[]> {
+      const list = JSON.parse(
+        await cluster!.kubectlOk(["get", "rs", "-n", ns, "-l", selector, "-o", "json"]),
+      ) as { items: ReplicaSet[] };
+      return list.items;
+    }
 
     async function diagnose(ns: string): Promise<string> {
       if (!cluster) return "";
@@ -374,30 +383,9 @@ describe.skipIf(skip)(
       const selector = Object.entries(after.spec.selector.matchLabels)
         .map(([k, v]) => `${k}=${v}`)
         .join(",");
-      const rss = JSON.parse(
-        await cluster!.kubectlOk([
-          "get",
-          "rs",
-          "-n",
-          api!.namespace!,
-          "-l",
-          selector,
-          "-o",
-          "json",
-        ]),
-      ) as {
-        items: {
-          metadata: { name: string };
-          spec: { replicas: number; template: { spec: { containers: { image: string }[] } } };
-          status: { readyReplicas?: number };
-        }[];
-      };
-      const current = rss.items.filter(
-        (r) => r.spec.template.spec.containers[0].image === NEW_API_IMAGE,
-      );
-      const old = rss.items.filter(
-        (r) => r.spec.template.spec.containers[0].image !== NEW_API_IMAGE,
-      );
+      const rss = await replicaSets(api!.namespace!, selector);
+      const current = rss.filter((r) => r.spec.template.spec.containers[0].image === NEW_API_IMAGE);
+      const old = rss.filter((r) => r.spec.template.spec.containers[0].image !== NEW_API_IMAGE);
       expect(current).toHaveLength(1);
       expect(old.length).toBeGreaterThan(0);
       expect(current[0].status.readyReplicas).toBe(after.spec.replicas);
@@ -449,33 +437,12 @@ describe.skipIf(skip)(
       // The api pods roll: one ReplicaSet carries the new checksum and is ready, the others are
       // scaled to 0.
       const checksum = secretChecksum(ns!, "api", { DB_PASSWORD: rotated });
-      const rss = JSON.parse(
-        await cluster!.kubectlOk([
-          "get",
-          "rs",
-          "-n",
-          ns!,
-          "-l",
-          "app.kubernetes.io/name=api",
-          "-o",
-          "json",
-        ]),
-      ) as {
-        items: {
-          metadata: { name: string };
-          spec: {
-            replicas: number;
-            template: { metadata: { annotations?: Record<string, string> } };
-          };
-          status: { readyReplicas?: number };
-        }[];
-      };
-      const sum = (r: (typeof rss.items)[number]) =>
-        r.spec.template.metadata.annotations?.["checksum/secret-env"];
-      const current = rss.items.filter((r) => sum(r) === checksum);
+      const rss = await replicaSets(ns!, "app.kubernetes.io/name=api");
+      const sum = (r: ReplicaSet) => r.spec.template.metadata.annotations?.["checksum/secret-env"];
+      const current = rss.filter((r) => sum(r) === checksum);
       expect(current, "one ReplicaSet with the new checksum").toHaveLength(1);
       expect(current[0].status.readyReplicas).toBe(current[0].spec.replicas);
-      for (const r of rss.items.filter((x) => sum(x) !== checksum))
+      for (const r of rss.filter((x) => sum(x) !== checksum))
         expect(r.spec.replicas, `old ReplicaSet ${r.metadata.name}`).toBe(0);
     });
 
@@ -525,26 +492,8 @@ describe.skipIf(skip)(
         await cluster!.kubectlOk(["get", "job", "migrate", "-n", ns!, "-o", "json"]),
       ) as { status: { succeeded?: number; completionTime?: string } };
       expect(job.status.succeeded).toBe(1);
-      const rss = JSON.parse(
-        await cluster!.kubectlOk([
-          "get",
-          "rs",
-          "-n",
-          ns!,
-          "-l",
-          "app.kubernetes.io/name=api",
-          "-o",
-          "json",
-        ]),
-      ) as {
-        items: {
-          metadata: { creationTimestamp: string };
-          spec: { template: { spec: { containers: { image: string }[] } } };
-        }[];
-      };
-      const current = rss.items.find(
-        (r) => r.spec.template.spec.containers[0].image === otherImage,
-      );
+      const rss = await replicaSets(ns!, "app.kubernetes.io/name=api");
+      const current = rss.find((r) => r.spec.template.spec.containers[0].image === otherImage);
       expect(current, "a ReplicaSet runs the new api image").toBeDefined();
       expect(Date.parse(current!.metadata.creationTimestamp)).toBeGreaterThanOrEqual(
         Date.parse(job.status.completionTime!),

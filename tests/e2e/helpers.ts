@@ -29,6 +29,8 @@ import { dirname, join, relative, resolve } from "node:path";
 import { afterAll, beforeAll, describe } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import { SECRET_CHECKSUM_ANNOTATION, secretChecksum } from "../../components/podspec";
+import { podTemplateOf } from "../../policy/pod-security";
+import { engineEnvCommand, parseEngineEnv } from "../../scripts/lib/engine-env";
 import { run as runBounded, type RunResult as BaseRunResult } from "../../scripts/lib/run";
 import { SECRET_CHECKSUM_PLACEHOLDER } from "../../scripts/render";
 
@@ -119,6 +121,18 @@ export function describeEngine(name: string, fn: () => void): void {
   });
 }
 
+/** pulumi's --json output of a run that finished, parsed; a timeout or bad JSON throws with the run. */
+function parsedOutput(r: RunResult): ReturnType<typeof parsePulumiJson> {
+  if (r.timedOut) throw new Error(explain(r));
+  try {
+    return parsePulumiJson(r.stdout);
+  } catch (e) {
+    throw new Error(`could not parse pulumi's JSON (${(e as Error).message})\n${explain(r)}`, {
+      cause: e,
+    });
+  }
+}
+
 let engineEnvCache: NodeJS.ProcessEnv | undefined;
 
 /**
@@ -132,30 +146,18 @@ export async function engineEnv(): Promise<NodeJS.ProcessEnv> {
   if (engineEnvCache) return engineEnvCache;
   const scratch = mkdtempSync(join(tmpdir(), "e2e-engine-env-"));
   try {
-    const r = await run(
-      "bash",
-      [
-        "-c",
-        'export KUBECONFIG=; source scripts/engine/env.sh "$1" 1>&2 || exit 1; env -0',
-        "bash",
-        scratch,
-      ],
-      { cwd: REPO, timeoutMs: 180_000, env: process.env },
-    );
+    const r = await run("bash", engineEnvCommand(scratch), {
+      cwd: REPO,
+      timeoutMs: 180_000,
+      env: process.env,
+    });
     if (r.code !== 0)
       throw new Error(
         `source scripts/engine/env.sh failed (${r.timedOut ? "timed out" : `exit ${r.code}`}):\n${r.stderr.slice(-3000)}\n${HOW_TO_BUILD}`,
       );
-    const env: NodeJS.ProcessEnv = {};
-    for (const entry of r.stdout.split("\0")) {
-      const i = entry.indexOf("=");
-      if (i > 0) env[entry.slice(0, i)] = entry.slice(i + 1);
-    }
-    env.PATH = `${dirname(process.execPath)}:${env.PATH ?? ""}`;
-    env.KUBECONFIG = "";
+    const env = parseEngineEnv(r.stdout);
     env.PULUMI_SKIP_UPDATE_CHECK = "true";
     env.PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION = "true";
-    env.NO_COLOR = "1";
     delete env.PULUMI_BACKEND_URL;
     delete env.PULUMI_STACK;
     // Vitest's own variables would leak into the program and the scripts.
@@ -478,15 +480,7 @@ export class TempProject {
         ...(opts.extraEnv ?? {}),
       },
     });
-    if (r.timedOut) throw new Error(explain(r));
-    let parsed: ReturnType<typeof parsePulumiJson>;
-    try {
-      parsed = parsePulumiJson(r.stdout);
-    } catch (e) {
-      throw new Error(`could not parse pulumi's JSON (${(e as Error).message})\n${explain(r)}`, {
-        cause: e,
-      });
-    }
+    const parsed = parsedOutput(r);
     const steps =
       parsed.doc?.steps ??
       parsed.events
@@ -499,15 +493,7 @@ export class TempProject {
     const args = ["up", "--json", "--yes", "--stack", stack];
     if (opts.policyPack) args.push("--policy-pack", "policy");
     const r = await this.pulumi(args, opts);
-    if (r.timedOut) throw new Error(explain(r));
-    let parsed: ReturnType<typeof parsePulumiJson>;
-    try {
-      parsed = parsePulumiJson(r.stdout);
-    } catch (e) {
-      throw new Error(`could not parse pulumi's JSON (${(e as Error).message})\n${explain(r)}`, {
-        cause: e,
-      });
-    }
+    const parsed = parsedOutput(r);
     const summary = parsed.events.find((e) => e.summaryEvent)?.summaryEvent;
     return { ...r, ...parsed, ...(summary ? { summary } : {}) };
   }
@@ -657,13 +643,6 @@ interface PodTemplate {
   metadata?: { annotations?: Record<string, unknown> };
 }
 
-/** The pod template of a Deployment, StatefulSet, Job or CronJob (undefined for other kinds). */
-function podTemplateOf(o: Record<string, unknown>): PodTemplate | undefined {
-  const spec = o.spec as
-    { template?: PodTemplate; jobTemplate?: { spec?: { template?: PodTemplate } } } | undefined;
-  return spec?.jobTemplate?.spec?.template ?? spec?.template;
-}
-
 /**
  * Compares the manifests the engine's provider wrote (renderYamlToDirectory) with the offline
  * render of the same stack file. Two differences are expected and explained; anything else is
@@ -704,8 +683,8 @@ export function compareWithOffline(
         );
       }
     }
-    const offTemplate = podTemplateOf(off);
-    const engTemplate = podTemplateOf(eng);
+    const offTemplate = podTemplateOf(off) as PodTemplate | undefined;
+    const engTemplate = podTemplateOf(eng) as PodTemplate | undefined;
     const offSum = offTemplate?.metadata?.annotations?.[SECRET_CHECKSUM_ANNOTATION];
     const engSum = engTemplate?.metadata?.annotations?.[SECRET_CHECKSUM_ANNOTATION];
     if (offSum === SECRET_CHECKSUM_PLACEHOLDER && typeof engSum === "string") {

@@ -1,0 +1,32 @@
+/** Shared by the cluster tier's test files. */
+import { parsePlatformConfig, type PlatformConfig } from "../../components/config";
+import {
+  clusterBinaries,
+  clusterCacheDir,
+  type ClusterBinaries,
+} from "../../scripts/cluster/cluster";
+import { loadStackFiles, PROJECT_DIR } from "../../scripts/lib/stack-files";
+
+/** The control plane's binaries, or undefined (said loudly) when they are not built yet. */
+export function clusterBinariesOrWarn(test: string): ClusterBinaries | undefined {
+  const bins = clusterBinaries();
+  if (!bins) {
+    console.warn(
+      `SKIPPED ${test}: the test control plane is not built (nothing under ${clusterCacheDir()}); run: bash scripts/cluster/build.sh`,
+    );
+  }
+  return bins;
+}
+
+/** The stack's typed config, as the program reads it (secrets only marked as set). */
+export function stackConfig(stack: string): PlatformConfig {
+  const files = loadStackFiles(PROJECT_DIR, stack);
+  const raw: Record<string, unknown> = {};
+  const objectKeys = new Set(["cluster", "namespaces", "services", "capacity", "overrides"]);
+  for (const [full, value] of Object.entries(files.config)) {
+    if (!full.startsWith(`${files.project}:`)) continue;
+    const key = full.slice(files.project.length + 1);
+    raw[key] = objectKeys.has(key) ? JSON.parse(value) : value;
+  }
+  return parsePlatformConfig(raw, { lookupSecret: () => "secret" });
+}
