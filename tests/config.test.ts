@@ -508,6 +508,36 @@ describe("jobs that run before other workloads", () => {
     ]);
   });
 
+  test("bad job settings, restartOnSecretChange and node ephemeral-storage name key and value", () => {
+    expect(
+      problemsOf(
+        raw(
+          {
+            web: web({ restartOnSecretChange: "yes" }),
+            migrate: migrate({ job: { backoffLimit: -1, parallelism: 0 } }),
+          },
+          {
+            cluster: {
+              cloud: "kind",
+              name: "dev",
+              nodePools: {
+                p: {
+                  count: 1,
+                  allocatable: { cpu: "2", memory: "1Gi", pods: 10, "ephemeral-storage": "20 GB" },
+                },
+              },
+            },
+          },
+        ),
+      ),
+    ).toEqual([
+      'cluster.nodePools.p.allocatable.ephemeral-storage: "20 GB" is not a Kubernetes quantity (examples: 10Gi, 500Gi)',
+      'services.web.restartOnSecretChange: expected boolean, got string "yes"',
+      "services.migrate.job.backoffLimit: number -1 must be >=0",
+      "services.migrate.job.parallelism: number 0 must be >=1",
+    ]);
+  });
+
   test("before and job settings belong to kind job only", () => {
     expect(problemsOf(raw({ web: web({ before: ["web"], job: { backoffLimit: 1 } }) }))).toEqual([
       "services.web.job: not used by kind web (only job); remove it",
