@@ -17,6 +17,9 @@ export PATH
 echo "node $(node --version), npm $(npm --version)"
 
 npm ci --no-audit --no-fund --loglevel=error
+# The workflow linters the unit tier runs (actionlint with shellcheck, zizmor), pinned in
+# versions.json; about a minute the first time, cached after that.
+bash scripts/ci/workflow-linters.sh >/dev/null
 npm run --silent typecheck
 npm run --silent lint
 npm run --silent format:check
