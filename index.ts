@@ -3,7 +3,7 @@
  * operators and the next pipeline stage need.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CapacityError, ConfigError, Platform, loadPlatformConfig } from "./components";
+import { CapacityError, ConfigError, Platform, loadPlatformConfig } from "./platform";
 
 function build(): Platform {
   try {

@@ -1,8 +1,9 @@
 /**
  * What every spec builder needs to know about the environment, derived once from the config.
  */
-import { cloudProfile, type CloudProfile } from "./cloud";
-import type { ClusterConfig, PlatformConfig, Tier, WorkloadConfig } from "./config";
+import type { CloudProfile } from "./cloud";
+import { NAME_LABEL } from "./labels";
+import type { ClusterConfig, Tier, WorkloadConfig } from "./schema";
 
 export interface BuildContext {
   /** Value of the `app.kubernetes.io/part-of` label. */
@@ -16,21 +17,6 @@ export interface BuildContext {
   readonly callers: ReadonlyMap<string, readonly string[]>;
   /** True when the node pools span more than one zone. */
   readonly multiZone: boolean;
-}
-
-export function buildContext(config: PlatformConfig, project: string): BuildContext {
-  const zones = new Set(
-    Object.values(config.cluster.nodePools ?? {}).flatMap((p) => p.zones ?? []),
-  );
-  return {
-    project,
-    tier: config.tier,
-    cluster: config.cluster,
-    profile: cloudProfile(config.cluster.cloud),
-    services: config.services,
-    callers: callerIndex(config.services),
-    multiZone: zones.size > 1,
-  };
 }
 
 /**
@@ -64,9 +50,6 @@ export interface Manifest {
   };
   readonly [field: string]: unknown;
 }
-
-/** The label every object of a workload carries and every selector matches on. */
-export const NAME_LABEL = "app.kubernetes.io/name";
 
 export function selectorLabels(name: string): Record<string, string> {
   return { [NAME_LABEL]: name };

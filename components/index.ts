@@ -1,20 +1,26 @@
 /**
- * The component library: validated config, pure spec builders and thin components.
+ * The component library: per-kind schemas, pure spec builders and thin components. Nothing here
+ * reads stack config; the program in platform/ uses it as any user would.
  */
-export { ConfigError, parsePlatformConfig, mergeOverrides, platformSchema } from "./config";
+export { clusterSchema, namespaceSchema, tierSchema, workloadSchema } from "./schema";
 export type {
-  PlatformConfig,
-  WorkloadConfig,
-  NamespaceConfig,
   ClusterConfig,
+  ContainerConfig,
+  NamespaceConfig,
+  NodePoolConfig,
+  ProbeConfig,
+  ResourcesConfig,
   Tier,
+  VolumeConfig,
+  WorkloadConfig,
   WorkloadKind,
-} from "./config";
+} from "./schema";
 export { Quantity, canonicalQuantity, isQuantity } from "./quantity";
 export { cloudProfile } from "./cloud";
 export type { CloudProfile, Cloud } from "./cloud";
-export { buildContext } from "./context";
+export { callerIndex } from "./context";
 export type { BuildContext, Manifest } from "./context";
+export { EXPOSE_ANNOTATION, NAME_LABEL, POD_SECURITY_LABELS, TIER_LABEL } from "./labels";
 export { buildTenant, buildWorkload } from "./manifests";
 export { callersOf, tenantNetworkPolicies, workloadNetworkPolicy } from "./network";
 export { buildPodTemplate, secretChecksum, withPodAnnotation } from "./podspec";
@@ -34,23 +40,3 @@ export { Task } from "./task";
 export type { TaskArgs } from "./task";
 export { Image } from "./image";
 export type { ImageArgs, ImageBuildArgs } from "./image";
-export { Platform, planPlatform } from "./platform";
-export {
-  autoQuota,
-  clusterFit,
-  failover,
-  namespaceFit,
-  planCapacity,
-  podResources,
-  resolveQuotas,
-  workloadFootprint,
-} from "./capacity";
-export type { CapacityReport, CapacityFinding, WorkloadFootprint } from "./capacity";
-export {
-  CapacityError,
-  checkCapacity,
-  formatCapacityMarkdown,
-  formatCapacityTable,
-} from "./capacity-report";
-export type { PlatformArgs, PlatformPlan } from "./platform";
-export { loadPlatformConfig, rawStackConfig } from "./stack";

@@ -8,25 +8,14 @@
  * kubectl use never change under a deploy. Pulumi logical names are `<workload>-<suffix>`.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { isQuotaMap, type NamespaceConfig, type WorkloadConfig } from "./config";
+import { isQuotaMap, type NamespaceConfig, type WorkloadConfig } from "./schema";
 import { commonLabels, selectorLabels, type BuildContext, type Manifest } from "./context";
 import { tenantNetworkPolicies, workloadNetworkPolicy } from "./network";
 import { buildPodTemplate, generatedConfigMapName, isBatch, maxReplicas } from "./podspec";
+import { EXPOSE_ANNOTATION, POD_SECURITY_LABELS, TIER_LABEL } from "./labels";
 import { Quantity } from "./quantity";
 
 type Obj = Record<string, unknown>;
-
-export const POD_SECURITY_LABELS = (level: "restricted" | "baseline"): Record<string, string> => ({
-  "pod-security.kubernetes.io/enforce": level,
-  "pod-security.kubernetes.io/enforce-version": "latest",
-  "pod-security.kubernetes.io/audit": "restricted",
-  "pod-security.kubernetes.io/warn": "restricted",
-});
-
-/** Namespace label carrying the stack's tier, so policies can tell prod objects apart. */
-export const TIER_LABEL = "platform/tier";
-/** Service annotation recording the config's explicit opt-in to a LoadBalancer or NodePort. */
-export const EXPOSE_ANNOTATION = "platform/expose";
 
 /** LimitRange defaults used when a namespace states none. */
 export const DEFAULT_LIMITS = {

@@ -12,7 +12,7 @@ import {
   type ProbeConfig,
   type ResourcesConfig,
   type WorkloadConfig,
-} from "./config";
+} from "./schema";
 import { selectorLabels, type BuildContext } from "./context";
 
 /** Numeric identity used when a workload states none (distroless "nonroot"). */

@@ -1,6 +1,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { NamespaceConfig } from "./config";
+import type { NamespaceConfig } from "./schema";
 import type { BuildContext } from "./context";
 import { buildTenant } from "./manifests";
 import { registerManifest } from "./register";

@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { WorkloadConfig, WorkloadKind } from "./config";
+import type { WorkloadConfig, WorkloadKind } from "./schema";
 import type { BuildContext, Manifest } from "./context";
 import { buildWorkload } from "./manifests";
 import { applyPatches } from "./patch";

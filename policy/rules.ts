@@ -6,7 +6,7 @@
  * The tier (dev, staging, prod) is read from the `platform/tier` label the platform puts on
  * every Namespace, so the rules need no configuration of their own.
  */
-import { EXPOSE_ANNOTATION, TIER_LABEL } from "../components/manifests";
+import { EXPOSE_ANNOTATION, TIER_LABEL } from "../components/labels";
 import type { Manifest } from "../components/context";
 import { podSecurityViolations, podSpecOf, podTemplateOf } from "./pod-security";
 

@@ -6,14 +6,14 @@
  *   npx tsx scripts/bench-capacity.ts
  */
 import { performance } from "node:perf_hooks";
-import { planCapacity } from "../components/capacity";
-import { parsePlatformConfig } from "../components/config";
+import { planCapacity } from "../platform/capacity/capacity";
+import { parsePlatformConfig } from "../platform/config";
 import {
   placePods,
   type NodeSpec,
   type PlacementStep,
   type PodGroup,
-} from "../components/placement";
+} from "../platform/capacity/placement";
 
 const TARGET_MS = 1000;
 const PODS_PER_WORKLOAD = 100;

@@ -7,9 +7,9 @@ import {
   podResources,
   workloadFootprint,
   type Footprint,
-} from "../components/capacity";
-import { parsePlatformConfig, type PlatformConfig } from "../components/config";
-import { admits, placePods, type NodeSpec, type PodGroup } from "../components/placement";
+} from "../platform/capacity/capacity";
+import { parsePlatformConfig, type PlatformConfig } from "../platform/config";
+import { admits, placePods, type NodeSpec, type PodGroup } from "../platform/capacity/placement";
 import { Quantity } from "../components/quantity";
 
 type Raw = Record<string, unknown>;

@@ -12,16 +12,16 @@ import {
   scaledValue,
   workloadFootprint,
   type CapacityReport,
-} from "../components/capacity";
+} from "../platform/capacity/capacity";
 import {
   CapacityError,
   checkCapacity,
   formatCapacityMarkdown,
   formatCapacityTable,
   formatCapacityWarnings,
-} from "../components/capacity-report";
-import { parsePlatformConfig, type PlatformConfig } from "../components/config";
-import { placePods, type NodeSpec, type PodGroup } from "../components/placement";
+} from "../platform/capacity/report";
+import { parsePlatformConfig, type PlatformConfig } from "../platform/config";
+import { placePods, type NodeSpec, type PodGroup } from "../platform/capacity/placement";
 
 type Raw = Record<string, unknown>;
 const MI = 2 ** 20;

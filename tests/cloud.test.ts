@@ -5,9 +5,11 @@
  */
 import { describe, expect, test } from "vitest";
 import { cloudProfile, NODE_LOCAL_DNS_IP, type Cloud } from "../components/cloud";
-import { parsePlatformConfig } from "../components/config";
-import { buildContext, type Manifest } from "../components/context";
-import { buildWorkload, EXPOSE_ANNOTATION } from "../components/manifests";
+import { parsePlatformConfig } from "../platform/config";
+import { buildContext } from "../platform/plan";
+import { type Manifest } from "../components/context";
+import { buildWorkload } from "../components/manifests";
+import { EXPOSE_ANNOTATION } from "../components/labels";
 
 // Deep access into generated plain objects.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -4,7 +4,9 @@ import { internals, registered, valueOf } from "./helpers/mocks";
 import { waitForRegistrations } from "../scripts/lib/mock-run";
 // Components register nothing at import time, so a static import after the mocks is safe.
 import * as c from "../components";
+import * as p from "../platform";
 import type * as Components from "../components";
+import type * as Program from "../platform";
 
 const raw = (tier: "dev" | "prod") => ({
   tier,
@@ -45,11 +47,11 @@ const raw = (tier: "dev" | "prod") => ({
 });
 
 describe("Platform under mocks", () => {
-  let platform: Components.Platform;
+  let platform: Program.Platform;
   beforeAll(async () => {
     registered.length = 0;
-    const config = c.parsePlatformConfig(raw("prod"));
-    platform = new c.Platform("prod", {
+    const config = p.parsePlatformConfig(raw("prod"));
+    platform = new p.Platform("prod", {
       config,
       project: "shop",
       secrets: { "db-password": "pw" },
@@ -110,7 +112,7 @@ describe("Platform under mocks", () => {
   });
 
   test("restartOnSecretChange: false leaves the checksum out", async () => {
-    const config = c.parsePlatformConfig({
+    const config = p.parsePlatformConfig({
       ...raw("dev"),
       services: {
         quiet: {
@@ -125,7 +127,7 @@ describe("Platform under mocks", () => {
     });
     new c.Worker("quiet", {
       spec: config.services.quiet,
-      context: c.buildContext(config, "shop"),
+      context: p.buildContext(config, "shop"),
       secrets: { "db-password": "pw" },
     });
     await waitForRegistrations();
@@ -159,8 +161,8 @@ describe("Platform under mocks", () => {
   });
 
   test("a component given a spec of another kind refuses it", () => {
-    const config = c.parsePlatformConfig(raw("dev"));
-    const ctx = c.buildContext(config, "shop");
+    const config = p.parsePlatformConfig(raw("dev"));
+    const ctx = p.buildContext(config, "shop");
     expect(() => new c.Worker("api2", { spec: config.services.api, context: ctx })).toThrowError(
       "services.api2.kind: Worker takes kind worker, got web",
     );

@@ -9,7 +9,7 @@ import {
   parsePlatformConfig,
   type ParseOptions,
   type RawConfig,
-} from "../components/config";
+} from "../platform/config";
 
 type Fields = Record<string, unknown>;
 

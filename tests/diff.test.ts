@@ -292,7 +292,7 @@ describe("npm run diff", () => {
 
   test("retyping the Platform component, a grandparent of every workload object, replaces them all", async () => {
     const repo = throwawayRepo();
-    const platform = join(repo, "components", "platform.ts");
+    const platform = join(repo, "platform", "platform.ts");
     const source = readFileSync(platform, "utf8");
     expect(source).toContain('super("platform:index:Platform", name');
     writeFileSync(

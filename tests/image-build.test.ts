@@ -1,12 +1,13 @@
 import { describe, expect, test } from "vitest";
 import { registered, valueOf } from "./helpers/mocks";
 import * as c from "../components";
+import * as p from "../platform";
 import { waitForRegistrations } from "../scripts/lib/mock-run";
 
 describe("a service whose image is built", () => {
   test("builds with @pulumi/docker and runs the pushed digest, not the tag", async () => {
     registered.length = 0;
-    const config = c.parsePlatformConfig({
+    const config = p.parsePlatformConfig({
       tier: "prod",
       cluster: { cloud: "gke", name: "c" },
       namespaces: { shop: {} },
@@ -25,7 +26,7 @@ describe("a service whose image is built", () => {
         },
       },
     });
-    const platform = new c.Platform("prod", { config, project: "shop" });
+    const platform = new p.Platform("prod", { config, project: "shop" });
     await waitForRegistrations();
 
     const build = registered.find((r) => r.type === "docker:index/image:Image")!;

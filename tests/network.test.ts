@@ -4,8 +4,9 @@
  * namespaces, ingress AND egress must both admit a connection).
  */
 import { describe, expect, test } from "vitest";
-import { parsePlatformConfig } from "../components/config";
-import { buildContext, type Manifest } from "../components/context";
+import { parsePlatformConfig } from "../platform/config";
+import { buildContext } from "../platform/plan";
+import { type Manifest } from "../components/context";
 import { buildWorkload } from "../components/manifests";
 import { callersOf, tenantNetworkPolicies, workloadNetworkPolicy } from "../components/network";
 

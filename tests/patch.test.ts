@@ -3,8 +3,9 @@
  * name; a patch that matches nothing or changes an object's identity is an error naming it.
  */
 import { describe, expect, test } from "vitest";
-import { parsePlatformConfig } from "../components/config";
-import { buildContext, type Manifest } from "../components/context";
+import { parsePlatformConfig } from "../platform/config";
+import { buildContext } from "../platform/plan";
+import { type Manifest } from "../components/context";
 import { buildWorkload } from "../components/manifests";
 import { applyPatches, mergePatch, type ManifestPatch } from "../components/patch";
 

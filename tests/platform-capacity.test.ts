@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { registered } from "./helpers/mocks";
-import * as c from "../components";
+import * as p from "../platform";
 import { waitForRegistrations } from "../scripts/lib/mock-run";
 
 const raw = (quota: unknown, replicas = 4) => ({
@@ -22,9 +22,9 @@ const raw = (quota: unknown, replicas = 4) => ({
 describe("the Platform checks capacity before registering anything", () => {
   test("steady use over quota throws the table with fixes, and nothing is registered", async () => {
     registered.length = 0;
-    const config = c.parsePlatformConfig(raw({ "requests.cpu": "1500m" }));
-    expect(() => new c.Platform("dev", { config, project: "shop" })).toThrowError(c.CapacityError);
-    expect(() => new c.Platform("dev", { config, project: "shop" })).toThrowError(
+    const config = p.parsePlatformConfig(raw({ "requests.cpu": "1500m" }));
+    expect(() => new p.Platform("dev", { config, project: "shop" })).toThrowError(p.CapacityError);
+    expect(() => new p.Platform("dev", { config, project: "shop" })).toThrowError(
       [
         "Capacity check failed (1 error); nothing was created:",
         "",
@@ -41,8 +41,8 @@ describe("the Platform checks capacity before registering anything", () => {
 
   test("quota: auto sizes the ResourceQuota from the peak footprint plus headroom", async () => {
     registered.length = 0;
-    const config = c.parsePlatformConfig(raw({ auto: { headroom: 25 } }));
-    const platform = new c.Platform("dev2", { config, project: "shop" });
+    const config = p.parsePlatformConfig(raw({ auto: { headroom: 25 } }));
+    const platform = new p.Platform("dev2", { config, project: "shop" });
     await waitForRegistrations();
     const quota = registered.find((r) => r.type === "kubernetes:core/v1:ResourceQuota")!;
     // 4 replicas + 1 surge pod (25% of 4) = 5 pods: 2500m and 1280Mi, plus 25% headroom.
@@ -58,8 +58,8 @@ describe("the Platform checks capacity before registering anything", () => {
   });
 
   test("quota: auto in config is accepted in both spellings; other strings are not", () => {
-    expect(c.parsePlatformConfig(raw("auto")).namespaces.shop.quota).toBe("auto");
-    expect(() => c.parsePlatformConfig(raw("automatic"))).toThrowError(
+    expect(p.parsePlatformConfig(raw("auto")).namespaces.shop.quota).toBe("auto");
+    expect(() => p.parsePlatformConfig(raw("automatic"))).toThrowError(
       'namespaces.shop.quota: string "automatic" is not valid here',
     );
   });

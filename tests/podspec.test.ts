@@ -5,9 +5,10 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, test } from "vitest";
-import { parsePlatformConfig } from "../components/config";
-import { buildContext } from "../components/context";
-import { buildTenant, buildWorkload, TIER_LABEL } from "../components/manifests";
+import { parsePlatformConfig } from "../platform/config";
+import { buildContext } from "../platform/plan";
+import { buildTenant, buildWorkload } from "../components/manifests";
+import { TIER_LABEL } from "../components/labels";
 import {
   CHECKSUM_ANNOTATION,
   DEFAULT_UID,

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { buildContext, buildTenant, buildWorkload, parsePlatformConfig } from "../components";
+import { buildContext, parsePlatformConfig } from "../platform";
+import { buildTenant, buildWorkload } from "../components";
 import { kindOfType, stackObjects, toStackPolicy } from "../policy/policies";
 import { evaluatePolicies, POLICIES, type Obj, type Violation } from "../policy/rules";
 

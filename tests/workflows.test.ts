@@ -225,6 +225,11 @@ describe("affected stacks", () => {
       "staging",
       "prod",
     ]);
+    expect(affectedStacks(["platform/plan.ts"], stacks, "preview")).toEqual([
+      "dev",
+      "staging",
+      "prod",
+    ]);
     expect(affectedStacks(["Pulumi.staging.yaml"], stacks, "preview")).toEqual(["staging"]);
     expect(affectedStacks(["README.md"], stacks, "preview")).toEqual([]);
   });

@@ -3,7 +3,7 @@
  *   npx tsx scripts/ci/affected-stacks.ts --base <sha> [--head <sha>] [--mode preview|deploy]
  * prints a JSON array of stack names.
  *
- * preview: every stack when shared code changed (components, program, policies, scripts,
+ * preview: every stack when shared code changed (library, program, policies, scripts,
  *          package files, Pulumi.yaml), otherwise the stacks whose Pulumi.<stack>.yaml changed.
  * deploy:  on a push to main, shared code goes to dev only; staging and prod move only when
  *          their own stack file changes (a merged promotion).
@@ -15,6 +15,7 @@ import { listStacks, PROJECT_DIR } from "../lib/stack-files";
 /** Paths whose change can alter every stack's output. */
 const SHARED = [
   /^components\//,
+  /^platform\//,
   /^index\.ts$/,
   /^policy\//,
   /^scripts\//,

@@ -29,9 +29,9 @@ import {
 import { request } from "node:https";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { nodesFromPools } from "../../components/capacity";
-import type { NodePoolConfig } from "../../components/config";
-import type { NodeSpec } from "../../components/placement";
+import { nodesFromPools } from "../../platform/capacity/capacity";
+import type { NodePoolConfig } from "../../components/schema";
+import type { NodeSpec } from "../../platform/capacity/placement";
 
 const REPO = resolve(__dirname, "..", "..");
 

@@ -32,8 +32,8 @@ import {
   mergeOverrides,
   parsePlatformConfig,
   type RawConfig,
-  type Tier,
-} from "../../components/config";
+} from "../../platform/config";
+import { type Tier } from "../../components/schema";
 import { listStacks, loadStackFiles, SECRET_PLACEHOLDER, StackFileError } from "./stack-files";
 import { closest } from "../../components/suggest";
 

@@ -15,10 +15,10 @@ import {
   type CapacityFinding,
   type CapacityReport,
   type Unschedulable,
-} from "../../components/capacity";
-import { parsePlatformConfig, type PlatformConfig } from "../../components/config";
+} from "../../platform/capacity/capacity";
+import { parsePlatformConfig, type PlatformConfig } from "../../platform/config";
 import type { Manifest } from "../../components/context";
-import { planPlatform } from "../../components/platform";
+import { planPlatform } from "../../platform/plan";
 import { Quantity } from "../../components/quantity";
 import { startCluster, type Cluster } from "../../scripts/cluster/cluster";
 import { clusterBinariesOrWarn } from "./helpers";

@@ -1,5 +1,5 @@
 /** Shared by the cluster tier's test files. */
-import { parsePlatformConfig, type PlatformConfig } from "../../components/config";
+import { parsePlatformConfig, type PlatformConfig } from "../../platform/config";
 import {
   clusterBinaries,
   clusterCacheDir,

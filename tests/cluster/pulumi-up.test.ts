@@ -22,7 +22,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PlatformConfig } from "../../components/config";
+import type { PlatformConfig } from "../../platform/config";
 import { secretChecksum } from "../../components/podspec";
 import { startCluster, type Cluster } from "../../scripts/cluster/cluster";
 import { PROJECT_DIR } from "../../scripts/lib/stack-files";

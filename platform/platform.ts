@@ -1,102 +1,29 @@
 /**
  * The whole environment from one validated config: one Kubernetes provider, a Tenant per
  * namespace, an Image and a workload component per service. Everything knowable from config is
- * checked by `planPlatform` (pure) before the first resource is registered.
+ * checked by `planPlatform` (pure, ./plan) before the first resource is registered.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { planCapacity, resolveQuotas, type CapacityReport } from "./capacity";
+import { CronTask } from "../components/cron-task";
+import { Image } from "../components/image";
+import { registerManifest } from "../components/register";
+import type { WorkloadConfig } from "../components/schema";
+import { StatefulService } from "../components/stateful-service";
+import { Task } from "../components/task";
+import { Tenant } from "../components/tenant";
+import { WebService } from "../components/web-service";
+import { Worker } from "../components/worker";
+import type { Workload, WorkloadArgs } from "../components/workload";
+import { planCapacity, resolveQuotas, type CapacityReport } from "./capacity/capacity";
 import {
   CapacityError,
   formatCapacityMarkdown,
   formatCapacityTable,
   formatCapacityWarnings,
-} from "./capacity-report";
-import { ConfigError, type PlatformConfig, type WorkloadConfig } from "./config";
-import { buildContext, type BuildContext, type Manifest } from "./context";
-import { CronTask } from "./cron-task";
-import { Task } from "./task";
-import { Image } from "./image";
-import { buildTenant } from "./manifests";
-import { registerManifest } from "./register";
-import { StatefulService } from "./stateful-service";
-import { Tenant } from "./tenant";
-import { WebService } from "./web-service";
-import { Worker } from "./worker";
-import { plannedManifests, type Workload, type WorkloadArgs } from "./workload";
-
-export interface PlatformPlan {
-  readonly context: BuildContext;
-  /** Every generated object, by owner (namespace or service name), patches applied. */
-  readonly tenants: Readonly<Record<string, Manifest[]>>;
-  readonly workloads: Readonly<Record<string, Manifest[]>>;
-  /** Cluster-scoped objects the platform adds (a Retain StorageClass in prod). */
-  readonly cluster: Manifest[];
-}
-
-/** Placeholder image text used only while planning a workload whose image is built. */
-function planningImage(svc: WorkloadConfig): string {
-  return typeof svc.image === "string" ? svc.image : `${svc.image.build.repository}:<built>`;
-}
-
-/**
- * Builds every object from the config without registering anything. Throws a ConfigError listing
- * every patch that matches nothing or would change an object's identity.
- */
-export function planPlatform(config: PlatformConfig, project: string): PlatformPlan {
-  const context = buildContext(config, project);
-  const problems: string[] = [];
-  const tenants: Record<string, Manifest[]> = {};
-  for (const [name, ns] of Object.entries(config.namespaces))
-    tenants[name] = buildTenant(context, name, ns);
-  const workloads: Record<string, Manifest[]> = {};
-  for (const [name, svc] of Object.entries(config.services)) {
-    try {
-      workloads[name] = plannedManifests(name, svc, context, planningImage(svc));
-    } catch (e) {
-      problems.push((e as Error).message);
-    }
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  const cluster: Manifest[] = [];
-  const retain = context.profile.retainClass;
-  const usesRetain = Object.values(workloads)
-    .flat()
-    .some(
-      (m) =>
-        m.kind === "StatefulSet" &&
-        JSON.stringify(m.spec).includes(`"storageClassName":"${retain?.name}"`),
-    );
-  if (retain && usesRetain) {
-    cluster.push({
-      apiVersion: "storage.k8s.io/v1",
-      kind: "StorageClass",
-      metadata: {
-        name: retain.name,
-        labels: { "app.kubernetes.io/part-of": project, "app.kubernetes.io/managed-by": "pulumi" },
-      },
-      provisioner: retain.provisioner,
-      parameters: retain.parameters,
-      reclaimPolicy: retain.reclaimPolicy,
-      volumeBindingMode: "WaitForFirstConsumer",
-      allowVolumeExpansion: true,
-    });
-  }
-  for (const [pcName, pc] of Object.entries(config.cluster.priorityClasses ?? {})) {
-    cluster.push({
-      apiVersion: "scheduling.k8s.io/v1",
-      kind: "PriorityClass",
-      metadata: {
-        name: pcName,
-        labels: { "app.kubernetes.io/part-of": project, "app.kubernetes.io/managed-by": "pulumi" },
-      },
-      value: pc.value,
-      ...(pc.description ? { description: pc.description } : {}),
-      ...(pc.preemptionPolicy ? { preemptionPolicy: pc.preemptionPolicy } : {}),
-    });
-  }
-  return { context, tenants, workloads, cluster };
-}
+} from "./capacity/report";
+import type { PlatformConfig } from "./config";
+import { planPlatform, type PlatformPlan } from "./plan";
 
 export interface PlatformArgs {
   /** The validated stack config (see `parsePlatformConfig`). */

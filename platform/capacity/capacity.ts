@@ -19,18 +19,21 @@
  * @see https://kubernetes.io/docs/concepts/policy/resource-quotas/
  * @see https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#rolling-update-deployment
  */
-import { isQuotaMap } from "./config";
-import type {
-  NamespaceConfig,
-  NodePoolConfig,
-  PlatformConfig,
-  ResourcesConfig,
-  Tier,
-  WorkloadConfig,
-  WorkloadKind,
-} from "./config";
-import { buildContext, type BuildContext, type Manifest } from "./context";
-import { buildTenant, buildWorkload } from "./manifests";
+import type { BuildContext, Manifest } from "../../components/context";
+import { buildTenant, buildWorkload } from "../../components/manifests";
+import { containerResources, isBatch, maxReplicas } from "../../components/podspec";
+import { Quantity } from "../../components/quantity";
+import {
+  isQuotaMap,
+  type NamespaceConfig,
+  type NodePoolConfig,
+  type ResourcesConfig,
+  type Tier,
+  type WorkloadConfig,
+  type WorkloadKind,
+} from "../../components/schema";
+import type { PlatformConfig } from "../config";
+import { buildContext } from "../plan";
 import {
   admits,
   placePods,
@@ -39,8 +42,6 @@ import {
   type PlacementStep,
   type PodGroup,
 } from "./placement";
-import { containerResources, isBatch, maxReplicas } from "./podspec";
-import { Quantity } from "./quantity";
 
 // ---------------------------------------------------------------------------------------------
 // Pod resources

@@ -2,7 +2,7 @@
  * The capacity report as text: the one readable table with fixes that a CapacityError carries,
  * the warnings logged during preview, the full terminal table and the Markdown for PR comments.
  */
-import type { PlatformConfig } from "./config";
+import type { PlatformConfig } from "../config";
 import { planCapacity, type CapacityFinding, type CapacityReport } from "./capacity";
 
 // ---------------------------------------------------------------------------------------------

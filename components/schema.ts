@@ -1,0 +1,531 @@
+/**
+ * The schema of each kind the library builds, as plain data: workloads (web, worker, stateful,
+ * cron, job), tenant namespaces and the cluster profile the builders read. The program's stack
+ * config (platform/config) composes these; nothing here reads stack config.
+ */
+import { z } from "zod";
+import { Quantity, QUANTITY_EXAMPLES } from "./quantity";
+
+// ---------------------------------------------------------------------------------------------
+// Leaf schemas
+
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+const CONFIG_KEY = /^[A-Za-z0-9][-_.A-Za-z0-9]*$/;
+/** registry/repo[:tag][@sha256:64 hex] */
+export const IMAGE_REF =
+  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+export const dnsLabel = (what: string) =>
+  z
+    .string()
+    .max(63, { message: `${what} must be at most 63 characters` })
+    .regex(DNS_LABEL, {
+      message: `${what} must be a DNS label: lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. "shop", "web-api")`,
+    });
+
+/** A Kubernetes quantity, canonicalised (`2048Mi` becomes `2Gi`). */
+const quantity = (examples: string = QUANTITY_EXAMPLES) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const q = Quantity.tryParse(value);
+    if (!q) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${typeof value === "number" ? String(value) : JSON.stringify(value)} is not a Kubernetes quantity (${examples})`,
+      });
+      return z.NEVER;
+    }
+    if (q.nanos < 0n) {
+      ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} must not be negative` });
+      return z.NEVER;
+    }
+    return q.toString();
+  });
+const cpu = quantity("examples: 500m, 2");
+const memory = quantity("examples: 256Mi, 1Gi");
+const storage = quantity("examples: 10Gi, 500Gi");
+
+const port = z.number().int().min(1).max(65535);
+const positiveInt = z.number().int().min(1);
+const nonNegativeInt = z.number().int().min(0);
+/** A whole number or a percentage string, as rolling-update and PDB fields take. */
+const intOrPercent = z.union([
+  nonNegativeInt,
+  z.string().regex(/^(100|[1-9]?[0-9])%$/, {
+    message: 'must be a whole number or a percentage such as "25%"',
+  }),
+]);
+
+const resourceList = () =>
+  z.strictObject({
+    cpu: cpu.optional(),
+    memory: memory.optional(),
+    "ephemeral-storage": storage.optional(),
+  });
+
+const resources = z.strictObject({
+  /** What the scheduler reserves. cpu and memory are required. */
+  requests: z.strictObject({
+    cpu,
+    memory,
+    "ephemeral-storage": storage.optional(),
+  }),
+  /** Hard caps. @default equal to the requests (Guaranteed QoS); raise limits.cpu to allow bursting. */
+  limits: resourceList().optional(),
+});
+
+const probeAction = {
+  /** HTTP GET on a path and a port (name or number). */
+  http: z
+    .strictObject({
+      path: z.string().startsWith("/"),
+      port: z.union([port, z.string()]).optional(),
+    })
+    .optional(),
+  /** TCP connect to a port (name or number). */
+  tcp: z.strictObject({ port: z.union([port, z.string()]).optional() }).optional(),
+  /** A command run in the container; healthy when it exits 0. */
+  exec: z.strictObject({ command: z.array(z.string()).min(1) }).optional(),
+  /** gRPC health check on a port number. */
+  grpc: z.strictObject({ port }).optional(),
+};
+const probe = z
+  .strictObject({
+    ...probeAction,
+    initialDelaySeconds: nonNegativeInt.optional(),
+    periodSeconds: positiveInt.optional(),
+    timeoutSeconds: positiveInt.optional(),
+    failureThreshold: positiveInt.optional(),
+    successThreshold: positiveInt.optional(),
+  })
+  .superRefine((p, ctx) => {
+    const actions = (["http", "tcp", "exec", "grpc"] as const).filter((k) => p[k] !== undefined);
+    if (actions.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          actions.length === 0
+            ? "a probe needs exactly one of http, tcp, exec or grpc"
+            : `a probe takes exactly one of http, tcp, exec or grpc, not ${actions.join(" and ")}`,
+      });
+    }
+  });
+
+const envMap = z.record(
+  z.string().regex(ENV_NAME, { message: "is not a valid environment variable name" }),
+  z.union([z.string(), z.number(), z.boolean()]).transform(String),
+);
+const secretEnvMap = z.record(
+  z.string().regex(ENV_NAME, { message: "is not a valid environment variable name" }),
+  z.string().regex(CONFIG_KEY, {
+    message:
+      'must name a secret config key, e.g. "db-password" (set with: pulumi config set --secret db-password <value>)',
+  }),
+);
+
+const volume = z
+  .strictObject({
+    /** Where the volume is mounted in the main container. */
+    mountPath: z.string().startsWith("/"),
+    readOnly: z.boolean().optional(),
+    /** A writable scratch directory (the usual answer to readOnlyRootFilesystem). */
+    emptyDir: z
+      .strictObject({ sizeLimit: storage.optional(), medium: z.enum(["Memory"]).optional() })
+      .optional(),
+    /** Files from a ConfigMap: `name` for an existing one, or `data` to have one generated. */
+    configMap: z
+      .strictObject({
+        name: z.string().optional(),
+        data: z.record(z.string(), z.string()).optional(),
+      })
+      .optional(),
+    /** Files from an existing Secret. */
+    secret: z.strictObject({ secretName: z.string() }).optional(),
+  })
+  .superRefine((v, ctx) => {
+    const sources = (["emptyDir", "configMap", "secret"] as const).filter(
+      (k) => v[k] !== undefined,
+    );
+    if (sources.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message: "a volume needs exactly one of emptyDir, configMap or secret",
+      });
+    }
+    if (v.configMap && (v.configMap.name === undefined) === (v.configMap.data === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["configMap"],
+        message: "configMap takes exactly one of name (an existing ConfigMap) or data (generated)",
+      });
+    }
+  });
+
+const container = z.strictObject({
+  name: dnsLabel("a container name"),
+  image: z.string(),
+  command: z.array(z.string()).optional(),
+  args: z.array(z.string()).optional(),
+  env: envMap.optional(),
+  resources,
+  ports: z.record(dnsLabel("a port name"), port).optional(),
+  /** Volumes of the workload to mount here, by volume name. */
+  volumeMounts: z.record(z.string(), z.string().startsWith("/")).optional(),
+  readinessProbe: probe.optional(),
+  /** Init containers only: keep running beside the main container (a native sidecar). */
+  restartAlways: z.boolean().optional(),
+});
+
+const toleration = z.strictObject({
+  key: z.string().optional(),
+  operator: z.enum(["Exists", "Equal"]).optional(),
+  value: z.string().optional(),
+  effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+  tolerationSeconds: z.number().int().optional(),
+});
+
+const egressRule = z.strictObject({
+  /** Destination CIDR, e.g. "10.0.0.0/8" or "203.0.113.7/32". */
+  cidr: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/, {
+    message: 'must be a CIDR such as "10.0.0.0/8" or "203.0.113.7/32"',
+  }),
+  except: z.array(z.string()).optional(),
+  ports: z.array(port).optional(),
+  protocol: z.enum(["TCP", "UDP"]).optional(),
+});
+
+const imageBuild = z.strictObject({
+  /** Repository to push to, e.g. "ghcr.io/acme/api". */
+  repository: z.string(),
+  /** Build context directory, relative to the project. */
+  context: z.string(),
+  dockerfile: z.string().optional(),
+  args: z.record(z.string(), z.string()).optional(),
+  platform: z.string().optional(),
+});
+
+const manifestPatch = z.strictObject({
+  /** Kind of generated object to patch, e.g. "Deployment", "Service". */
+  kind: z.string(),
+  /** Optional metadata.name to narrow the match. */
+  name: z.string().optional(),
+  /** A JSON merge patch (RFC 7386): objects merge, `null` removes a field, lists replace. */
+  patch: z.record(z.string(), z.unknown()),
+});
+
+const workload = z.strictObject({
+  /**
+   * web: Deployment + Service (+HPA, PDB, Ingress/HTTPRoute); worker: Deployment; stateful:
+   * StatefulSet; cron: CronJob; job: a Job run once per change (e.g. a schema migration).
+   */
+  kind: z.enum(["web", "worker", "stateful", "cron", "job"]),
+  /** Namespace (a key of `namespaces`). */
+  namespace: dnsLabel("a namespace name"),
+  /** A pinned image reference (`repo:tag` or `repo@sha256:...`), or a build through @pulumi/docker. */
+  image: z.union([z.string(), z.strictObject({ build: imageBuild })]),
+  command: z.array(z.string()).optional(),
+  args: z.array(z.string()).optional(),
+  /** @default 1 (not for cron; with autoscale use autoscale.min instead) */
+  replicas: nonNegativeInt.optional(),
+  resources,
+  /** Named container ports, e.g. `{ http: 8080 }`. Services expose them on the same numbers. */
+  ports: z.record(dnsLabel("a port name"), port).optional(),
+  probes: z
+    .strictObject({
+      readiness: probe.optional(),
+      liveness: probe.optional(),
+      startup: probe.optional(),
+    })
+    .optional(),
+  autoscale: z
+    .strictObject({
+      min: positiveInt,
+      max: positiveInt,
+      /** Target average CPU utilisation in percent of requests. @default 70 */
+      cpu: z.number().int().min(1).max(1000).optional(),
+      /** Target average memory utilisation in percent of requests. */
+      memory: z.number().int().min(1).max(1000).optional(),
+    })
+    .optional(),
+  /** Rolling update. @default maxSurge 25%, maxUnavailable 0 (web) or 25% (others) */
+  rollout: z
+    .strictObject({
+      maxSurge: intOrPercent.optional(),
+      maxUnavailable: intOrPercent.optional(),
+      /** @default 600 */
+      progressDeadlineSeconds: positiveInt.optional(),
+      minReadySeconds: nonNegativeInt.optional(),
+    })
+    .optional(),
+  ingress: z
+    .strictObject({
+      host: z.string(),
+      path: z.string().startsWith("/").optional(),
+      /** @default the cloud profile's ingress class */
+      className: z.string().optional(),
+      /** Name of the TLS Secret for the host; omit for plain HTTP. */
+      tlsSecret: z.string().optional(),
+      /** Port name to route to. @default the first port */
+      port: z.string().optional(),
+    })
+    .optional(),
+  route: z
+    .strictObject({
+      hostnames: z.array(z.string()).min(1),
+      path: z.string().startsWith("/").optional(),
+      /** The Gateway to attach to. @default the cluster's gateway */
+      gateway: z.strictObject({ name: z.string(), namespace: z.string() }).optional(),
+      port: z.string().optional(),
+    })
+    .optional(),
+  /** Service type. LoadBalancer and NodePort need this explicit opt-in. @default ClusterIP */
+  expose: z
+    .strictObject({
+      type: z.enum(["ClusterIP", "LoadBalancer", "NodePort"]),
+      /** LoadBalancer only: internal to the VPC/VNet. @default true */
+      internal: z.boolean().optional(),
+    })
+    .optional(),
+  env: envMap.optional(),
+  /** Environment variables from secret config keys: `{ DB_PASSWORD: db-password }`. */
+  secretEnv: secretEnvMap.optional(),
+  /**
+   * Roll the pods when a `secretEnv` value changes, through a `checksum/secret-env` pod
+   * annotation (a salted SHA-256 of the values). @default true
+   */
+  restartOnSecretChange: z.boolean().optional(),
+  /** Other services this one calls; generates egress here and ingress there. */
+  dependencies: z.array(z.string()).optional(),
+  /** Extra egress destinations beyond DNS and dependencies. */
+  egress: z.array(egressRule).optional(),
+  /** Extra ingress sources by namespace (e.g. a monitoring namespace scraping metrics). */
+  ingressFrom: z
+    .array(z.strictObject({ namespace: z.string(), ports: z.array(z.string()).min(1).optional() }))
+    .optional(),
+  serviceAccount: z
+    .strictObject({
+      /** Mount the API token. @default false */
+      automountToken: z.boolean().optional(),
+      /** Cloud identity to bind: an AWS IAM role ARN (eks), a GCP service account e-mail (gke) or an Azure client id (aks). */
+      identity: z.string().optional(),
+      annotations: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
+  imagePullSecrets: z.array(z.string()).optional(),
+  nodeSelector: z.record(z.string(), z.string()).optional(),
+  tolerations: z.array(toleration).optional(),
+  priorityClassName: z.string().optional(),
+  /** Numeric identity the containers run as; must match the image. @default 65532 */
+  securityContext: z
+    .strictObject({
+      runAsUser: positiveInt.optional(),
+      runAsGroup: positiveInt.optional(),
+      fsGroup: positiveInt.optional(),
+      /** @default true */
+      readOnlyRootFilesystem: z.boolean().optional(),
+    })
+    .optional(),
+  /** Writable scratch directories (emptyDirs), e.g. ["/tmp"]. @default ["/tmp"] */
+  writablePaths: z.array(z.string().startsWith("/")).optional(),
+  volumes: z.record(dnsLabel("a volume name"), volume).optional(),
+  sidecars: z.array(container).optional(),
+  initContainers: z.array(container).optional(),
+  terminationGracePeriodSeconds: nonNegativeInt.optional(),
+  /** stateful only: the persistent volume per replica. */
+  storage: z
+    .strictObject({
+      size: storage,
+      mountPath: z.string().startsWith("/"),
+      /** @default the cloud profile's class (a Retain class in prod) */
+      storageClass: z.string().optional(),
+    })
+    .optional(),
+  /** cron only: the schedule in cron syntax, e.g. "0 3 * * *". */
+  schedule: z.string().optional(),
+  /** cron only. */
+  cron: z
+    .strictObject({
+      /** @default Forbid */
+      concurrencyPolicy: z.enum(["Forbid", "Replace", "Allow"]).optional(),
+      /** @default 300 */
+      startingDeadlineSeconds: positiveInt.optional(),
+      /** @default 2 */
+      backoffLimit: nonNegativeInt.optional(),
+      /** @default 3 */
+      successfulJobsHistoryLimit: nonNegativeInt.optional(),
+      /** @default 3 */
+      failedJobsHistoryLimit: nonNegativeInt.optional(),
+      /** Pods run at once per Job. @default 1 */
+      parallelism: positiveInt.optional(),
+      activeDeadlineSeconds: positiveInt.optional(),
+      timeZone: z.string().optional(),
+    })
+    .optional(),
+  /** job only. */
+  job: z
+    .strictObject({
+      /** Retries before the Job counts as failed. @default 2 */
+      backoffLimit: nonNegativeInt.optional(),
+      /** Pods run at once (and completions needed). @default 1 */
+      parallelism: positiveInt.optional(),
+      /** The Job fails, and with it the deployment, after this long. @default 600 */
+      activeDeadlineSeconds: positiveInt.optional(),
+    })
+    .optional(),
+  /**
+   * job only: services whose changes wait until this Job has succeeded, e.g. `[api]` for a
+   * schema migration the new api version needs.
+   */
+  before: z.array(z.string()).optional(),
+  /** Escape hatch: JSON merge patches over this workload's generated objects. */
+  patches: z.array(manifestPatch).optional(),
+});
+
+const quotaKey = z
+  .string()
+  .regex(
+    /^(requests\.(cpu|memory|storage|ephemeral-storage)|limits\.(cpu|memory|ephemeral-storage)|cpu|memory|pods|services|services\.(loadbalancers|nodeports)|persistentvolumeclaims|configmaps|secrets|replicationcontrollers|resourcequotas|count\/[a-z0-9.-]+|[a-z0-9.-]+\.storageclass\.storage\.k8s\.io\/(requests\.storage|persistentvolumeclaims))$/,
+    {
+      message:
+        "is not a ResourceQuota key (e.g. requests.cpu, requests.memory, limits.cpu, limits.memory, pods, requests.storage, persistentvolumeclaims, count/deployments.apps)",
+    },
+  );
+
+const namespace = z.strictObject({
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  /**
+   * ResourceQuota hard limits, e.g. `{ requests.cpu: "4", pods: 20 }`; or `auto` (or
+   * `{ auto: { headroom: 30 } }`) to size them from the namespace's peak footprint plus a
+   * headroom in percent (@default 20), rounded to readable values.
+   */
+  quota: z
+    .union([
+      z.record(quotaKey, z.union([z.string(), z.number()])),
+      z.literal("auto"),
+      z.strictObject({
+        auto: z.strictObject({ headroom: z.number().min(0).max(1000).optional() }),
+      }),
+    ])
+    .optional(),
+  /** LimitRange defaults for containers that state no resources. */
+  limits: z
+    .strictObject({
+      defaultRequest: resourceList().optional(),
+      default: resourceList().optional(),
+      max: resourceList().optional(),
+    })
+    .optional(),
+  /** Pod Security admission level enforced. @default restricted */
+  podSecurity: z.enum(["restricted", "baseline"]).optional(),
+});
+
+const nodePool = z.strictObject({
+  /** Nodes per zone (or in total when no zones are given). */
+  count: nonNegativeInt,
+  zones: z.array(z.string()).optional(),
+  /**
+   * Per-node allocatable resources (`kubectl get node -o jsonpath='{.status.allocatable}'`).
+   * ephemeral-storage is optional: without it the planner cannot check that pods' scratch-space
+   * requests fit the node disks.
+   */
+  allocatable: z.strictObject({
+    cpu,
+    memory,
+    pods: positiveInt,
+    "ephemeral-storage": storage.optional(),
+  }),
+  /** Per-node reservation for DaemonSets and system pods, taken off allocatable. */
+  overhead: z
+    .strictObject({
+      cpu: cpu.optional(),
+      memory: memory.optional(),
+      pods: nonNegativeInt.optional(),
+      "ephemeral-storage": storage.optional(),
+    })
+    .optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  taints: z
+    .array(
+      z.strictObject({
+        key: z.string(),
+        value: z.string().optional(),
+        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+      }),
+    )
+    .optional(),
+});
+
+const cluster = z.strictObject({
+  cloud: z.enum(["kind", "eks", "gke", "aks", "generic"]),
+  /** A stable identifier for the cluster; changing the kubeconfig does not replace resources. */
+  name: dnsLabel("cluster.name"),
+  /** kubeconfig context to use. @default the current context */
+  context: z.string().optional(),
+  /** Path to a kubeconfig file. @default $KUBECONFIG or ~/.kube/config */
+  kubeconfig: z.string().optional(),
+  /** Write manifests to this directory instead of applying them (no cluster needed). */
+  renderYamlToDirectory: z.string().optional(),
+  nodePools: z.record(dnsLabel("a node pool name"), nodePool).optional(),
+  /** GKE NodeLocal DNSCache (169.254.20.10) is enabled. */
+  nodeLocalDns: z.boolean().optional(),
+  /** Ingress class for Ingress objects. @default the cloud profile's */
+  ingressClass: z.string().optional(),
+  /** Default Gateway for HTTPRoutes. */
+  gateway: z.strictObject({ name: z.string(), namespace: z.string() }).optional(),
+  /** Namespace of the ingress controller or gateway, allowed into web services that have a route. */
+  ingressNamespace: z.string().optional(),
+  /** StorageClass for stateful volumes. @default the cloud profile's */
+  storageClass: z.string().optional(),
+  /** PriorityClasses the platform creates, for services' priorityClassName. */
+  priorityClasses: z
+    .record(
+      dnsLabel("a priority class name"),
+      z.strictObject({
+        /** Higher runs first and may preempt lower. User classes stay at or below 1000000000. */
+        value: z.number().int().min(-2147483648).max(1000000000),
+        description: z.string().optional(),
+        /** Never: waits for room instead of evicting lower-priority pods. @default PreemptLowerPriority */
+        preemptionPolicy: z.enum(["PreemptLowerPriority", "Never"]).optional(),
+      }),
+    )
+    .optional(),
+});
+
+/** The environment's tier; drives safety defaults (protection, strict capacity). */
+const tier = z.enum(["dev", "staging", "prod"]);
+
+export {
+  cluster as clusterSchema,
+  namespace as namespaceSchema,
+  tier as tierSchema,
+  workload as workloadSchema,
+};
+
+export type WorkloadConfig = z.output<typeof workload>;
+export type NamespaceConfig = z.output<typeof namespace>;
+export type ClusterConfig = z.output<typeof cluster>;
+export type ProbeConfig = z.output<typeof probe>;
+export type ContainerConfig = z.output<typeof container>;
+export type VolumeConfig = z.output<typeof volume>;
+export type NodePoolConfig = z.output<typeof nodePool>;
+export type ResourcesConfig = z.output<typeof resources>;
+export type WorkloadKind = WorkloadConfig["kind"];
+export type Tier = z.output<typeof tier>;
+
+export function writableVolumeName(path: string, index: number): string {
+  const slug = path
+    .replace(/^\/+|\/+$/g, "")
+    .replace(/[^a-z0-9]+/gi, "-")
+    .toLowerCase()
+    .slice(0, 40);
+  return `w${index}-${slug || "root"}`.replace(/-+$/, "");
+}
+
+/** A namespace quota given as explicit hard limits (not `auto`). */
+export function isQuotaMap(
+  quota: NamespaceConfig["quota"],
+): quota is Record<string, string | number> {
+  // Quota keys never read "auto" (quotaKey), so an object with that key is the auto form.
+  return typeof quota === "object" && !("auto" in quota);
+}

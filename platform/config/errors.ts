@@ -1,0 +1,127 @@
+/**
+ * One error for a whole config, and the translation of schema issues into lines that name the
+ * key path and the fix.
+ */
+import { z } from "zod";
+import { closest } from "../../components/suggest";
+import { platformSchema } from "./schema";
+
+/** One error for a whole config: every problem, one per line, each with its key path. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was created:\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+    this.name = "ConfigError";
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out === "" ? String(part) : `.${String(part)}`;
+  }
+  return out || "(root)";
+}
+
+/** Walks the schema to the object at `path` and returns its allowed keys (for "unknown key" hints). */
+function allowedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let current: z.ZodType | undefined = schema;
+  for (const part of path) {
+    current = unwrap(current);
+    if (current instanceof z.ZodObject)
+      current = (current.shape as Record<string, z.ZodType>)[String(part)];
+    else if (current instanceof z.ZodRecord) current = current._zod.def.valueType as z.ZodType;
+    else if (current instanceof z.ZodArray) current = current._zod.def.element as z.ZodType;
+    else return [];
+  }
+  current = unwrap(current);
+  return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
+}
+
+function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
+  let s = schema;
+  for (;;) {
+    if (s instanceof z.ZodOptional || s instanceof z.ZodNullable || s instanceof z.ZodDefault) {
+      s = s._zod.def.innerType as z.ZodType;
+    } else if (s instanceof z.ZodPipe) {
+      s = s._zod.def.in as z.ZodType;
+    } else return s;
+  }
+}
+
+export function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+export function issueMessages(issue: z.core.$ZodIssue): string[] {
+  const path = formatPath(issue.path);
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const allowed = allowedKeys(platformSchema, issue.path);
+      return issue.keys.map((key) => {
+        const hint = closest(key, allowed);
+        const keyPath = formatPath([...issue.path, key]);
+        return hint
+          ? `${keyPath}: unknown key (did you mean "${hint}"?)`
+          : `${keyPath}: unknown key (allowed here: ${allowed.join(", ")})`;
+      });
+    }
+    case "invalid_type": {
+      const input = (issue as { input?: unknown }).input;
+      if (input === undefined) return [`${path}: is required (expected ${issue.expected})`];
+      return [`${path}: expected ${issue.expected}, got ${describe(input)}`];
+    }
+    case "invalid_value":
+      if ((issue as { input?: unknown }).input === undefined) {
+        return [
+          `${path}: is required (expected one of: ${issue.values.map((v) => String(v)).join(", ")})`,
+        ];
+      }
+      return [
+        `${path}: ${JSON.stringify((issue as { input?: unknown }).input)} is not allowed (expected one of: ${issue.values.map((v) => String(v)).join(", ")})`,
+      ];
+    case "invalid_key":
+      return issue.issues.map((inner) => `${path}: ${inner.message}`);
+    case "invalid_union": {
+      const input = (issue as { input?: unknown }).input;
+      if (input === undefined) return [`${path}: is required`];
+      // Report the alternative the input came closest to: one that accepted its type and failed
+      // deeper inside (a quota map with a bad key), rather than "not valid here".
+      const branches = (issue.errors ?? []).filter(
+        (b) =>
+          b.length > 0 &&
+          !b.every(
+            (i) => i.path.length === 0 && (i.code === "invalid_type" || i.code === "invalid_value"),
+          ),
+      );
+      const depth = (b: readonly z.core.$ZodIssue[]) => Math.max(...b.map((i) => i.path.length));
+      const best = [...branches].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0];
+      if (best && depth(best) > 0) {
+        return best.flatMap((inner) =>
+          issueMessages({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue),
+        );
+      }
+      return [`${path}: ${describe(input)} is not valid here`];
+    }
+    case "too_small":
+    case "too_big": {
+      const input = (issue as { input?: unknown }).input;
+      return [
+        `${path}: ${describe(input)} ${issue.message.replace(/^Too (small|big): expected \w+ to (have|be) /, "must be ")}`,
+      ];
+    }
+    case "invalid_format": {
+      const input = (issue as { input?: unknown }).input;
+      return [`${path}: ${JSON.stringify(input)} ${issue.message}`];
+    }
+    default:
+      return [`${path}: ${issue.message}`];
+  }
+}

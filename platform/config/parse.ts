@@ -1,0 +1,119 @@
+/**
+ * From raw stack config to the typed platform config: merge the per-stack overrides over the
+ * application, validate the document, then run the checks that span several keys.
+ *
+ * Config keys (all in the project's namespace, `platform:` by default):
+ * - `namespaces`, `services`: the application, described once (project-level config in
+ *   Pulumi.yaml);
+ * - `tier`, `cluster`, `capacity`: the environment (each Pulumi.<stack>.yaml);
+ * - `overrides`: a small per-stack patch deep-merged over `{ namespaces, services }`
+ *   (objects merge, lists replace, `null` removes);
+ * - any other key must be a secret referenced by a workload's `secretEnv`.
+ *
+ * Every problem is collected into one `ConfigError` whose lines name the key path and the fix.
+ */
+import { closest } from "../../components/suggest";
+import { crossCheck, type ParseOptions } from "./checks";
+import { ConfigError, describe, issueMessages } from "./errors";
+import { platformSchema, type PlatformConfig } from "./schema";
+
+// Merging the shared application description with a stack's overrides
+
+type Json = unknown;
+
+/** Deep-merges `patch` into `base`: objects merge key by key, lists and scalars replace, null removes. */
+export function mergeOverrides(base: Json, patch: Json): Json {
+  if (patch === null) return undefined;
+  if (!isPlainObject(patch)) return structuredClone(patch);
+  const out: Record<string, unknown> = isPlainObject(base) ? { ...base } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    const merged = mergeOverrides(out[key], value);
+    if (merged === undefined) delete out[key];
+    else out[key] = merged;
+  }
+  return out;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// Reading raw config
+
+/** The raw stack configuration: short keys (without the `platform:` prefix) to values. */
+export interface RawConfig {
+  readonly [key: string]: unknown;
+}
+
+const STRUCTURED_KEYS = [
+  "tier",
+  "cluster",
+  "namespaces",
+  "services",
+  "capacity",
+  "overrides",
+] as const;
+
+/**
+ * Validates a raw stack configuration and returns the plain, typed platform config.
+ * Throws one ConfigError listing every problem.
+ */
+export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}): PlatformConfig {
+  const problems: string[] = [];
+  const base: Record<string, unknown> = {};
+  for (const key of ["tier", "cluster", "namespaces", "services", "capacity"] as const) {
+    if (raw[key] !== undefined) base[key] = raw[key];
+  }
+  let merged: Json = base;
+  const overrides = raw.overrides;
+  if (overrides !== undefined) {
+    if (!isPlainObject(overrides)) {
+      problems.push(
+        `overrides: expected an object such as { services: { web: { replicas: 3 } } }, got ${describe(overrides)}`,
+      );
+    } else {
+      for (const key of Object.keys(overrides)) {
+        if (key !== "namespaces" && key !== "services") {
+          problems.push(
+            `overrides.${key}: unknown key (overrides patch only namespaces and services; set ${key} directly)`,
+          );
+        }
+      }
+      merged = mergeOverrides(base, {
+        namespaces: overrides.namespaces,
+        services: overrides.services,
+      });
+    }
+  }
+  // Keys that are neither structured config nor secrets some service references are typos.
+  // Checked on the raw merged document, so they are reported together with schema problems.
+  const services =
+    isPlainObject(merged) && isPlainObject(merged.services) ? Object.values(merged.services) : [];
+  const referenced = new Set(
+    services.flatMap((s) =>
+      isPlainObject(s) && isPlainObject(s.secretEnv) ? Object.values(s.secretEnv).map(String) : [],
+    ),
+  );
+  for (const key of Object.keys(raw)) {
+    if ((STRUCTURED_KEYS as readonly string[]).includes(key) || referenced.has(key)) continue;
+    const hint = closest(key, [...STRUCTURED_KEYS]);
+    problems.push(
+      hint
+        ? `${key}: unknown config key (did you mean "${hint}"?)`
+        : `${key}: unknown config key (structured keys are ${STRUCTURED_KEYS.join(", ")}; other keys must be secrets referenced by a service's secretEnv)`,
+    );
+  }
+
+  const result = platformSchema.safeParse(merged, { reportInput: true });
+  if (!result.success) {
+    const schemaProblems = result.error.issues.flatMap(issueMessages);
+    throw new ConfigError([...schemaProblems, ...problems]);
+  }
+  const config = result.data;
+  problems.push(...crossCheck(config, options));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** Checks that span several keys: references, kind-specific fields, consistency. */
