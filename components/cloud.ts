@@ -2,9 +2,9 @@
  * Cloud profiles: everything that differs between kind, EKS, GKE, AKS and a generic cluster,
  * in one place. Components ask the profile; they never branch on the cloud themselves.
  */
-import type { ClusterConfig, Tier } from "./schema";
+import type { Cloud, Tier } from "./schema";
 
-export type Cloud = ClusterConfig["cloud"];
+export type { Cloud };
 
 /** A NetworkPolicy egress rule, as plain data. */
 export interface EgressRule {

@@ -3,13 +3,13 @@
  */
 import type { CloudProfile } from "./cloud";
 import { NAME_LABEL } from "./labels";
-import type { ClusterConfig, Tier, WorkloadConfig } from "./schema";
+import type { ClusterDefaults, Tier, WorkloadConfig } from "./schema";
 
 export interface BuildContext {
   /** Value of the `app.kubernetes.io/part-of` label. */
   readonly project: string;
   readonly tier: Tier;
-  readonly cluster: ClusterConfig;
+  readonly cluster: ClusterDefaults;
   readonly profile: CloudProfile;
   /** All workloads by name, for the dependency graph. */
   readonly services: Readonly<Record<string, WorkloadConfig>>;

@@ -2,12 +2,19 @@
  * The component library: per-kind schemas, pure spec builders and thin components. Nothing here
  * reads stack config; the program in platform/ uses it as any user would.
  */
-export { clusterSchema, namespaceSchema, tierSchema, workloadSchema } from "./schema";
+export {
+  environmentSchema,
+  tenantSchema,
+  tierSchema,
+  WORKLOAD_KINDS,
+  workloadSchema,
+  workloadSchemas,
+} from "./schema";
 export type {
-  ClusterConfig,
+  ClusterDefaults,
+  Environment,
   ContainerConfig,
-  NamespaceConfig,
-  NodePoolConfig,
+  TenantConfig,
   ProbeConfig,
   ResourcesConfig,
   Tier,

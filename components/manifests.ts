@@ -8,7 +8,7 @@
  * kubectl use never change under a deploy. Pulumi logical names are `<workload>-<suffix>`.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { isQuotaMap, type NamespaceConfig, type WorkloadConfig } from "./schema";
+import type { TenantConfig, WorkloadConfig } from "./schema";
 import { commonLabels, selectorLabels, type BuildContext, type Manifest } from "./context";
 import { tenantNetworkPolicies, workloadNetworkPolicy } from "./network";
 import { buildPodTemplate, generatedConfigMapName, isBatch, maxReplicas } from "./podspec";
@@ -23,7 +23,7 @@ export const DEFAULT_LIMITS = {
   default: { cpu: "500m", memory: "512Mi" },
 } as const;
 
-export function buildTenant(ctx: BuildContext, name: string, ns: NamespaceConfig): Manifest[] {
+export function buildTenant(ctx: BuildContext, name: string, ns: TenantConfig): Manifest[] {
   const labels = {
     "app.kubernetes.io/part-of": ctx.project,
     "app.kubernetes.io/managed-by": "pulumi",
@@ -44,11 +44,6 @@ export function buildTenant(ctx: BuildContext, name: string, ns: NamespaceConfig
       },
     },
   ];
-  if (ns.quota !== undefined && !isQuotaMap(ns.quota)) {
-    throw new Error(
-      `namespaces.${name}.quota: resolve "auto" with resolveQuotas before building the tenant`,
-    );
-  }
   if (ns.quota && Object.keys(ns.quota).length > 0) {
     const hard = Object.fromEntries(
       Object.entries(ns.quota)
@@ -98,6 +93,22 @@ export function buildTenant(ctx: BuildContext, name: string, ns: NamespaceConfig
     spec: { limits: [item] },
   });
   out.push(...tenantNetworkPolicies(ctx, name));
+  // Access: the team's groups bound to the built-in roles, in this namespace only.
+  for (const role of ["admin", "edit", "view"] as const) {
+    const groups = ns.access?.[role] ?? [];
+    if (groups.length === 0) continue;
+    out.push({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: `access-${role}`, namespace: name, labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+      subjects: [...new Set(groups)].map((group) => ({
+        apiGroup: "rbac.authorization.k8s.io",
+        kind: "Group",
+        name: group,
+      })),
+    });
+  }
   return out;
 }
 

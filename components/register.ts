@@ -30,6 +30,8 @@ const CLASSES: Record<string, Ctor> = {
   "networking.k8s.io/v1/Ingress": k8s.networking.v1.Ingress as unknown as Ctor,
   "storage.k8s.io/v1/StorageClass": k8s.storage.v1.StorageClass as unknown as Ctor,
   "scheduling.k8s.io/v1/PriorityClass": k8s.scheduling.v1.PriorityClass as unknown as Ctor,
+  "rbac.authorization.k8s.io/v1/Role": k8s.rbac.v1.Role as unknown as Ctor,
+  "rbac.authorization.k8s.io/v1/RoleBinding": k8s.rbac.v1.RoleBinding as unknown as Ctor,
 };
 
 /** Logical (Pulumi) name suffix per kind: `<owner>-<suffix>`. */
@@ -52,6 +54,8 @@ const SUFFIX: Record<string, string> = {
   HTTPRoute: "route",
   StorageClass: "sc",
   PriorityClass: "pc",
+  Role: "role",
+  RoleBinding: "rb",
 };
 
 /** The Pulumi logical name of a generated object: stable, unique within the stack. */

@@ -41,13 +41,13 @@ const quantity = (examples: string = QUANTITY_EXAMPLES) =>
     }
     return q.toString();
   });
-const cpu = quantity("examples: 500m, 2");
-const memory = quantity("examples: 256Mi, 1Gi");
-const storage = quantity("examples: 10Gi, 500Gi");
+export const cpu = quantity("examples: 500m, 2");
+export const memory = quantity("examples: 256Mi, 1Gi");
+export const storage = quantity("examples: 10Gi, 500Gi");
 
 const port = z.number().int().min(1).max(65535);
-const positiveInt = z.number().int().min(1);
-const nonNegativeInt = z.number().int().min(0);
+export const positiveInt = z.number().int().min(1);
+export const nonNegativeInt = z.number().int().min(0);
 /** A whole number or a percentage string, as rolling-update and PDB fields take. */
 const intOrPercent = z.union([
   nonNegativeInt,
@@ -213,12 +213,16 @@ const manifestPatch = z.strictObject({
   patch: z.record(z.string(), z.unknown()),
 });
 
-const workload = z.strictObject({
-  /**
-   * web: Deployment + Service (+HPA, PDB, Ingress/HTTPRoute); worker: Deployment; stateful:
-   * StatefulSet; cron: CronJob; job: a Job run once per change (e.g. a schema migration).
-   */
-  kind: z.enum(["web", "worker", "stateful", "cron", "job"]),
+/**
+ * The kinds of workload, one component each: web (WebService: Deployment + Service, +HPA, PDB,
+ * Ingress/HTTPRoute), worker (Worker: Deployment), stateful (StatefulService: StatefulSet),
+ * cron (CronTask: CronJob) and job (Task: a Job run once per change, e.g. a migration).
+ */
+export const WORKLOAD_KINDS = ["web", "worker", "stateful", "cron", "job"] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+/** Every field a workload may have; KIND_ONLY lists the fields only some kinds take. */
+const workloadFields = {
   /** Namespace (a key of `namespaces`). */
   namespace: dnsLabel("a namespace name"),
   /** A pinned image reference (`repo:tag` or `repo@sha256:...`), or a build through @pulumi/docker. */
@@ -379,7 +383,61 @@ const workload = z.strictObject({
   before: z.array(z.string()).optional(),
   /** Escape hatch: JSON merge patches over this workload's generated objects. */
   patches: z.array(manifestPatch).optional(),
+};
+
+/** The fields that only some kinds take; every other field of `workloadFields` is common. */
+export const KIND_ONLY = {
+  ingress: ["web"],
+  route: ["web"],
+  expose: ["web", "stateful"],
+  autoscale: ["web", "worker"],
+  storage: ["stateful"],
+  schedule: ["cron"],
+  cron: ["cron"],
+  job: ["job"],
+  before: ["job"],
+  replicas: ["web", "worker", "stateful"],
+  rollout: ["web", "worker", "stateful"],
+} as const satisfies Readonly<
+  Partial<Record<keyof typeof workloadFields, readonly WorkloadKind[]>>
+>;
+
+/** A workload of any kind as the stack config states it: `kind` plus every field. */
+const workload = z.strictObject({
+  /** Which component builds it (see WORKLOAD_KINDS). */
+  kind: z.enum(WORKLOAD_KINDS),
+  ...workloadFields,
 });
+
+type KindOnly = typeof KIND_ONLY;
+/** The mask of the fields kind K does not take. */
+type NotTakenBy<K extends WorkloadKind> = {
+  [F in keyof KindOnly as K extends KindOnly[F][number] ? never : F]: true;
+};
+const kindFields = z.strictObject(workloadFields);
+function fieldsOf<K extends WorkloadKind>(
+  kind: K,
+): z.ZodObject<Omit<typeof workloadFields, keyof NotTakenBy<K>>, z.core.$strict> {
+  const mask = Object.fromEntries(
+    Object.entries(KIND_ONLY)
+      .filter(([, kinds]) => !(kinds as readonly string[]).includes(kind))
+      .map(([field]) => [field, true as const]),
+  );
+  return kindFields.omit(mask as never) as never;
+}
+
+/**
+ * One schema per kind: exactly the fields that kind takes, with what it requires. The library's
+ * components validate their arguments with these; the stack config's `workload` has the same
+ * fields (and reports a field on the wrong kind by name).
+ */
+export const workloadSchemas = {
+  web: fieldsOf("web"),
+  worker: fieldsOf("worker"),
+  stateful: fieldsOf("stateful").extend({ storage: workloadFields.storage.unwrap() }),
+  cron: fieldsOf("cron").extend({ schedule: workloadFields.schedule.unwrap() }),
+  job: fieldsOf("job"),
+};
 
 const quotaKey = z
   .string()
@@ -391,23 +449,15 @@ const quotaKey = z
     },
   );
 
-const namespace = z.strictObject({
+/** ResourceQuota hard limits by quota key, e.g. `{ requests.cpu: "4", pods: 20 }`. */
+export const quotaHard = z.record(quotaKey, z.union([z.string(), z.number()]));
+
+/** A tenant namespace: its labels, quota, container defaults, admission level and access. */
+export const tenantFields = {
   labels: z.record(z.string(), z.string()).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
-  /**
-   * ResourceQuota hard limits, e.g. `{ requests.cpu: "4", pods: 20 }`; or `auto` (or
-   * `{ auto: { headroom: 30 } }`) to size them from the namespace's peak footprint plus a
-   * headroom in percent (@default 20), rounded to readable values.
-   */
-  quota: z
-    .union([
-      z.record(quotaKey, z.union([z.string(), z.number()])),
-      z.literal("auto"),
-      z.strictObject({
-        auto: z.strictObject({ headroom: z.number().min(0).max(1000).optional() }),
-      }),
-    ])
-    .optional(),
+  /** ResourceQuota hard limits, e.g. `{ requests.cpu: "4", pods: 20 }`. @default no quota */
+  quota: quotaHard.optional(),
   /** LimitRange defaults for containers that state no resources. */
   limits: z
     .strictObject({
@@ -418,55 +468,26 @@ const namespace = z.strictObject({
     .optional(),
   /** Pod Security admission level enforced. @default restricted */
   podSecurity: z.enum(["restricted", "baseline"]).optional(),
-});
-
-const nodePool = z.strictObject({
-  /** Nodes per zone (or in total when no zones are given). */
-  count: nonNegativeInt,
-  zones: z.array(z.string()).optional(),
   /**
-   * Per-node allocatable resources (`kubectl get node -o jsonpath='{.status.allocatable}'`).
-   * ephemeral-storage is optional: without it the planner cannot check that pods' scratch-space
-   * requests fit the node disks.
+   * Who may work in the namespace: group names bound to the built-in `admin`, `edit` and `view`
+   * ClusterRoles by RoleBindings in this namespace only. @default nobody (only cluster admins)
+   * @see https://kubernetes.io/docs/reference/access-authn-authz/rbac/#user-facing-roles
    */
-  allocatable: z.strictObject({
-    cpu,
-    memory,
-    pods: positiveInt,
-    "ephemeral-storage": storage.optional(),
-  }),
-  /** Per-node reservation for DaemonSets and system pods, taken off allocatable. */
-  overhead: z
+  access: z
     .strictObject({
-      cpu: cpu.optional(),
-      memory: memory.optional(),
-      pods: nonNegativeInt.optional(),
-      "ephemeral-storage": storage.optional(),
+      admin: z.array(z.string().min(1)).optional(),
+      edit: z.array(z.string().min(1)).optional(),
+      view: z.array(z.string().min(1)).optional(),
     })
     .optional(),
-  labels: z.record(z.string(), z.string()).optional(),
-  taints: z
-    .array(
-      z.strictObject({
-        key: z.string(),
-        value: z.string().optional(),
-        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
-      }),
-    )
-    .optional(),
-});
+};
+const tenant = z.strictObject(tenantFields);
 
-const cluster = z.strictObject({
-  cloud: z.enum(["kind", "eks", "gke", "aks", "generic"]),
-  /** A stable identifier for the cluster; changing the kubeconfig does not replace resources. */
-  name: dnsLabel("cluster.name"),
-  /** kubeconfig context to use. @default the current context */
-  context: z.string().optional(),
-  /** Path to a kubeconfig file. @default $KUBECONFIG or ~/.kube/config */
-  kubeconfig: z.string().optional(),
-  /** Write manifests to this directory instead of applying them (no cluster needed). */
-  renderYamlToDirectory: z.string().optional(),
-  nodePools: z.record(dnsLabel("a node pool name"), nodePool).optional(),
+/** The clouds with a profile (components/cloud.ts). */
+export const CLOUDS = ["kind", "eks", "gke", "aks", "generic"] as const;
+
+/** What the builders read about the cluster besides its cloud; each has the profile's default. */
+export const clusterDefaultsFields = {
   /** GKE NodeLocal DNSCache (169.254.20.10) is enabled. */
   nodeLocalDns: z.boolean().optional(),
   /** Ingress class for Ingress objects. @default the cloud profile's */
@@ -477,40 +498,43 @@ const cluster = z.strictObject({
   ingressNamespace: z.string().optional(),
   /** StorageClass for stateful volumes. @default the cloud profile's */
   storageClass: z.string().optional(),
-  /** PriorityClasses the platform creates, for services' priorityClassName. */
-  priorityClasses: z
-    .record(
-      dnsLabel("a priority class name"),
-      z.strictObject({
-        /** Higher runs first and may preempt lower. User classes stay at or below 1000000000. */
-        value: z.number().int().min(-2147483648).max(1000000000),
-        description: z.string().optional(),
-        /** Never: waits for room instead of evicting lower-priority pods. @default PreemptLowerPriority */
-        preemptionPolicy: z.enum(["PreemptLowerPriority", "Never"]).optional(),
-      }),
-    )
-    .optional(),
-});
+};
 
 /** The environment's tier; drives safety defaults (protection, strict capacity). */
 const tier = z.enum(["dev", "staging", "prod"]);
 
+/**
+ * The environment components are built for: the cloud, the tier and the cluster's defaults.
+ * Every field is optional; the defaults suit a generic cluster in a dev tier.
+ */
+const environment = z.strictObject({
+  /** The cloud profile: load balancer annotations, storage, ingress peers, DNS, identity. @default "generic" */
+  cloud: z.enum(CLOUDS).optional(),
+  /** Drives safety defaults: prod uses a Retain storage class and protects stateful data. @default "dev" */
+  tier: tier.optional(),
+  /** Value of the `app.kubernetes.io/part-of` label. @default the Pulumi project name */
+  partOf: z.string().optional(),
+  /** The nodes span zones: replicas must spread over zones, not only hosts. @default false */
+  multiZone: z.boolean().optional(),
+  ...clusterDefaultsFields,
+});
+
 export {
-  cluster as clusterSchema,
-  namespace as namespaceSchema,
+  environment as environmentSchema,
+  tenant as tenantSchema,
   tier as tierSchema,
   workload as workloadSchema,
 };
 
 export type WorkloadConfig = z.output<typeof workload>;
-export type NamespaceConfig = z.output<typeof namespace>;
-export type ClusterConfig = z.output<typeof cluster>;
+export type TenantConfig = z.output<typeof tenant>;
+export type ClusterDefaults = z.output<z.ZodObject<typeof clusterDefaultsFields>>;
+export type Environment = z.input<typeof environment>;
+export type Cloud = (typeof CLOUDS)[number];
 export type ProbeConfig = z.output<typeof probe>;
 export type ContainerConfig = z.output<typeof container>;
 export type VolumeConfig = z.output<typeof volume>;
-export type NodePoolConfig = z.output<typeof nodePool>;
 export type ResourcesConfig = z.output<typeof resources>;
-export type WorkloadKind = WorkloadConfig["kind"];
 export type Tier = z.output<typeof tier>;
 
 export function writableVolumeName(path: string, index: number): string {
@@ -520,12 +544,4 @@ export function writableVolumeName(path: string, index: number): string {
     .toLowerCase()
     .slice(0, 40);
   return `w${index}-${slug || "root"}`.replace(/-+$/, "");
-}
-
-/** A namespace quota given as explicit hard limits (not `auto`). */
-export function isQuotaMap(
-  quota: NamespaceConfig["quota"],
-): quota is Record<string, string | number> {
-  // Quota keys never read "auto" (quotaKey), so an object with that key is the auto form.
-  return typeof quota === "object" && !("auto" in quota);
 }

@@ -1,13 +1,13 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { NamespaceConfig } from "./schema";
+import type { TenantConfig } from "./schema";
 import type { BuildContext } from "./context";
 import { buildTenant } from "./manifests";
 import { registerManifest } from "./register";
 
 export interface TenantArgs {
   /** The namespace as configured (a value of the stack config's `namespaces`). */
-  readonly spec: NamespaceConfig;
+  readonly spec: TenantConfig;
   readonly context: BuildContext;
   /** Protect the Namespace from deletion (and retain it if removed from the program). @default false */
   readonly protect?: boolean;

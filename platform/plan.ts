@@ -7,7 +7,7 @@ import { callerIndex, type BuildContext, type Manifest } from "../components/con
 import { buildTenant } from "../components/manifests";
 import type { WorkloadConfig } from "../components/schema";
 import { plannedManifests } from "../components/workload";
-import { ConfigError, type PlatformConfig } from "./config";
+import { ConfigError, tenantConfig, type PlatformConfig } from "./config";
 
 /** The environment every builder reads, derived once from the config. */
 export function buildContext(config: PlatformConfig, project: string): BuildContext {
@@ -48,7 +48,7 @@ export function planPlatform(config: PlatformConfig, project: string): PlatformP
   const problems: string[] = [];
   const tenants: Record<string, Manifest[]> = {};
   for (const [name, ns] of Object.entries(config.namespaces))
-    tenants[name] = buildTenant(context, name, ns);
+    tenants[name] = buildTenant(context, name, tenantConfig(name, ns));
   const workloads: Record<string, Manifest[]> = {};
   for (const [name, svc] of Object.entries(config.services)) {
     try {

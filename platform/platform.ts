@@ -22,7 +22,7 @@ import {
   formatCapacityTable,
   formatCapacityWarnings,
 } from "./capacity/report";
-import type { PlatformConfig } from "./config";
+import { tenantConfig, type PlatformConfig } from "./config";
 import { planPlatform, type PlatformPlan } from "./plan";
 
 export interface PlatformArgs {
@@ -118,7 +118,7 @@ export class Platform extends pulumi.ComponentResource {
     for (const [nsName, ns] of Object.entries(config.namespaces)) {
       tenants[nsName] = new Tenant(
         nsName,
-        { spec: ns, context: plan.context, protect: prod },
+        { spec: tenantConfig(nsName, ns), context: plan.context, protect: prod },
         childOpts,
       );
     }

@@ -547,6 +547,23 @@ describe("jobs that run before other workloads", () => {
   });
 });
 
+describe("tenants", () => {
+  test("access names groups per built-in role; an unknown role or an empty group is refused", () => {
+    expect(
+      parsePlatformConfig(raw(undefined, { namespaces: { shop: { access: { edit: ["devs"] } } } }))
+        .namespaces.shop.access,
+    ).toEqual({ edit: ["devs"] });
+    expect(
+      problemsOf(
+        raw(undefined, { namespaces: { shop: { access: { owner: ["devs"], view: [""] } } } }),
+      ),
+    ).toEqual([
+      'namespaces.shop.access.view[0]: string "" must be >=1 characters',
+      "namespaces.shop.access.owner: unknown key (allowed here: admin, edit, view)",
+    ]);
+  });
+});
+
 describe("workload consistency", () => {
   test("autoscale min above max, and replicas together with autoscale", () => {
     expect(problemsOf(raw({ web: web({ autoscale: { min: 5, max: 2 }, replicas: 3 }) }))).toEqual([

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, test } from "vitest";
-import { parsePlatformConfig } from "../platform/config";
+import { parsePlatformConfig, tenantConfig } from "../platform/config";
 import { buildContext } from "../platform/plan";
 import { buildTenant, buildWorkload } from "../components/manifests";
 import { TIER_LABEL } from "../components/labels";
@@ -821,7 +821,7 @@ describe("CronJob", () => {
 describe("Tenant", () => {
   function tenant(namespace: Fields, env: Env = {}): Json[] {
     const { config, ctx } = parse({ app: web() }, { ...env, namespace });
-    return buildTenant(ctx, "shop", config.namespaces.shop);
+    return buildTenant(ctx, "shop", tenantConfig("shop", config.namespaces.shop));
   }
 
   test("objects, in order", () => {
@@ -855,6 +855,40 @@ describe("Tenant", () => {
       "pod-security.kubernetes.io/warn": "restricted",
     });
     expect(ns.metadata.annotations).toEqual({ owner: "shop-team" });
+  });
+
+  test("access binds the team's groups to the built-in roles in this namespace only", () => {
+    const bindings = tenant({
+      access: { admin: ["shop-leads"], view: ["auditors", "auditors", "sre"] },
+    }).filter((o) => o.kind === "RoleBinding");
+    expect(bindings).toEqual([
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: {
+          name: "access-admin",
+          namespace: "shop",
+          labels: { "app.kubernetes.io/part-of": "shop", "app.kubernetes.io/managed-by": "pulumi" },
+        },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "admin" },
+        subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "shop-leads" }],
+      },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: {
+          name: "access-view",
+          namespace: "shop",
+          labels: { "app.kubernetes.io/part-of": "shop", "app.kubernetes.io/managed-by": "pulumi" },
+        },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "view" },
+        subjects: [
+          { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "auditors" },
+          { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "sre" },
+        ],
+      },
+    ]);
+    expect(tenant({}).some((o) => o.kind === "RoleBinding")).toBe(false);
   });
 
   test("the tier label follows the stack", () => {

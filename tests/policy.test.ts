@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { buildContext, parsePlatformConfig } from "../platform";
+import { tenantConfig } from "../platform/config";
 import { buildTenant, buildWorkload } from "../components";
 import { kindOfType, stackObjects, toStackPolicy } from "../policy/policies";
 import { evaluatePolicies, POLICIES, type Obj, type Violation } from "../policy/rules";
@@ -41,7 +42,7 @@ function stack(tier: "dev" | "prod", services: Any = {}): Obj[] {
   } as Any);
   const ctx = buildContext(config, "shop");
   const objects = [
-    ...buildTenant(ctx, "shop", config.namespaces.shop),
+    ...buildTenant(ctx, "shop", tenantConfig("shop", config.namespaces.shop)),
     ...Object.entries(config.services).flatMap(([n, s]) =>
       buildWorkload(ctx, n, s, { image: s.image as string }),
     ),

@@ -24,15 +24,18 @@ import { buildTenant, buildWorkload } from "../../components/manifests";
 import { containerResources, isBatch, maxReplicas } from "../../components/podspec";
 import { Quantity } from "../../components/quantity";
 import {
-  isQuotaMap,
-  type NamespaceConfig,
-  type NodePoolConfig,
   type ResourcesConfig,
   type Tier,
   type WorkloadConfig,
   type WorkloadKind,
 } from "../../components/schema";
-import type { PlatformConfig } from "../config";
+import {
+  isQuotaMap,
+  type NamespaceConfig,
+  type NodePoolConfig,
+  type PlatformConfig,
+  tenantConfig,
+} from "../config/schema";
 import { buildContext } from "../plan";
 import {
   admits,
@@ -78,7 +81,9 @@ const TENANT_CONTEXT = buildContext(
  * item (a missing default limit becomes the max; a missing default request becomes the default).
  */
 export function limitRangeDefaults(ns: NamespaceConfig = {}): LimitRangeDefaults {
-  const emitted = buildTenant(TENANT_CONTEXT, "capacity", ns).find((m) => m.kind === "LimitRange");
+  const emitted = buildTenant(TENANT_CONTEXT, "capacity", { limits: ns.limits }).find(
+    (m) => m.kind === "LimitRange",
+  );
   const item =
     (emitted?.spec as { limits?: Partial<Record<keyof LimitRangeDefaults, ResourceTexts>>[] })
       ?.limits?.[0] ?? {};
@@ -514,7 +519,11 @@ function namespaceObjects(plan: Planning, nsName: string): Map<string, ObjectCou
     c.peak += peak;
     counts.set(resource, c);
   };
-  const manifests = buildTenant(plan.context, nsName, plan.config.namespaces[nsName]);
+  const manifests = buildTenant(
+    plan.context,
+    nsName,
+    tenantConfig(nsName, plan.config.namespaces[nsName]),
+  );
   for (const [name, svc] of Object.entries(plan.config.services)) {
     if (svc.namespace !== nsName) continue;
     manifests.push(

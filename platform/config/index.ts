@@ -3,8 +3,9 @@
  */
 export { crossCheck } from "./checks";
 export type { ParseOptions } from "./checks";
-export { ConfigError } from "./errors";
+export { ConfigError } from "./error";
 export { mergeOverrides, parsePlatformConfig } from "./parse";
 export type { RawConfig } from "./parse";
 export { platformSchema } from "./schema";
-export type { PlatformConfig } from "./schema";
+export { isQuotaMap, tenantConfig } from "./schema";
+export type { ClusterConfig, NamespaceConfig, NodePoolConfig, PlatformConfig } from "./schema";

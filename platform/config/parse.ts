@@ -14,7 +14,8 @@
  */
 import { closest } from "../../components/suggest";
 import { crossCheck, type ParseOptions } from "./checks";
-import { ConfigError, describe, issueMessages } from "./errors";
+import { describe, issueMessages } from "../../components/issues";
+import { ConfigError } from "./error";
 import { platformSchema, type PlatformConfig } from "./schema";
 
 // Merging the shared application description with a stack's overrides
@@ -107,7 +108,7 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
 
   const result = platformSchema.safeParse(merged, { reportInput: true });
   if (!result.success) {
-    const schemaProblems = result.error.issues.flatMap(issueMessages);
+    const schemaProblems = result.error.issues.flatMap((i) => issueMessages(i, platformSchema));
     throw new ConfigError([...schemaProblems, ...problems]);
   }
   const config = result.data;

@@ -4,12 +4,102 @@
  */
 import { z } from "zod";
 import {
-  clusterSchema as cluster,
+  CLOUDS,
+  type TenantConfig,
+  clusterDefaultsFields,
+  cpu,
   dnsLabel,
-  namespaceSchema as namespace,
+  memory,
+  nonNegativeInt,
+  positiveInt,
+  storage,
+  quotaHard,
+  tenantFields,
   tierSchema,
   workloadSchema as workload,
 } from "../../components/schema";
+
+const nodePool = z.strictObject({
+  /** Nodes per zone (or in total when no zones are given). */
+  count: nonNegativeInt,
+  zones: z.array(z.string()).optional(),
+  /**
+   * Per-node allocatable resources (`kubectl get node -o jsonpath='{.status.allocatable}'`).
+   * ephemeral-storage is optional: without it the planner cannot check that pods' scratch-space
+   * requests fit the node disks.
+   */
+  allocatable: z.strictObject({
+    cpu,
+    memory,
+    pods: positiveInt,
+    "ephemeral-storage": storage.optional(),
+  }),
+  /** Per-node reservation for DaemonSets and system pods, taken off allocatable. */
+  overhead: z
+    .strictObject({
+      cpu: cpu.optional(),
+      memory: memory.optional(),
+      pods: nonNegativeInt.optional(),
+      "ephemeral-storage": storage.optional(),
+    })
+    .optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  taints: z
+    .array(
+      z.strictObject({
+        key: z.string(),
+        value: z.string().optional(),
+        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+      }),
+    )
+    .optional(),
+});
+
+const cluster = z.strictObject({
+  cloud: z.enum(CLOUDS),
+  /** A stable identifier for the cluster; changing the kubeconfig does not replace resources. */
+  name: dnsLabel("cluster.name"),
+  /** kubeconfig context to use. @default the current context */
+  context: z.string().optional(),
+  /** Path to a kubeconfig file. @default $KUBECONFIG or ~/.kube/config */
+  kubeconfig: z.string().optional(),
+  /** Write manifests to this directory instead of applying them (no cluster needed). */
+  renderYamlToDirectory: z.string().optional(),
+  nodePools: z.record(dnsLabel("a node pool name"), nodePool).optional(),
+  ...clusterDefaultsFields,
+  /** PriorityClasses the platform creates, for services' priorityClassName. */
+  priorityClasses: z
+    .record(
+      dnsLabel("a priority class name"),
+      z.strictObject({
+        /** Higher runs first and may preempt lower. User classes stay at or below 1000000000. */
+        value: z.number().int().min(-2147483648).max(1000000000),
+        description: z.string().optional(),
+        /** Never: waits for room instead of evicting lower-priority pods. @default PreemptLowerPriority */
+        preemptionPolicy: z.enum(["PreemptLowerPriority", "Never"]).optional(),
+      }),
+    )
+    .optional(),
+});
+
+/** A namespace as the stack config states it: a tenant whose quota may also be sized `auto`. */
+const namespace = z.strictObject({
+  ...tenantFields,
+  /**
+   * ResourceQuota hard limits, e.g. `{ requests.cpu: "4", pods: 20 }`; or `auto` (or
+   * `{ auto: { headroom: 30 } }`) to size them from the namespace's peak footprint plus a
+   * headroom in percent (@default 20), rounded to readable values.
+   */
+  quota: z
+    .union([
+      quotaHard,
+      z.literal("auto"),
+      z.strictObject({
+        auto: z.strictObject({ headroom: z.number().min(0).max(1000).optional() }),
+      }),
+    ])
+    .optional(),
+});
 
 const capacity = z.strictObject({
   /** HPA max or rollout surge beyond quota: warn or fail. @default warn (error in prod) */
@@ -31,3 +121,24 @@ export const platformSchema = z.strictObject({
 });
 
 export type PlatformConfig = z.output<typeof platformSchema>;
+export type ClusterConfig = z.output<typeof cluster>;
+export type NodePoolConfig = z.output<typeof nodePool>;
+export type NamespaceConfig = z.output<typeof namespace>;
+
+/** A namespace quota given as explicit hard limits (not `auto`). */
+export function isQuotaMap(
+  quota: NamespaceConfig["quota"],
+): quota is Record<string, string | number> {
+  // Quota keys never read "auto" (quotaKey), so an object with that key is the auto form.
+  return typeof quota === "object" && !("auto" in quota);
+}
+
+/** A namespace as the library's Tenant takes it; an `auto` quota must be resolved first. */
+export function tenantConfig(name: string, ns: NamespaceConfig): TenantConfig {
+  if (ns.quota !== undefined && !isQuotaMap(ns.quota)) {
+    throw new Error(
+      `namespaces.${name}.quota: resolve "auto" with resolveQuotas before building the tenant`,
+    );
+  }
+  return { ...ns, quota: ns.quota };
+}

@@ -30,7 +30,7 @@ import { request } from "node:https";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { nodesFromPools } from "../../platform/capacity/capacity";
-import type { NodePoolConfig } from "../../components/schema";
+import type { NodePoolConfig } from "../../platform/config/schema";
 import type { NodeSpec } from "../../platform/capacity/placement";
 
 const REPO = resolve(__dirname, "..", "..");

@@ -1,23 +1,12 @@
 /**
- * One error for a whole config, and the translation of schema issues into lines that name the
- * key path and the fix.
+ * Schema issues as readable lines: each names the key path and says what was expected, with a
+ * did-you-mean for unknown keys. Shared by the components (their arguments) and the program
+ * (the stack config).
  */
 import { z } from "zod";
-import { closest } from "../../components/suggest";
-import { platformSchema } from "./schema";
+import { closest } from "./suggest";
 
-/** One error for a whole config: every problem, one per line, each with its key path. */
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(
-      `Invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was created:\n` +
-        problems.map((p) => `  - ${p}`).join("\n"),
-    );
-    this.name = "ConfigError";
-  }
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
+export function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
   for (const part of path) {
     if (typeof part === "number") out += `[${part}]`;
@@ -60,11 +49,12 @@ export function describe(value: unknown): string {
   return `${typeof value} ${JSON.stringify(value)}`;
 }
 
-export function issueMessages(issue: z.core.$ZodIssue): string[] {
+/** One schema issue as lines naming the key path (within `root`) and the fix. */
+export function issueMessages(issue: z.core.$ZodIssue, root: z.ZodType): string[] {
   const path = formatPath(issue.path);
   switch (issue.code) {
     case "unrecognized_keys": {
-      const allowed = allowedKeys(platformSchema, issue.path);
+      const allowed = allowedKeys(root, issue.path);
       return issue.keys.map((key) => {
         const hint = closest(key, allowed);
         const keyPath = formatPath([...issue.path, key]);
@@ -105,7 +95,10 @@ export function issueMessages(issue: z.core.$ZodIssue): string[] {
       const best = [...branches].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0];
       if (best && depth(best) > 0) {
         return best.flatMap((inner) =>
-          issueMessages({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue),
+          issueMessages(
+            { ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue,
+            root,
+          ),
         );
       }
       return [`${path}: ${describe(input)} is not valid here`];
