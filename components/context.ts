@@ -1,22 +1,33 @@
 /**
- * What every spec builder needs to know about the environment, derived once from the config.
+ * What every spec builder reads: the environment, and the workloads around the one it builds.
  */
 import type { CloudProfile } from "./cloud";
 import { NAME_LABEL } from "./labels";
-import type { ClusterDefaults, Tier, WorkloadConfig } from "./schema";
+import type { ClusterDefaults, Tier } from "./schema";
 
-export interface BuildContext {
+/** An environment with every default applied (see `resolveEnvironment`). */
+export interface ResolvedEnvironment {
   /** Value of the `app.kubernetes.io/part-of` label. */
   readonly project: string;
   readonly tier: Tier;
   readonly cluster: ClusterDefaults;
   readonly profile: CloudProfile;
-  /** All workloads by name, for the dependency graph. */
-  readonly services: Readonly<Record<string, WorkloadConfig>>;
+  /** True when the nodes span more than one zone. */
+  readonly multiZone: boolean;
+}
+
+/** Where a workload runs and what it listens on: what its callers' NetworkPolicies need. */
+export interface PeerRef {
+  readonly namespace: string;
+  readonly ports?: Readonly<Record<string, number>>;
+}
+
+/** What the builders read: the environment, and the workloads around the one being built. */
+export interface BuildContext extends ResolvedEnvironment {
+  /** The workloads by name, for the dependency graph: the one built and its peers at least. */
+  readonly services: Readonly<Record<string, PeerRef>>;
   /** The services that list each service among their dependencies, sorted by name. */
   readonly callers: ReadonlyMap<string, readonly string[]>;
-  /** True when the node pools span more than one zone. */
-  readonly multiZone: boolean;
 }
 
 /**
@@ -24,7 +35,7 @@ export interface BuildContext {
  * calling `callersOf` per service would be O(n²).
  */
 export function callerIndex(
-  services: Readonly<Record<string, WorkloadConfig>>,
+  services: Readonly<Record<string, { readonly dependencies?: readonly string[] }>>,
 ): ReadonlyMap<string, readonly string[]> {
   const index = new Map<string, string[]>();
   for (const [caller, s] of Object.entries(services)) {
@@ -56,7 +67,7 @@ export function selectorLabels(name: string): Record<string, string> {
 }
 
 export function commonLabels(
-  ctx: BuildContext,
+  ctx: { readonly project: string },
   name: string,
   component: string,
 ): Record<string, string> {

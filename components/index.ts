@@ -22,17 +22,35 @@ export type {
   WorkloadConfig,
   WorkloadKind,
 } from "./schema";
+export { ArgumentError } from "./args";
+export type { DeepReadonly } from "./args";
+export { resolveEnvironment } from "./environment";
+export { checkTenant, checkWorkload } from "./validation";
 export { Quantity, canonicalQuantity, isQuantity } from "./quantity";
 export { cloudProfile } from "./cloud";
 export type { CloudProfile, Cloud } from "./cloud";
 export { callerIndex } from "./context";
-export type { BuildContext, Manifest } from "./context";
+export type { BuildContext, Manifest, PeerRef, ResolvedEnvironment } from "./context";
 export { EXPOSE_ANNOTATION, NAME_LABEL, POD_SECURITY_LABELS, TIER_LABEL } from "./labels";
 export { buildTenant, buildWorkload } from "./manifests";
-export { callersOf, tenantNetworkPolicies, workloadNetworkPolicy } from "./network";
+export {
+  callersOf,
+  dependencyNetworkPolicy,
+  tenantNetworkPolicies,
+  workloadNetworkPolicy,
+} from "./network";
 export { buildPodTemplate, secretChecksum, withPodAnnotation } from "./podspec";
 export { applyPatches, mergePatch } from "./patch";
 export type { ManifestPatch } from "./patch";
+export { Workload, WORKLOAD_COMPONENTS, resolveWorkload } from "./workload";
+export type {
+  KindArgs,
+  ResolvedWorkload,
+  WorkloadArgs,
+  WorkloadCommonArgs,
+  WorkloadDescription,
+  WorkloadRef,
+} from "./workload";
 export { Tenant } from "./tenant";
 export type { TenantArgs } from "./tenant";
 export { WebService } from "./web-service";

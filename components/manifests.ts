@@ -9,7 +9,13 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { TenantConfig, WorkloadConfig } from "./schema";
-import { commonLabels, selectorLabels, type BuildContext, type Manifest } from "./context";
+import {
+  commonLabels,
+  selectorLabels,
+  type BuildContext,
+  type Manifest,
+  type ResolvedEnvironment,
+} from "./context";
 import { tenantNetworkPolicies, workloadNetworkPolicy } from "./network";
 import { buildPodTemplate, generatedConfigMapName, isBatch, maxReplicas } from "./podspec";
 import { EXPOSE_ANNOTATION, POD_SECURITY_LABELS, TIER_LABEL } from "./labels";
@@ -23,7 +29,7 @@ export const DEFAULT_LIMITS = {
   default: { cpu: "500m", memory: "512Mi" },
 } as const;
 
-export function buildTenant(ctx: BuildContext, name: string, ns: TenantConfig): Manifest[] {
+export function buildTenant(ctx: ResolvedEnvironment, name: string, ns: TenantConfig): Manifest[] {
   const labels = {
     "app.kubernetes.io/part-of": ctx.project,
     "app.kubernetes.io/managed-by": "pulumi",

@@ -12,6 +12,8 @@ import {
   selectorLabels,
   type BuildContext,
   type Manifest,
+  type PeerRef,
+  type ResolvedEnvironment,
 } from "./context";
 
 type Obj = Record<string, unknown>;
@@ -21,7 +23,10 @@ function namespaceSelector(ns: string): Obj {
   return { matchLabels: { [NS_LABEL]: ns } };
 }
 
-function tcpPorts(ports: Record<string, number> | undefined, only?: readonly string[]): Obj[] {
+function tcpPorts(
+  ports: Readonly<Record<string, number>> | undefined,
+  only?: readonly string[],
+): Obj[] {
   return Object.entries(ports ?? {})
     .filter(([name]) => only === undefined || only.includes(name))
     .map(([, port]) => ({ protocol: "TCP", port }));
@@ -29,14 +34,57 @@ function tcpPorts(ports: Record<string, number> | undefined, only?: readonly str
 
 /** Services that list `name` among their dependencies, sorted by name. */
 export function callersOf(
-  services: Readonly<Record<string, WorkloadConfig>>,
+  services: Readonly<Record<string, { readonly dependencies?: readonly string[] }>>,
   name: string,
 ): string[] {
   return [...(callerIndex(services).get(name) ?? [])];
 }
 
+/** Ingress from a caller's pods, on the callee's ports. */
+function callerRule(
+  callerNamespace: string,
+  caller: string,
+  ports: Readonly<Record<string, number>> | undefined,
+): Obj {
+  return {
+    from: [
+      {
+        namespaceSelector: namespaceSelector(callerNamespace),
+        podSelector: { matchLabels: selectorLabels(caller) },
+      },
+    ],
+    ports: tcpPorts(ports),
+  };
+}
+
+/**
+ * The callee's side of a dependency, owned by the caller: a NetworkPolicy in the callee's
+ * namespace, named `<callee>-from-<caller>`, admitting the caller's pods on the callee's ports.
+ * NetworkPolicies add up, so it opens exactly that path whatever the callee's own policy says.
+ */
+export function dependencyNetworkPolicy(
+  ctx: BuildContext,
+  caller: { readonly name: string; readonly namespace: string },
+  callee: { readonly name: string } & PeerRef,
+): Manifest {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: {
+      name: `${callee.name}-from-${caller.name}`,
+      namespace: callee.namespace,
+      labels: commonLabels(ctx, caller.name, "network-policy"),
+    },
+    spec: {
+      podSelector: { matchLabels: selectorLabels(callee.name) },
+      policyTypes: ["Ingress"],
+      ingress: [callerRule(caller.namespace, caller.name, callee.ports)],
+    },
+  };
+}
+
 /** The namespace's baseline: deny everything, then allow DNS. */
-export function tenantNetworkPolicies(ctx: BuildContext, namespace: string): Manifest[] {
+export function tenantNetworkPolicies(ctx: ResolvedEnvironment, namespace: string): Manifest[] {
   const labels = {
     "app.kubernetes.io/part-of": ctx.project,
     "app.kubernetes.io/managed-by": "pulumi",
@@ -72,17 +120,8 @@ export function workloadNetworkPolicy(
   svc: WorkloadConfig,
 ): Manifest | undefined {
   const ingress: Obj[] = [];
-  for (const caller of ctx.callers.get(name) ?? []) {
-    ingress.push({
-      from: [
-        {
-          namespaceSelector: namespaceSelector(ctx.services[caller].namespace),
-          podSelector: { matchLabels: selectorLabels(caller) },
-        },
-      ],
-      ports: tcpPorts(svc.ports),
-    });
-  }
+  for (const caller of ctx.callers.get(name) ?? [])
+    ingress.push(callerRule(ctx.services[caller].namespace, caller, svc.ports));
   if (svc.ingress || svc.route) {
     const from = ctx.cluster.ingressNamespace
       ? [{ namespaceSelector: namespaceSelector(ctx.cluster.ingressNamespace) }]

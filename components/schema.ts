@@ -428,15 +428,21 @@ function fieldsOf<K extends WorkloadKind>(
 
 /**
  * One schema per kind: exactly the fields that kind takes, with what it requires. The library's
- * components validate their arguments with these; the stack config's `workload` has the same
- * fields (and reports a field on the wrong kind by name).
+ * components validate their arguments with these. Not here: `image` (a component takes any
+ * `pulumi.Input<string>`, checked when it is a plain string) and `before` (a component states
+ * its order with `dependsOn`). The stack config's `workload` has all the fields and reports a
+ * field on the wrong kind by name.
  */
 export const workloadSchemas = {
-  web: fieldsOf("web"),
-  worker: fieldsOf("worker"),
-  stateful: fieldsOf("stateful").extend({ storage: workloadFields.storage.unwrap() }),
-  cron: fieldsOf("cron").extend({ schedule: workloadFields.schedule.unwrap() }),
-  job: fieldsOf("job"),
+  web: fieldsOf("web").omit({ image: true }),
+  worker: fieldsOf("worker").omit({ image: true }),
+  stateful: fieldsOf("stateful")
+    .omit({ image: true })
+    .extend({ storage: workloadFields.storage.unwrap() }),
+  cron: fieldsOf("cron")
+    .omit({ image: true })
+    .extend({ schedule: workloadFields.schedule.unwrap() }),
+  job: fieldsOf("job").omit({ image: true, before: true }),
 };
 
 const quotaKey = z

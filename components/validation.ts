@@ -5,11 +5,12 @@
  * config, with the peers it knows (other services, namespaces, priority classes, secrets).
  */
 import { cloudProfile, type Cloud } from "./cloud";
-import { Quantity } from "./quantity";
+import { Quantity, QUANTITY_EXAMPLES } from "./quantity";
 import {
   IMAGE_REF,
   KIND_ONLY,
   type ResourcesConfig,
+  type TenantConfig,
   type WorkloadConfig,
   type WorkloadKind,
 } from "./schema";
@@ -246,6 +247,41 @@ export function checkWorkload(
       problems.push(
         `${pre}secretEnv.${envName}: config key "${key}" is stored in plain text (re-set it with: pulumi config set --secret ${key} <value>)`,
       );
+    }
+  }
+  return problems;
+}
+
+/** Every problem of a tenant namespace's quota and container defaults, under `at`. */
+export function checkTenant(at: string, ns: TenantConfig): string[] {
+  const problems: string[] = [];
+  const pre = at ? `${at}.` : "";
+  for (const [key, value] of Object.entries(ns.quota ?? {})) {
+    if (Quantity.tryParse(value) === undefined) {
+      problems.push(
+        `${pre}quota.${key}: ${JSON.stringify(value)} is not a Kubernetes quantity (${QUANTITY_EXAMPLES})`,
+      );
+    }
+  }
+  const lr = ns.limits;
+  for (const r of ["cpu", "memory"] as const) {
+    const req = lr?.defaultRequest?.[r];
+    const lim = lr?.default?.[r];
+    if (req && lim && Quantity.parse(req).cmp(Quantity.parse(lim)) > 0) {
+      problems.push(
+        `${pre}limits.defaultRequest.${r}: ${req} is above limits.default.${r} (${lim}); pods given these defaults would be rejected`,
+      );
+    }
+  }
+  for (const r of ["cpu", "memory", "ephemeral-storage"] as const) {
+    for (const field of ["default", "defaultRequest"] as const) {
+      const value = lr?.[field]?.[r];
+      const max = lr?.max?.[r];
+      if (value && max && Quantity.parse(value).cmp(Quantity.parse(max)) > 0) {
+        problems.push(
+          `${pre}limits.${field}.${r}: ${value} is above limits.max.${r} (${max}); lower the default or raise the max`,
+        );
+      }
     }
   }
   return problems;

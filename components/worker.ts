@@ -2,10 +2,11 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { Workload, type WorkloadArgs } from "./workload";
 
-export type WorkerArgs = WorkloadArgs;
+/** The arguments of a Worker: the fields of kind worker (see `workloadSchemas.worker`) and the common ones. */
+export type WorkerArgs = WorkloadArgs<"worker">;
 
 /** A background worker: a Deployment with no Service (unless it declares ports), optional HPA and PDB. */
-export class Worker extends Workload {
+export class Worker extends Workload<"worker"> {
   public readonly deployment: k8s.apps.v1.Deployment;
   public readonly autoscaler: k8s.autoscaling.v2.HorizontalPodAutoscaler | undefined;
   public readonly disruptionBudget: k8s.policy.v1.PodDisruptionBudget | undefined;

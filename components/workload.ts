@@ -1,13 +1,17 @@
 /**
- * The shared shell of every workload component: build the objects (pure), apply the user's
- * patches, register them as children. WebService, Worker, StatefulService and CronTask differ
- * only in their type token, the kind they accept and the children they expose.
+ * The shared shell of every workload component: check the arguments (before anything is
+ * registered), build the objects (pure), apply the user's patches, register them as children.
+ * WebService, Worker, StatefulService, CronTask and Task differ only in their kind, type token
+ * and the children they expose.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { WorkloadConfig, WorkloadKind } from "./schema";
-import type { BuildContext, Manifest } from "./context";
+import type { z } from "zod";
+import { ArgumentError, parseWith, type DeepReadonly } from "./args";
+import type { BuildContext, Manifest, PeerRef } from "./context";
+import { resolveEnvironment } from "./environment";
 import { buildWorkload } from "./manifests";
+import { dependencyNetworkPolicy } from "./network";
 import { applyPatches } from "./patch";
 import {
   SECRET_CHECKSUM_ANNOTATION,
@@ -16,23 +20,244 @@ import {
   withPodAnnotation,
 } from "./podspec";
 import { registerManifest } from "./register";
+import {
+  DNS_LABEL,
+  KIND_ONLY,
+  workloadSchemas,
+  type Environment,
+  type WorkloadConfig,
+  type WorkloadKind,
+} from "./schema";
+import type { Tenant } from "./tenant";
+import { checkWorkload } from "./validation";
 
-export interface WorkloadArgs {
-  /** The workload as configured (a value of the stack config's `services`). */
-  readonly spec: WorkloadConfig;
-  /** The environment: cloud profile, tier, the other services (for network policies). */
-  readonly context: BuildContext;
-  /** Values of the secret config keys named in `spec.secretEnv`, by key. */
+/** The component of each kind, as messages name it. */
+export const WORKLOAD_COMPONENTS: Readonly<Record<WorkloadKind, string>> = {
+  web: "WebService",
+  worker: "Worker",
+  stateful: "StatefulService",
+  cron: "CronTask",
+  job: "Task",
+};
+
+/** A workload managed elsewhere, described: its name, namespace and ports. */
+export interface WorkloadDescription {
+  readonly name: string;
+  /** @default the namespace of the workload that names it */
+  readonly namespace?: string;
+  /** Its named ports; callers are admitted, and reach it, on these. @default any port */
+  readonly ports?: Readonly<Record<string, number>>;
+}
+
+/**
+ * Another workload: its component; or one managed elsewhere, as `"name"`, `"namespace/name"` or
+ * a description with its ports.
+ */
+export type WorkloadRef = Workload | string | WorkloadDescription;
+
+/** What every kind of workload takes besides the fields of its kind. */
+export interface WorkloadCommonArgs {
+  /** The namespace: a Tenant, or the name of an existing namespace. */
+  readonly namespace: Tenant | string;
+  /**
+   * The main container's image: `repo:tag` or `repo@sha256:<digest>` (checked when it is a
+   * plain string), or an Output such as a built image's digest.
+   */
+  readonly image: pulumi.Input<string>;
+  /**
+   * Workloads this one calls. Egress to each is allowed here. A component also gets its side
+   * opened: a NetworkPolicy `<it>-from-<this>` in its namespace admits this one on its ports.
+   * A workload named by string (`"api"`, `"shop/api"`) is reached on any of its ports and must
+   * admit this one itself (its `callers`).
+   * @default none
+   */
+  readonly dependencies?: readonly WorkloadRef[];
+  /**
+   * Workloads that call this one, admitted on this one's ports. Only needed for callers that do
+   * not name this one in their own `dependencies` as a component.
+   * @default none
+   */
+  readonly callers?: readonly WorkloadRef[];
+  /** Values of the secrets that `secretEnv` names, by name. */
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
-  /** The image to run instead of `spec.image` (e.g. a built image's digest). @default spec.image */
-  readonly image?: pulumi.Input<string>;
-  /** Protect the workload's objects from deletion (prod stateful data). @default false */
+  /** The cloud, tier and cluster defaults. @default a generic cluster in tier dev */
+  readonly environment?: Environment;
+  /**
+   * Protect the workload's StatefulSet and Services from deletion, and retain them when removed
+   * (production data). @default false
+   */
   readonly protect?: boolean;
   /**
-   * The objects as already planned (`planPlatform`), so they are not built twice. Must have been
-   * built from this spec, context and image. @default built here
+   * The objects exactly as built beforehand from these same arguments (e.g. by a program that
+   * planned and checked its whole environment first), registered as they are.
+   * @default built from these arguments
    */
-  readonly planned?: readonly Manifest[];
+  readonly manifests?: readonly Manifest[];
+}
+
+/** The fields of kind K (see `workloadSchemas`), as a component takes them. */
+export type KindArgs<K extends WorkloadKind> = DeepReadonly<
+  Omit<z.input<(typeof workloadSchemas)[K]>, "namespace" | "dependencies">
+>;
+
+/** The arguments of the component of kind K. */
+export type WorkloadArgs<K extends WorkloadKind> = KindArgs<K> & WorkloadCommonArgs;
+
+/**
+ * Stands in for an image given as an Output in the checks that need a string; the builders take
+ * the image separately, so it never reaches an object.
+ */
+const OUTPUT_IMAGE = "output.invalid/image:resolved-at-deploy";
+
+interface ResolvedRef extends PeerRef {
+  readonly name: string;
+  readonly component?: Workload;
+}
+
+/** A workload's arguments checked and resolved: what its objects are built from. */
+export interface ResolvedWorkload {
+  /** The workload as plain data (the stack config's shape). */
+  readonly spec: WorkloadConfig;
+  readonly context: BuildContext;
+  /** The callee side of each dependency on a component that does not list this one as caller. */
+  readonly dependencyPolicies: readonly Manifest[];
+}
+
+function resolveRef(
+  ref: WorkloadRef,
+  ownNamespace: string,
+  at: string,
+  problems: string[],
+): ResolvedRef | undefined {
+  if (typeof ref === "object" && "workloadName" in ref) {
+    return {
+      name: ref.workloadName,
+      namespace: ref.namespaceName,
+      ports: ref.ports,
+      component: ref,
+    };
+  }
+  if (typeof ref !== "string") {
+    const namespace = ref.namespace ?? ownNamespace;
+    if (!DNS_LABEL.test(ref.name) || !DNS_LABEL.test(namespace)) {
+      problems.push(
+        `${at}: { name: ${JSON.stringify(ref.name)}, namespace: ${JSON.stringify(namespace)} } does not name a workload (DNS labels)`,
+      );
+      return undefined;
+    }
+    return { name: ref.name, namespace, ...(ref.ports ? { ports: ref.ports } : {}) };
+  }
+  const parts = ref.split("/");
+  const [namespace, name] = parts.length === 2 ? parts : [ownNamespace, parts[0]];
+  if (parts.length > 2 || !DNS_LABEL.test(namespace) || !DNS_LABEL.test(name)) {
+    problems.push(`${at}: "${ref}" is not a workload ("api", or "shop/api" in another namespace)`);
+    return undefined;
+  }
+  return { name, namespace };
+}
+
+/**
+ * Checks a component's arguments against its kind's schema and rules and resolves them. Throws
+ * one ArgumentError listing every problem, each as `WebService "api": <key path>: <problem>`.
+ */
+export function resolveWorkload<K extends WorkloadKind>(
+  kind: K,
+  name: string,
+  args: WorkloadArgs<K>,
+): ResolvedWorkload {
+  const component = `${WORKLOAD_COMPONENTS[kind]} "${name}"`;
+  const {
+    namespace,
+    image,
+    dependencies = [],
+    callers = [],
+    secrets,
+    environment,
+    protect: _protect,
+    manifests: _manifests,
+    ...fields
+  } = args as WorkloadArgs<WorkloadKind>;
+  const problems: string[] = [];
+  if (!DNS_LABEL.test(name) || name.length > 63)
+    problems.push(`name: "${name}" must be a DNS label (lower-case letters, digits and '-')`);
+
+  // Fields of other kinds: named as such rather than as unknown keys.
+  const input: Record<string, unknown> = { ...fields };
+  for (const [field, kinds] of Object.entries(KIND_ONLY) as [string, readonly WorkloadKind[]][]) {
+    if (input[field] === undefined || kinds.includes(kind)) continue;
+    problems.push(
+      `${field}: not used by ${WORKLOAD_COMPONENTS[kind]} (only ${kinds.map((k) => WORKLOAD_COMPONENTS[k]).join(", ")}); remove it`,
+    );
+    delete input[field];
+  }
+  if (input.before !== undefined) {
+    problems.push(
+      "before: a component orders itself with dependsOn; give the workloads that must wait for this Task `dependsOn: [task]`",
+    );
+    delete input.before;
+  }
+
+  const ownNamespace = typeof namespace === "string" ? namespace : namespace.namespaceName;
+  const deps = dependencies.flatMap(
+    (ref, i) => resolveRef(ref, ownNamespace, `dependencies[${i}]`, problems) ?? [],
+  );
+  const callerRefs = callers.flatMap(
+    (ref, i) => resolveRef(ref, ownNamespace, `callers[${i}]`, problems) ?? [],
+  );
+  deps.forEach((dep, i) => {
+    if (dep.component && Object.keys(dep.ports ?? {}).length === 0)
+      problems.push(
+        `dependencies[${i}]: ${dep.name} exposes no ports, so nothing can call it; add ports to it or remove the dependency`,
+      );
+  });
+  const peers = new Map<string, ResolvedRef>();
+  for (const peer of [...deps, ...callerRefs]) {
+    const seen = peers.get(peer.name);
+    if (seen && seen.namespace !== peer.namespace)
+      problems.push(
+        `dependencies: two workloads named "${peer.name}" (namespaces ${seen.namespace} and ${peer.namespace}); NetworkPolicies select pods by name, so rename one`,
+      );
+    peers.set(peer.name, peer);
+  }
+
+  const parsed = parseWith(workloadSchemas[kind], {
+    ...input,
+    namespace: ownNamespace,
+    ...(deps.length > 0 ? { dependencies: deps.map((d) => d.name) } : {}),
+  });
+  problems.push(...parsed.problems);
+  const env = resolveEnvironment(environment);
+  problems.push(...env.problems);
+
+  let resolved: ResolvedWorkload | undefined;
+  if (parsed.data && env.resolved) {
+    const spec = {
+      ...parsed.data,
+      kind,
+      image: typeof image === "string" ? image : OUTPUT_IMAGE,
+    } as WorkloadConfig;
+    problems.push(
+      ...checkWorkload("", name, spec, {
+        cloud: env.resolved.profile.cloud,
+        gateway: env.resolved.cluster.gateway,
+      }),
+    );
+    for (const [envName, key] of Object.entries(spec.secretEnv ?? {}))
+      if (secrets?.[key] === undefined)
+        problems.push(`secretEnv.${envName}: no value for "${key}" in secrets`);
+    const context: BuildContext = {
+      ...env.resolved,
+      services: { ...Object.fromEntries(peers), [name]: spec },
+      callers: new Map([[name, callerRefs.map((c) => c.name).sort()]]),
+    };
+    const self = { name, namespace: ownNamespace };
+    const dependencyPolicies = deps
+      .filter((d) => d.component && !d.component.callerNames.includes(name))
+      .map((d) => dependencyNetworkPolicy(context, self, d));
+    resolved = { spec, context, dependencyPolicies };
+  }
+  if (problems.length > 0 || !resolved) throw new ArgumentError(component, problems);
+  return resolved;
 }
 
 /** Builds a workload's manifests with its patches applied; throws naming the offending key. */
@@ -46,7 +271,17 @@ export function plannedManifests(
   return applyPatches(manifests, spec.patches ?? [], `services.${name}`);
 }
 
-export abstract class Workload extends pulumi.ComponentResource {
+export abstract class Workload<K extends WorkloadKind = WorkloadKind>
+  extends pulumi.ComponentResource
+{
+  /** The workload's name: its objects' `metadata.name` and the pod label callers select. */
+  public readonly workloadName: string;
+  /** The namespace it runs in. */
+  public readonly namespaceName: string;
+  /** Its named ports (what callers are admitted on). */
+  public readonly ports: Readonly<Record<string, number>>;
+  /** The workloads named in its `callers`. */
+  public readonly callerNames: readonly string[];
   /** Every Kubernetes object of the workload, by kind and name (`Deployment/api`). */
   public readonly objects: Readonly<Record<string, pulumi.CustomResource>>;
   /** The in-cluster address of the first port, e.g. `api.shop.svc.cluster.local:3000`, if any. */
@@ -56,34 +291,34 @@ export abstract class Workload extends pulumi.ComponentResource {
 
   protected constructor(
     type: string,
-    kind: WorkloadKind,
+    kind: K,
     name: string,
-    args: WorkloadArgs,
+    args: WorkloadArgs<K>,
     opts: pulumi.ComponentResourceOptions,
   ) {
+    // Checked first: bad arguments throw before this component or any child is registered.
+    const { spec, context, dependencyPolicies } = resolveWorkload(kind, name, args);
     super(type, name, {}, opts);
-    if (args.spec.kind !== kind) {
-      throw new Error(
-        `services.${name}.kind: ${type.split(":").pop()} takes kind ${kind}, got ${args.spec.kind}`,
-      );
-    }
-    const spec = args.spec;
-    const ref = args.image ?? (typeof spec.image === "string" ? spec.image : undefined);
-    if (ref === undefined)
-      throw new Error(`services.${name}.image: a build needs the built image passed as args.image`);
-    this.image = pulumi.output(ref);
-    // A plain reference stays plain data in the manifests; only a built image is an Output.
-    const manifests =
-      args.planned ??
-      plannedManifests(name, spec, args.context, typeof ref === "string" ? ref : this.image);
+    this.workloadName = name;
+    this.namespaceName = spec.namespace;
+    this.ports = spec.ports ?? {};
+    this.callerNames = [...(context.callers.get(name) ?? [])];
+    this.image = pulumi.output(args.image);
+    // A plain reference stays plain data in the manifests; only an Output stays an Output.
+    const ref = typeof args.image === "string" ? args.image : this.image;
+    const manifests = args.manifests ?? [
+      ...plannedManifests(name, spec, context, ref),
+      ...dependencyPolicies,
+    ];
     // Pulumi does not pass a component's dependsOn on to its children, so do it here: the
-    // Namespace, the cluster objects and the `before` Jobs the Platform names must come first.
+    // Namespace, the cluster objects and the Jobs the workload waits for must come first.
     const inherited: pulumi.Input<pulumi.Resource>[] =
       opts.dependsOn === undefined
         ? []
         : Array.isArray(opts.dependsOn)
           ? [...(opts.dependsOn as pulumi.Input<pulumi.Resource>[])]
           : [opts.dependsOn as pulumi.Input<pulumi.Resource>];
+    if (typeof args.namespace !== "string") inherited.push(args.namespace);
     const childOpts: pulumi.CustomResourceOptions = {
       parent: this,
       ...(inherited.length > 0 ? { dependsOn: inherited } : {}),
@@ -95,15 +330,8 @@ export abstract class Workload extends pulumi.ComponentResource {
     let checksum: pulumi.Output<string> | undefined;
     if (secretKeys.length > 0) {
       const stringData: Record<string, pulumi.Output<string>> = {};
-      for (const [envName, key] of secretKeys) {
-        const value = args.secrets?.[key];
-        if (value === undefined) {
-          throw new Error(
-            `services.${name}.secretEnv.${envName}: no value for secret config key "${key}"`,
-          );
-        }
-        stringData[envName] = pulumi.secret(value);
-      }
+      for (const [envName, key] of secretKeys)
+        stringData[envName] = pulumi.secret(args.secrets![key]);
       secret = new k8s.core.v1.Secret(
         `${name}-secret-env`,
         {

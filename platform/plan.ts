@@ -2,27 +2,36 @@
  * The plan: every object of the stack built from the validated config, pure, before anything is
  * registered.
  */
-import { cloudProfile } from "../components/cloud";
 import { callerIndex, type BuildContext, type Manifest } from "../components/context";
+import { resolveEnvironment } from "../components/environment";
 import { buildTenant } from "../components/manifests";
-import type { WorkloadConfig } from "../components/schema";
+import { clusterDefaultsFields, type Environment, type WorkloadConfig } from "../components/schema";
 import { plannedManifests } from "../components/workload";
 import { ConfigError, tenantConfig, type PlatformConfig } from "./config";
 
-/** The environment every builder reads, derived once from the config. */
-export function buildContext(config: PlatformConfig, project: string): BuildContext {
-  const zones = new Set(
-    Object.values(config.cluster.nodePools ?? {}).flatMap((p) => p.zones ?? []),
+/** The environment the library's components are built for, as the stack config states it. */
+export function environmentOf(config: PlatformConfig, project: string): Environment {
+  const { cluster } = config;
+  const defaults = Object.fromEntries(
+    Object.keys(clusterDefaultsFields)
+      .map((key) => [key, cluster[key as keyof typeof clusterDefaultsFields]])
+      .filter(([, value]) => value !== undefined),
   );
+  const zones = new Set(Object.values(cluster.nodePools ?? {}).flatMap((p) => p.zones ?? []));
   return {
-    project,
+    cloud: cluster.cloud,
     tier: config.tier,
-    cluster: config.cluster,
-    profile: cloudProfile(config.cluster.cloud),
-    services: config.services,
-    callers: callerIndex(config.services),
+    partOf: project,
     multiZone: zones.size > 1,
+    ...defaults,
   };
+}
+
+/** What every builder reads, derived once from the config: the environment and all services. */
+export function buildContext(config: PlatformConfig, project: string): BuildContext {
+  const { resolved, problems } = resolveEnvironment(environmentOf(config, project));
+  if (!resolved) throw new ConfigError(problems);
+  return { ...resolved, services: config.services, callers: callerIndex(config.services) };
 }
 
 export interface PlatformPlan {

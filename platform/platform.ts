@@ -14,7 +14,7 @@ import { Task } from "../components/task";
 import { Tenant } from "../components/tenant";
 import { WebService } from "../components/web-service";
 import { Worker } from "../components/worker";
-import type { Workload, WorkloadArgs } from "../components/workload";
+import type { Workload, WorkloadDescription } from "../components/workload";
 import { planCapacity, resolveQuotas, type CapacityReport } from "./capacity/capacity";
 import {
   CapacityError,
@@ -23,7 +23,7 @@ import {
   formatCapacityWarnings,
 } from "./capacity/report";
 import { tenantConfig, type PlatformConfig } from "./config";
-import { planPlatform, type PlatformPlan } from "./plan";
+import { environmentOf, planPlatform, type PlatformPlan } from "./plan";
 
 export interface PlatformArgs {
   /** The validated stack config (see `parsePlatformConfig`). */
@@ -36,7 +36,7 @@ export interface PlatformArgs {
 
 const WORKLOAD_CLASSES: Record<
   WorkloadConfig["kind"],
-  new (name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) => Workload
+  new (name: string, args: never, opts?: pulumi.ComponentResourceOptions) => Workload
 > = {
   web: WebService,
   worker: Worker,
@@ -114,14 +114,27 @@ export class Platform extends pulumi.ComponentResource {
 
     this.clusterObjects = clusterObjects;
 
+    // The library's components register the plan: the same arguments a user would give, with
+    // the objects planned (and checked) above.
+    const environment = environmentOf(config, project);
     const tenants: Record<string, Tenant> = {};
     for (const [nsName, ns] of Object.entries(config.namespaces)) {
       tenants[nsName] = new Tenant(
         nsName,
-        { spec: tenantConfig(nsName, ns), context: plan.context, protect: prod },
+        {
+          ...tenantConfig(nsName, ns),
+          environment,
+          protect: prod,
+          manifests: plan.tenants[nsName],
+        },
         childOpts,
       );
     }
+    const describe = (svcName: string): WorkloadDescription => ({
+      name: svcName,
+      namespace: config.services[svcName].namespace,
+      ...(config.services[svcName].ports ? { ports: config.services[svcName].ports } : {}),
+    });
     this.tenants = tenants;
 
     // Jobs listed as `before` a workload are built first and become its dependencies, so
@@ -132,24 +145,30 @@ export class Platform extends pulumi.ComponentResource {
         runsBefore.set(target, [...(runsBefore.get(target) ?? []), jobName]);
     const workloads: Record<string, Workload> = {};
     const build = (svcName: string): Workload => {
-      const built = workloads[svcName];
-      if (built) return built;
+      const existing = workloads[svcName];
+      if (existing) return existing;
       const svc = config.services[svcName];
       const jobs = (runsBefore.get(svcName) ?? []).map(build);
-      const image =
-        typeof svc.image === "string"
+      const { kind, image, before: _before, dependencies, ...fields } = svc;
+      // A built image is known only once built: that workload builds its objects itself, from
+      // the same arguments (its peers described with their ports), so they match the plan.
+      const builtImage =
+        typeof image === "string"
           ? undefined
-          : new Image(svcName, { build: svc.image.build }, { parent: this }).ref;
-      const Cls = WORKLOAD_CLASSES[svc.kind];
+          : new Image(svcName, { build: image.build }, { parent: this }).ref;
+      const Cls = WORKLOAD_CLASSES[kind];
       return (workloads[svcName] = new Cls(
         svcName,
         {
-          spec: svc,
-          context: plan.context,
+          ...fields,
+          image: builtImage ?? image,
+          dependencies: (dependencies ?? []).map(describe),
+          callers: (plan.context.callers.get(svcName) ?? []).map(describe),
           secrets: args.secrets,
-          ...(image ? { image } : { planned: plan.workloads[svcName] }),
-          protect: prod && svc.kind === "stateful",
-        },
+          environment,
+          protect: prod && kind === "stateful",
+          ...(builtImage ? {} : { manifests: plan.workloads[svcName] }),
+        } as never,
         { ...childOpts, dependsOn: [tenants[svc.namespace], ...clusterObjects, ...jobs] },
       ));
     };

@@ -112,22 +112,12 @@ describe("Platform under mocks", () => {
   });
 
   test("restartOnSecretChange: false leaves the checksum out", async () => {
-    const config = p.parsePlatformConfig({
-      ...raw("dev"),
-      services: {
-        quiet: {
-          kind: "worker",
-          namespace: "shop",
-          image: "ghcr.io/acme/quiet:1.0.0",
-          resources: { requests: { cpu: "100m", memory: "128Mi" } },
-          secretEnv: { TOKEN: "db-password" },
-          restartOnSecretChange: false,
-        },
-      },
-    });
     new c.Worker("quiet", {
-      spec: config.services.quiet,
-      context: p.buildContext(config, "shop"),
+      namespace: "shop",
+      image: "ghcr.io/acme/quiet:1.0.0",
+      resources: { requests: { cpu: "100m", memory: "128Mi" } },
+      secretEnv: { TOKEN: "db-password" },
+      restartOnSecretChange: false,
       secrets: { "db-password": "pw" },
     });
     await waitForRegistrations();
@@ -158,13 +148,5 @@ describe("Platform under mocks", () => {
       api: "ghcr.io/acme/api:1.2.3",
       db: "postgres:17.6-bookworm",
     });
-  });
-
-  test("a component given a spec of another kind refuses it", () => {
-    const config = p.parsePlatformConfig(raw("dev"));
-    const ctx = p.buildContext(config, "shop");
-    expect(() => new c.Worker("api2", { spec: config.services.api, context: ctx })).toThrowError(
-      "services.api2.kind: Worker takes kind worker, got web",
-    );
   });
 });

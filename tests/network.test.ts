@@ -208,12 +208,12 @@ const INTERNET: IpEndpoint = { ip: "203.0.113.7" };
 // ---------------------------------------------------------------------------------------------
 
 describe("policies for web -> api -> postgres, worker -> postgres", () => {
-  const { policyOf, ctx } = setup(graph());
+  const { policyOf, config } = setup(graph());
 
   test("callersOf lists the callers, sorted", () => {
-    expect(callersOf(ctx.services, "postgres")).toEqual(["api", "worker"]);
-    expect(callersOf(ctx.services, "api")).toEqual(["web"]);
-    expect(callersOf(ctx.services, "web")).toEqual([]);
+    expect(callersOf(config.services, "postgres")).toEqual(["api", "worker"]);
+    expect(callersOf(config.services, "api")).toEqual(["web"]);
+    expect(callersOf(config.services, "web")).toEqual([]);
   });
 
   test("web: ingress from the ingress controller, egress to api", () => {

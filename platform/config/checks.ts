@@ -2,9 +2,9 @@
  * Checks that span several keys of the platform config: references between services and
  * namespaces, kind-specific fields, consistency of limits, quotas and node pools.
  */
-import { Quantity, QUANTITY_EXAMPLES } from "../../components/quantity";
+import { Quantity } from "../../components/quantity";
 import type { WorkloadConfig } from "../../components/schema";
-import { checkWorkload } from "../../components/validation";
+import { checkTenant, checkWorkload } from "../../components/validation";
 import { isQuotaMap, type PlatformConfig } from "./schema";
 
 export interface ParseOptions {
@@ -29,36 +29,13 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
     );
   }
 
-  for (const [name, ns] of Object.entries(config.namespaces)) {
-    for (const [key, value] of Object.entries(isQuotaMap(ns.quota) ? ns.quota : {})) {
-      if (Quantity.tryParse(value) === undefined) {
-        problems.push(
-          `namespaces.${name}.quota.${key}: ${JSON.stringify(value)} is not a Kubernetes quantity (${QUANTITY_EXAMPLES})`,
-        );
-      }
-    }
-    const lr = ns.limits;
-    for (const r of ["cpu", "memory"] as const) {
-      const req = lr?.defaultRequest?.[r];
-      const lim = lr?.default?.[r];
-      if (req && lim && Quantity.parse(req).cmp(Quantity.parse(lim)) > 0) {
-        problems.push(
-          `namespaces.${name}.limits.defaultRequest.${r}: ${req} is above limits.default.${r} (${lim}); pods given these defaults would be rejected`,
-        );
-      }
-    }
-    for (const r of ["cpu", "memory", "ephemeral-storage"] as const) {
-      for (const field of ["default", "defaultRequest"] as const) {
-        const value = lr?.[field]?.[r];
-        const max = lr?.max?.[r];
-        if (value && max && Quantity.parse(value).cmp(Quantity.parse(max)) > 0) {
-          problems.push(
-            `namespaces.${name}.limits.${field}.${r}: ${value} is above limits.max.${r} (${max}); lower the default or raise the max`,
-          );
-        }
-      }
-    }
-  }
+  for (const [name, ns] of Object.entries(config.namespaces))
+    problems.push(
+      ...checkTenant(`namespaces.${name}`, {
+        ...ns,
+        quota: isQuotaMap(ns.quota) ? ns.quota : undefined,
+      }),
+    );
 
   const pools = config.cluster.nodePools ?? {};
   for (const [name, pool] of Object.entries(pools)) {
