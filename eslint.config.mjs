@@ -4,7 +4,16 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "rendered/**", "eslint.config.mjs"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "rendered/**",
+      "dist/**",
+      // Consumer programs with their own package and tsconfig, checked by tests/example.test.ts.
+      "examples/**",
+      "eslint.config.mjs",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,8 +3,6 @@
  * the kind's schema and rules, and report every problem at once, each naming the component and
  * the property path.
  */
-import type { z } from "zod";
-import { issueMessages } from "./issues";
 
 /** T with every property and array, however deep, read-only: what a component accepts. */
 export type DeepReadonly<T> = T extends readonly (infer E)[]
@@ -23,16 +21,4 @@ export class ArgumentError extends Error {
     super(problems.map((p) => `${component}: ${p}`).join("\n"));
     this.name = "ArgumentError";
   }
-}
-
-/** Parses `input` with `schema`; on failure, the problems with their key paths under `at`. */
-export function parseWith<S extends z.ZodType>(
-  schema: S,
-  input: unknown,
-  at = "",
-): { readonly data?: z.output<S>; readonly problems: string[] } {
-  const result = schema.safeParse(input, { reportInput: true });
-  if (result.success) return { data: result.data, problems: [] };
-  const lines = result.error.issues.flatMap((issue) => issueMessages(issue, schema));
-  return { problems: at ? lines.map((line) => `${at}.${line}`) : lines };
 }

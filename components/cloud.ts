@@ -2,7 +2,7 @@
  * Cloud profiles: everything that differs between kind, EKS, GKE, AKS and a generic cluster,
  * in one place. Components ask the profile; they never branch on the cloud themselves.
  */
-import type { Cloud, Tier } from "./schema";
+import type { Cloud, Tier } from "./types";
 
 export type { Cloud };
 

@@ -3,7 +3,7 @@
  */
 import type { CloudProfile } from "./cloud";
 import { NAME_LABEL } from "./labels";
-import type { ClusterDefaults, Tier } from "./schema";
+import type { ClusterDefaults, Tier } from "./types";
 
 /** An environment with every default applied (see `resolveEnvironment`). */
 export interface ResolvedEnvironment {

@@ -3,10 +3,11 @@
  * its defaults: a generic cluster, tier dev, the Pulumi project as `app.kubernetes.io/part-of`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseWith } from "./args";
 import { cloudProfile } from "./cloud";
 import type { ResolvedEnvironment } from "./context";
-import { environmentSchema, type Environment } from "./schema";
+import { parseWith } from "./issues";
+import { environmentSchema } from "./schema";
+import type { Environment } from "./types";
 
 /** Validates and resolves `environment`; problems name `environment.<key>`. */
 export function resolveEnvironment(environment: Environment | undefined): {

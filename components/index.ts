@@ -1,34 +1,37 @@
 /**
- * The component library: per-kind schemas, pure spec builders and thin components. Nothing here
- * reads stack config; the program in platform/ uses it as any user would.
+ * The component library: typed per-kind arguments, pure spec builders and thin components.
+ * Nothing here reads stack config; the program in platform/ uses it as any user would. The
+ * schemas behind the checks (components/schema.ts) are not part of this entry point: its type
+ * declarations import nothing but @pulumi/*, so any TypeScript setup can check them.
  */
-export {
-  environmentSchema,
-  tenantSchema,
-  tierSchema,
-  WORKLOAD_KINDS,
-  workloadSchema,
-  workloadSchemas,
-} from "./schema";
+export { CLOUDS, KIND_ONLY, TIERS, WORKLOAD_KINDS } from "./types";
 export type {
+  Cloud,
   ClusterDefaults,
-  Environment,
   ContainerConfig,
-  TenantConfig,
+  EgressConfig,
+  Environment,
+  ImageBuildConfig,
+  KindFields,
+  PatchConfig,
   ProbeConfig,
+  ResourceList,
   ResourcesConfig,
+  TenantConfig,
   Tier,
+  TolerationConfig,
   VolumeConfig,
   WorkloadConfig,
+  WorkloadFields,
   WorkloadKind,
-} from "./schema";
+} from "./types";
 export { ArgumentError } from "./args";
 export type { DeepReadonly } from "./args";
 export { resolveEnvironment } from "./environment";
 export { checkTenant, checkWorkload } from "./validation";
 export { Quantity, canonicalQuantity, isQuantity } from "./quantity";
 export { cloudProfile } from "./cloud";
-export type { CloudProfile, Cloud } from "./cloud";
+export type { CloudProfile } from "./cloud";
 export { callerIndex } from "./context";
 export type { BuildContext, Manifest, PeerRef, ResolvedEnvironment } from "./context";
 export { EXPOSE_ANNOTATION, NAME_LABEL, POD_SECURITY_LABELS, TIER_LABEL } from "./labels";

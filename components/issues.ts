@@ -118,3 +118,15 @@ export function issueMessages(issue: z.core.$ZodIssue, root: z.ZodType): string[
       return [`${path}: ${issue.message}`];
   }
 }
+
+/** Parses `input` with `schema`; on failure, the problems with their key paths under `at`. */
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  at = "",
+): { readonly data?: z.output<S>; readonly problems: string[] } {
+  const result = schema.safeParse(input, { reportInput: true });
+  if (result.success) return { data: result.data, problems: [] };
+  const lines = result.error.issues.flatMap((issue) => issueMessages(issue, schema));
+  return { problems: at ? lines.map((line) => `${at}.${line}`) : lines };
+}

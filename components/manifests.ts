@@ -8,7 +8,7 @@
  * kubectl use never change under a deploy. Pulumi logical names are `<workload>-<suffix>`.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { TenantConfig, WorkloadConfig } from "./schema";
+import type { TenantConfig, WorkloadConfig } from "./types";
 import {
   commonLabels,
   selectorLabels,

@@ -5,7 +5,7 @@
  *
  * @see https://kubernetes.io/docs/concepts/services-networking/network-policies/
  */
-import type { WorkloadConfig } from "./schema";
+import type { WorkloadConfig } from "./types";
 import {
   callerIndex,
   commonLabels,

@@ -6,13 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import {
-  writableVolumeName,
-  type ContainerConfig,
-  type ProbeConfig,
-  type ResourcesConfig,
-  type WorkloadConfig,
-} from "./schema";
+import type { ContainerConfig, ProbeConfig, ResourcesConfig, WorkloadConfig } from "./types";
 import { selectorLabels, type BuildContext } from "./context";
 
 /** Numeric identity used when a workload states none (distroless "nonroot"). */
@@ -23,6 +17,16 @@ export const SECRET_CHECKSUM_ANNOTATION = "checksum/secret-env";
 export const SECRET_ENV_SUFFIX = "-env";
 
 type Obj = Record<string, unknown>;
+
+/** Name of the emptyDir volume generated for a writable path. */
+export function writableVolumeName(path: string, index: number): string {
+  const slug = path
+    .replace(/^\/+|\/+$/g, "")
+    .replace(/[^a-z0-9]+/gi, "-")
+    .toLowerCase()
+    .slice(0, 40);
+  return `w${index}-${slug || "root"}`.replace(/-+$/, "");
+}
 
 /** requests as given; limits default to the requests (Guaranteed QoS) unless raised. */
 export function containerResources(res: ResourcesConfig): {

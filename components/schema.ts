@@ -5,6 +5,38 @@
  */
 import { z } from "zod";
 import { Quantity, QUANTITY_EXAMPLES } from "./quantity";
+import {
+  CLOUDS,
+  KIND_ONLY,
+  TIERS,
+  WORKLOAD_KINDS,
+  type ClusterDefaults,
+  type ContainerConfig,
+  type Environment,
+  type KindFields,
+  type NotTakenBy,
+  type ProbeConfig,
+  type ResourcesConfig,
+  type TenantConfig,
+  type VolumeConfig,
+  type WorkloadConfig,
+  type WorkloadKind,
+} from "./types";
+
+export { CLOUDS, KIND_ONLY, WORKLOAD_KINDS };
+export type {
+  Cloud,
+  ClusterDefaults,
+  ContainerConfig,
+  Environment,
+  ProbeConfig,
+  ResourcesConfig,
+  TenantConfig,
+  Tier,
+  VolumeConfig,
+  WorkloadConfig,
+  WorkloadKind,
+} from "./types";
 
 // ---------------------------------------------------------------------------------------------
 // Leaf schemas
@@ -213,14 +245,6 @@ const manifestPatch = z.strictObject({
   patch: z.record(z.string(), z.unknown()),
 });
 
-/**
- * The kinds of workload, one component each: web (WebService: Deployment + Service, +HPA, PDB,
- * Ingress/HTTPRoute), worker (Worker: Deployment), stateful (StatefulService: StatefulSet),
- * cron (CronTask: CronJob) and job (Task: a Job run once per change, e.g. a migration).
- */
-export const WORKLOAD_KINDS = ["web", "worker", "stateful", "cron", "job"] as const;
-export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
-
 /** Every field a workload may have; KIND_ONLY lists the fields only some kinds take. */
 const workloadFields = {
   /** Namespace (a key of `namespaces`). */
@@ -385,23 +409,6 @@ const workloadFields = {
   patches: z.array(manifestPatch).optional(),
 };
 
-/** The fields that only some kinds take; every other field of `workloadFields` is common. */
-export const KIND_ONLY = {
-  ingress: ["web"],
-  route: ["web"],
-  expose: ["web", "stateful"],
-  autoscale: ["web", "worker"],
-  storage: ["stateful"],
-  schedule: ["cron"],
-  cron: ["cron"],
-  job: ["job"],
-  before: ["job"],
-  replicas: ["web", "worker", "stateful"],
-  rollout: ["web", "worker", "stateful"],
-} as const satisfies Readonly<
-  Partial<Record<keyof typeof workloadFields, readonly WorkloadKind[]>>
->;
-
 /** A workload of any kind as the stack config states it: `kind` plus every field. */
 const workload = z.strictObject({
   /** Which component builds it (see WORKLOAD_KINDS). */
@@ -409,15 +416,10 @@ const workload = z.strictObject({
   ...workloadFields,
 });
 
-type KindOnly = typeof KIND_ONLY;
-/** The mask of the fields kind K does not take. */
-type NotTakenBy<K extends WorkloadKind> = {
-  [F in keyof KindOnly as K extends KindOnly[F][number] ? never : F]: true;
-};
 const kindFields = z.strictObject(workloadFields);
 function fieldsOf<K extends WorkloadKind>(
   kind: K,
-): z.ZodObject<Omit<typeof workloadFields, keyof NotTakenBy<K>>, z.core.$strict> {
+): z.ZodObject<Omit<typeof workloadFields, NotTakenBy<K>>, z.core.$strict> {
   const mask = Object.fromEntries(
     Object.entries(KIND_ONLY)
       .filter(([, kinds]) => !(kinds as readonly string[]).includes(kind))
@@ -489,9 +491,6 @@ export const tenantFields = {
 };
 const tenant = z.strictObject(tenantFields);
 
-/** The clouds with a profile (components/cloud.ts). */
-export const CLOUDS = ["kind", "eks", "gke", "aks", "generic"] as const;
-
 /** What the builders read about the cluster besides its cloud; each has the profile's default. */
 export const clusterDefaultsFields = {
   /** GKE NodeLocal DNSCache (169.254.20.10) is enabled. */
@@ -507,7 +506,7 @@ export const clusterDefaultsFields = {
 };
 
 /** The environment's tier; drives safety defaults (protection, strict capacity). */
-const tier = z.enum(["dev", "staging", "prod"]);
+const tier = z.enum(TIERS);
 
 /**
  * The environment components are built for: the cloud, the tier and the cluster's defaults.
@@ -532,22 +531,48 @@ export {
   workload as workloadSchema,
 };
 
-export type WorkloadConfig = z.output<typeof workload>;
-export type TenantConfig = z.output<typeof tenant>;
-export type ClusterDefaults = z.output<z.ZodObject<typeof clusterDefaultsFields>>;
-export type Environment = z.input<typeof environment>;
-export type Cloud = (typeof CLOUDS)[number];
-export type ProbeConfig = z.output<typeof probe>;
-export type ContainerConfig = z.output<typeof container>;
-export type VolumeConfig = z.output<typeof volume>;
-export type ResourcesConfig = z.output<typeof resources>;
-export type Tier = z.output<typeof tier>;
-
-export function writableVolumeName(path: string, index: number): string {
-  const slug = path
-    .replace(/^\/+|\/+$/g, "")
-    .replace(/[^a-z0-9]+/gi, "-")
-    .toLowerCase()
-    .slice(0, 40);
-  return `w${index}-${slug || "root"}`.replace(/-+$/, "");
-}
+// The schemas produce exactly the library's types (components/types.ts), checked at compile time.
+type Same<A, B> =
+  (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+function assertTypes<T extends true>(_proof?: T): void {}
+/** A kind schema's fields as a component takes them, one flat object type. */
+type Without<T, K extends PropertyKey> = Flat<Pick<T, Exclude<keyof T, K>>>;
+type Flat<T> = { [P in keyof T]: T[P] };
+assertTypes<Same<z.output<typeof workload>, WorkloadConfig>>();
+assertTypes<Same<z.output<typeof tenant>, TenantConfig>>();
+assertTypes<Same<z.output<typeof environment>, Environment>>();
+assertTypes<Same<z.output<z.ZodObject<typeof clusterDefaultsFields>>, ClusterDefaults>>();
+assertTypes<Same<z.output<typeof probe>, ProbeConfig>>();
+assertTypes<Same<z.output<typeof container>, ContainerConfig>>();
+assertTypes<Same<z.output<typeof volume>, VolumeConfig>>();
+assertTypes<Same<z.output<typeof resources>, ResourcesConfig>>();
+assertTypes<
+  Same<
+    Without<z.output<(typeof workloadSchemas)["web"]>, "namespace" | "dependencies">,
+    Flat<KindFields<"web">>
+  >
+>();
+assertTypes<
+  Same<
+    Without<z.output<(typeof workloadSchemas)["worker"]>, "namespace" | "dependencies">,
+    Flat<KindFields<"worker">>
+  >
+>();
+assertTypes<
+  Same<
+    Without<z.output<(typeof workloadSchemas)["stateful"]>, "namespace" | "dependencies">,
+    Flat<KindFields<"stateful">>
+  >
+>();
+assertTypes<
+  Same<
+    Without<z.output<(typeof workloadSchemas)["cron"]>, "namespace" | "dependencies">,
+    Flat<KindFields<"cron">>
+  >
+>();
+assertTypes<
+  Same<
+    Without<z.output<(typeof workloadSchemas)["job"]>, "namespace" | "dependencies">,
+    Flat<KindFields<"job">>
+  >
+>();

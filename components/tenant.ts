@@ -1,16 +1,17 @@
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { z } from "zod";
-import { ArgumentError, parseWith, type DeepReadonly } from "./args";
+import { ArgumentError, type DeepReadonly } from "./args";
 import type { Manifest } from "./context";
 import { resolveEnvironment } from "./environment";
 import { buildTenant } from "./manifests";
 import { registerManifest } from "./register";
-import { DNS_LABEL, tenantSchema, type Environment, type TenantConfig } from "./schema";
+import { parseWith } from "./issues";
+import { DNS_LABEL, tenantSchema } from "./schema";
+import type { Environment, TenantConfig } from "./types";
 import { checkTenant } from "./validation";
 
 /** The arguments of a Tenant: its quota, container defaults, admission level and access. */
-export type TenantArgs = DeepReadonly<z.input<typeof tenantSchema>> & {
+export type TenantArgs = DeepReadonly<TenantConfig> & {
   /** The cloud, tier and cluster defaults. @default a generic cluster in tier dev */
   readonly environment?: Environment;
   /** Protect the Namespace from deletion, and retain it if removed from the program. @default false */

@@ -4,16 +4,17 @@
  * components run them on their arguments; the program runs them on every service of the stack
  * config, with the peers it knows (other services, namespaces, priority classes, secrets).
  */
-import { cloudProfile, type Cloud } from "./cloud";
+import { cloudProfile } from "./cloud";
 import { Quantity, QUANTITY_EXAMPLES } from "./quantity";
+import { IMAGE_REF } from "./schema";
 import {
-  IMAGE_REF,
   KIND_ONLY,
+  type Cloud,
   type ResourcesConfig,
   type TenantConfig,
   type WorkloadConfig,
   type WorkloadKind,
-} from "./schema";
+} from "./types";
 import { closest } from "./suggest";
 
 /** What a workload is built for, as far as its checks need it. */

@@ -6,8 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { z } from "zod";
-import { ArgumentError, parseWith, type DeepReadonly } from "./args";
+import { ArgumentError, type DeepReadonly } from "./args";
 import type { BuildContext, Manifest, PeerRef } from "./context";
 import { resolveEnvironment } from "./environment";
 import { buildWorkload } from "./manifests";
@@ -20,14 +19,15 @@ import {
   withPodAnnotation,
 } from "./podspec";
 import { registerManifest } from "./register";
+import { parseWith } from "./issues";
+import { DNS_LABEL, workloadSchemas } from "./schema";
 import {
-  DNS_LABEL,
   KIND_ONLY,
-  workloadSchemas,
   type Environment,
+  type KindFields,
   type WorkloadConfig,
   type WorkloadKind,
-} from "./schema";
+} from "./types";
 import type { Tenant } from "./tenant";
 import { checkWorkload } from "./validation";
 
@@ -95,10 +95,8 @@ export interface WorkloadCommonArgs {
   readonly manifests?: readonly Manifest[];
 }
 
-/** The fields of kind K (see `workloadSchemas`), as a component takes them. */
-export type KindArgs<K extends WorkloadKind> = DeepReadonly<
-  Omit<z.input<(typeof workloadSchemas)[K]>, "namespace" | "dependencies">
->;
+/** The fields of kind K (see `KindFields`), as a component takes them. */
+export type KindArgs<K extends WorkloadKind> = DeepReadonly<KindFields<K>>;
 
 /** The arguments of the component of kind K. */
 export type WorkloadArgs<K extends WorkloadKind> = KindArgs<K> & WorkloadCommonArgs;

@@ -39,7 +39,9 @@ engine_go_min_version() { engine_json_string "$engine_repo/versions.json" go; }
 engine_kubernetes_version() {
   local v="${ENGINE_KUBERNETES_VERSION:-}"
   if [ -z "$v" ]; then
-    v="$(engine_json_string "$engine_repo/package.json" '@pulumi\/kubernetes')"
+    # The exact pin (devDependencies), not the library's peerDependencies range.
+    v="$(sed -n 's/^[[:space:]]*"@pulumi\/kubernetes"[[:space:]]*:[[:space:]]*"\([0-9][0-9.]*\)".*/\1/p' \
+      "$engine_repo/package.json" | head -n 1)"
   fi
   case "$v" in
     [0-9]*.[0-9]*.[0-9]*) printf '%s\n' "${v#v}" ;;
