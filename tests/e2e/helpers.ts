@@ -361,6 +361,23 @@ export function overrideOf(
   return (sec[name] ??= {}) as Record<string, unknown>;
 }
 
+/** Copies the repository's tracked (and untracked, not ignored) files that `keep` accepts. */
+function copyWorkTree(dir: string, keep: (file: string) => boolean): void {
+  const listed = spawnSync("git", ["ls-files", "-z", "-co", "--exclude-standard"], {
+    cwd: REPO,
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  if (listed.status !== 0) throw new Error(`git ls-files failed in ${REPO}: ${listed.stderr}`);
+  for (const f of listed.stdout.split("\0")) {
+    if (!f || f.startsWith("rendered/") || f.startsWith(".pulumi-state/") || !keep(f)) continue;
+    const from = join(REPO, f);
+    if (!existsSync(from) || !statSync(from).isFile()) continue; // deleted in the work tree
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    cpSync(from, join(dir, f));
+  }
+}
+
 export class TempProject {
   private constructor(
     /** The root of the temporary tree (project, state and render output live inside). */
@@ -370,32 +387,42 @@ export class TempProject {
     readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  /** Copies the project's tracked (and untracked, not ignored) files; symlinks node_modules. */
-  static async create(label: string): Promise<TempProject> {
+  /**
+   * Copies the project's tracked (and untracked, not ignored) files, or with `ref` the files of
+   * that commit; symlinks node_modules.
+   */
+  static async create(label: string, ref?: string): Promise<TempProject> {
     const env = await engineEnv();
     const root = mkdtempSync(join(tmpdir(), `e2e-${label}-`));
     const dir = join(root, "project");
     const stateDir = join(root, "state");
     mkdirSync(dir, { recursive: true });
     mkdirSync(stateDir, { recursive: true });
-    const listed = spawnSync("git", ["ls-files", "-z", "-co", "--exclude-standard"], {
-      cwd: REPO,
-      encoding: "utf8",
-      timeout: 30_000,
-    });
-    if (listed.status !== 0) throw new Error(`git ls-files failed in ${REPO}: ${listed.stderr}`);
-    for (const f of listed.stdout.split("\0")) {
-      if (!f || f.startsWith("rendered/") || f.startsWith(".pulumi-state/")) continue;
-      const from = join(REPO, f);
-      if (!existsSync(from) || !statSync(from).isFile()) continue; // deleted in the work tree
-      mkdirSync(dirname(join(dir, f)), { recursive: true });
-      cpSync(from, join(dir, f));
-    }
+    if (ref) {
+      const r = spawnSync("bash", ["-c", `git archive "$1" | tar -x -C "$2"`, "-", ref, dir], {
+        cwd: REPO,
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      if (r.status !== 0) throw new Error(`git archive ${ref} failed in ${REPO}: ${r.stderr}`);
+    } else copyWorkTree(dir, () => true);
     symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"), "dir");
     return new TempProject(root, dir, stateDir, {
       ...env,
       PULUMI_BACKEND_URL: `file://${stateDir}`,
     });
+  }
+
+  /**
+   * Replaces the program with the work tree's (as a deploy of a newer commit does), keeping the
+   * initialised stack files, the state and the rendered output.
+   */
+  upgradeToWorkTree(): void {
+    for (const entry of readdirSync(this.dir)) {
+      if (entry === "node_modules" || /^Pulumi\..+\.yaml$/.test(entry)) continue;
+      rmSync(join(this.dir, entry), { recursive: true, force: true });
+    }
+    copyWorkTree(this.dir, (f) => !existsSync(join(this.dir, f)));
   }
 
   /** Where the Kubernetes provider of `stack` writes its manifests. */
@@ -536,13 +563,13 @@ export class TempProject {
 }
 
 /**
- * One TempProject for a test file, created in beforeAll (after the engine check) and removed in
- * afterAll. Call inside describeEngine.
+ * One TempProject for a test file (the work tree, or the commit `ref`), created in beforeAll
+ * (after the engine check) and removed in afterAll. Call inside describeEngine.
  */
-export function useProject(label: string): () => TempProject {
+export function useProject(label: string, ref?: string): () => TempProject {
   let project: TempProject | undefined;
   beforeAll(async () => {
-    project = await TempProject.create(label);
+    project = await TempProject.create(label, ref);
   });
   afterAll(() => project?.cleanup());
   return () => {
