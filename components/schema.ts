@@ -1,7 +1,9 @@
 /**
  * The schema of each kind the library builds, as plain data: workloads (web, worker, stateful,
- * cron, job), tenant namespaces and the cluster profile the builders read. The program's stack
- * config (platform/config) composes these; nothing here reads stack config.
+ * cron, job), tenant namespaces and the environment. The components check their arguments with
+ * these; the program's stack config (platform/config) composes them. Each field's meaning and
+ * default are documented once, on the types these schemas must produce (components/types.ts,
+ * checked at compile time at the end of this file).
  */
 import { z } from "zod";
 import { Quantity, QUANTITY_EXAMPLES } from "./quantity";
@@ -96,29 +98,23 @@ const resourceList = () =>
   });
 
 const resources = z.strictObject({
-  /** What the scheduler reserves. cpu and memory are required. */
   requests: z.strictObject({
     cpu,
     memory,
     "ephemeral-storage": storage.optional(),
   }),
-  /** Hard caps. @default equal to the requests (Guaranteed QoS); raise limits.cpu to allow bursting. */
   limits: resourceList().optional(),
 });
 
 const probeAction = {
-  /** HTTP GET on a path and a port (name or number). */
   http: z
     .strictObject({
       path: z.string().startsWith("/"),
       port: z.union([port, z.string()]).optional(),
     })
     .optional(),
-  /** TCP connect to a port (name or number). */
   tcp: z.strictObject({ port: z.union([port, z.string()]).optional() }).optional(),
-  /** A command run in the container; healthy when it exits 0. */
   exec: z.strictObject({ command: z.array(z.string()).min(1) }).optional(),
-  /** gRPC health check on a port number. */
   grpc: z.strictObject({ port }).optional(),
 };
 const probe = z
@@ -157,21 +153,17 @@ const secretEnvMap = z.record(
 
 const volume = z
   .strictObject({
-    /** Where the volume is mounted in the main container. */
     mountPath: z.string().startsWith("/"),
     readOnly: z.boolean().optional(),
-    /** A writable scratch directory (the usual answer to readOnlyRootFilesystem). */
     emptyDir: z
       .strictObject({ sizeLimit: storage.optional(), medium: z.enum(["Memory"]).optional() })
       .optional(),
-    /** Files from a ConfigMap: `name` for an existing one, or `data` to have one generated. */
     configMap: z
       .strictObject({
         name: z.string().optional(),
         data: z.record(z.string(), z.string()).optional(),
       })
       .optional(),
-    /** Files from an existing Secret. */
     secret: z.strictObject({ secretName: z.string() }).optional(),
   })
   .superRefine((v, ctx) => {
@@ -201,10 +193,8 @@ const container = z.strictObject({
   env: envMap.optional(),
   resources,
   ports: z.record(dnsLabel("a port name"), port).optional(),
-  /** Volumes of the workload to mount here, by volume name. */
   volumeMounts: z.record(z.string(), z.string().startsWith("/")).optional(),
   readinessProbe: probe.optional(),
-  /** Init containers only: keep running beside the main container (a native sidecar). */
   restartAlways: z.boolean().optional(),
 });
 
@@ -217,7 +207,6 @@ const toleration = z.strictObject({
 });
 
 const egressRule = z.strictObject({
-  /** Destination CIDR, e.g. "10.0.0.0/8" or "203.0.113.7/32". */
   cidr: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/, {
     message: 'must be a CIDR such as "10.0.0.0/8" or "203.0.113.7/32"',
   }),
@@ -227,9 +216,7 @@ const egressRule = z.strictObject({
 });
 
 const imageBuild = z.strictObject({
-  /** Repository to push to, e.g. "ghcr.io/acme/api". */
   repository: z.string(),
-  /** Build context directory, relative to the project. */
   context: z.string(),
   dockerfile: z.string().optional(),
   args: z.record(z.string(), z.string()).optional(),
@@ -237,26 +224,19 @@ const imageBuild = z.strictObject({
 });
 
 const manifestPatch = z.strictObject({
-  /** Kind of generated object to patch, e.g. "Deployment", "Service". */
   kind: z.string(),
-  /** Optional metadata.name to narrow the match. */
   name: z.string().optional(),
-  /** A JSON merge patch (RFC 7386): objects merge, `null` removes a field, lists replace. */
   patch: z.record(z.string(), z.unknown()),
 });
 
 /** Every field a workload may have; KIND_ONLY lists the fields only some kinds take. */
 const workloadFields = {
-  /** Namespace (a key of `namespaces`). */
   namespace: dnsLabel("a namespace name"),
-  /** A pinned image reference (`repo:tag` or `repo@sha256:...`), or a build through @pulumi/docker. */
   image: z.union([z.string(), z.strictObject({ build: imageBuild })]),
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
-  /** @default 1 (not for cron; with autoscale use autoscale.min instead) */
   replicas: nonNegativeInt.optional(),
   resources,
-  /** Named container ports, e.g. `{ http: 8080 }`. Services expose them on the same numbers. */
   ports: z.record(dnsLabel("a port name"), port).optional(),
   probes: z
     .strictObject({
@@ -269,18 +249,14 @@ const workloadFields = {
     .strictObject({
       min: positiveInt,
       max: positiveInt,
-      /** Target average CPU utilisation in percent of requests. @default 70 */
       cpu: z.number().int().min(1).max(1000).optional(),
-      /** Target average memory utilisation in percent of requests. */
       memory: z.number().int().min(1).max(1000).optional(),
     })
     .optional(),
-  /** Rolling update. @default maxSurge 25%, maxUnavailable 0 (web) or 25% (others) */
   rollout: z
     .strictObject({
       maxSurge: intOrPercent.optional(),
       maxUnavailable: intOrPercent.optional(),
-      /** @default 600 */
       progressDeadlineSeconds: positiveInt.optional(),
       minReadySeconds: nonNegativeInt.optional(),
     })
@@ -289,11 +265,8 @@ const workloadFields = {
     .strictObject({
       host: z.string(),
       path: z.string().startsWith("/").optional(),
-      /** @default the cloud profile's ingress class */
       className: z.string().optional(),
-      /** Name of the TLS Secret for the host; omit for plain HTTP. */
       tlsSecret: z.string().optional(),
-      /** Port name to route to. @default the first port */
       port: z.string().optional(),
     })
     .optional(),
@@ -301,40 +274,27 @@ const workloadFields = {
     .strictObject({
       hostnames: z.array(z.string()).min(1),
       path: z.string().startsWith("/").optional(),
-      /** The Gateway to attach to. @default the cluster's gateway */
       gateway: z.strictObject({ name: z.string(), namespace: z.string() }).optional(),
       port: z.string().optional(),
     })
     .optional(),
-  /** Service type. LoadBalancer and NodePort need this explicit opt-in. @default ClusterIP */
   expose: z
     .strictObject({
       type: z.enum(["ClusterIP", "LoadBalancer", "NodePort"]),
-      /** LoadBalancer only: internal to the VPC/VNet. @default true */
       internal: z.boolean().optional(),
     })
     .optional(),
   env: envMap.optional(),
-  /** Environment variables from secret config keys: `{ DB_PASSWORD: db-password }`. */
   secretEnv: secretEnvMap.optional(),
-  /**
-   * Roll the pods when a `secretEnv` value changes, through a `checksum/secret-env` pod
-   * annotation (a salted SHA-256 of the values). @default true
-   */
   restartOnSecretChange: z.boolean().optional(),
-  /** Other services this one calls; generates egress here and ingress there. */
   dependencies: z.array(z.string()).optional(),
-  /** Extra egress destinations beyond DNS and dependencies. */
   egress: z.array(egressRule).optional(),
-  /** Extra ingress sources by namespace (e.g. a monitoring namespace scraping metrics). */
   ingressFrom: z
     .array(z.strictObject({ namespace: z.string(), ports: z.array(z.string()).min(1).optional() }))
     .optional(),
   serviceAccount: z
     .strictObject({
-      /** Mount the API token. @default false */
       automountToken: z.boolean().optional(),
-      /** Cloud identity to bind: an AWS IAM role ARN (eks), a GCP service account e-mail (gke) or an Azure client id (aks). */
       identity: z.string().optional(),
       annotations: z.record(z.string(), z.string()).optional(),
     })
@@ -343,75 +303,52 @@ const workloadFields = {
   nodeSelector: z.record(z.string(), z.string()).optional(),
   tolerations: z.array(toleration).optional(),
   priorityClassName: z.string().optional(),
-  /** Numeric identity the containers run as; must match the image. @default 65532 */
   securityContext: z
     .strictObject({
       runAsUser: positiveInt.optional(),
       runAsGroup: positiveInt.optional(),
       fsGroup: positiveInt.optional(),
-      /** @default true */
       readOnlyRootFilesystem: z.boolean().optional(),
     })
     .optional(),
-  /** Writable scratch directories (emptyDirs), e.g. ["/tmp"]. @default ["/tmp"] */
   writablePaths: z.array(z.string().startsWith("/")).optional(),
   volumes: z.record(dnsLabel("a volume name"), volume).optional(),
   sidecars: z.array(container).optional(),
   initContainers: z.array(container).optional(),
   terminationGracePeriodSeconds: nonNegativeInt.optional(),
-  /** stateful only: the persistent volume per replica. */
   storage: z
     .strictObject({
       size: storage,
       mountPath: z.string().startsWith("/"),
-      /** @default the cloud profile's class (a Retain class in prod) */
       storageClass: z.string().optional(),
     })
     .optional(),
-  /** cron only: the schedule in cron syntax, e.g. "0 3 * * *". */
   schedule: z.string().optional(),
-  /** cron only. */
   cron: z
     .strictObject({
-      /** @default Forbid */
       concurrencyPolicy: z.enum(["Forbid", "Replace", "Allow"]).optional(),
-      /** @default 300 */
       startingDeadlineSeconds: positiveInt.optional(),
-      /** @default 2 */
       backoffLimit: nonNegativeInt.optional(),
-      /** @default 3 */
       successfulJobsHistoryLimit: nonNegativeInt.optional(),
-      /** @default 3 */
       failedJobsHistoryLimit: nonNegativeInt.optional(),
-      /** Pods run at once per Job. @default 1 */
       parallelism: positiveInt.optional(),
       activeDeadlineSeconds: positiveInt.optional(),
       timeZone: z.string().optional(),
     })
     .optional(),
-  /** job only. */
   job: z
     .strictObject({
-      /** Retries before the Job counts as failed. @default 2 */
       backoffLimit: nonNegativeInt.optional(),
-      /** Pods run at once (and completions needed). @default 1 */
       parallelism: positiveInt.optional(),
-      /** The Job fails, and with it the deployment, after this long. @default 600 */
       activeDeadlineSeconds: positiveInt.optional(),
     })
     .optional(),
-  /**
-   * job only: services whose changes wait until this Job has succeeded, e.g. `[api]` for a
-   * schema migration the new api version needs.
-   */
   before: z.array(z.string()).optional(),
-  /** Escape hatch: JSON merge patches over this workload's generated objects. */
   patches: z.array(manifestPatch).optional(),
 };
 
 /** A workload of any kind as the stack config states it: `kind` plus every field. */
 const workload = z.strictObject({
-  /** Which component builds it (see WORKLOAD_KINDS). */
   kind: z.enum(WORKLOAD_KINDS),
   ...workloadFields,
 });
@@ -464,9 +401,7 @@ export const quotaHard = z.record(quotaKey, z.union([z.string(), z.number()]));
 export const tenantFields = {
   labels: z.record(z.string(), z.string()).optional(),
   annotations: z.record(z.string(), z.string()).optional(),
-  /** ResourceQuota hard limits, e.g. `{ requests.cpu: "4", pods: 20 }`. @default no quota */
   quota: quotaHard.optional(),
-  /** LimitRange defaults for containers that state no resources. */
   limits: z
     .strictObject({
       defaultRequest: resourceList().optional(),
@@ -474,13 +409,7 @@ export const tenantFields = {
       max: resourceList().optional(),
     })
     .optional(),
-  /** Pod Security admission level enforced. @default restricted */
   podSecurity: z.enum(["restricted", "baseline"]).optional(),
-  /**
-   * Who may work in the namespace: group names bound to the built-in `admin`, `edit` and `view`
-   * ClusterRoles by RoleBindings in this namespace only. @default nobody (only cluster admins)
-   * @see https://kubernetes.io/docs/reference/access-authn-authz/rbac/#user-facing-roles
-   */
   access: z
     .strictObject({
       admin: z.array(z.string().min(1)).optional(),
@@ -493,15 +422,10 @@ const tenant = z.strictObject(tenantFields);
 
 /** What the builders read about the cluster besides its cloud; each has the profile's default. */
 export const clusterDefaultsFields = {
-  /** GKE NodeLocal DNSCache (169.254.20.10) is enabled. */
   nodeLocalDns: z.boolean().optional(),
-  /** Ingress class for Ingress objects. @default the cloud profile's */
   ingressClass: z.string().optional(),
-  /** Default Gateway for HTTPRoutes. */
   gateway: z.strictObject({ name: z.string(), namespace: z.string() }).optional(),
-  /** Namespace of the ingress controller or gateway, allowed into web services that have a route. */
   ingressNamespace: z.string().optional(),
-  /** StorageClass for stateful volumes. @default the cloud profile's */
   storageClass: z.string().optional(),
 };
 
@@ -513,13 +437,9 @@ const tier = z.enum(TIERS);
  * Every field is optional; the defaults suit a generic cluster in a dev tier.
  */
 const environment = z.strictObject({
-  /** The cloud profile: load balancer annotations, storage, ingress peers, DNS, identity. @default "generic" */
   cloud: z.enum(CLOUDS).optional(),
-  /** Drives safety defaults: prod uses a Retain storage class and protects stateful data. @default "dev" */
   tier: tier.optional(),
-  /** Value of the `app.kubernetes.io/part-of` label. @default the Pulumi project name */
   partOf: z.string().optional(),
-  /** The nodes span zones: replicas must spread over zones, not only hosts. @default false */
   multiZone: z.boolean().optional(),
   ...clusterDefaultsFields,
 });

@@ -22,7 +22,7 @@ import {
   formatCapacityTable,
   formatCapacityWarnings,
 } from "./capacity/report";
-import { tenantConfig, type PlatformConfig } from "./config";
+import { ConfigError, tenantConfig, type PlatformConfig } from "./config";
 import { environmentOf, planPlatform, type PlatformPlan } from "./plan";
 
 export interface PlatformArgs {
@@ -32,6 +32,56 @@ export interface PlatformArgs {
   readonly project?: string;
   /** Values of the secret config keys that services reference in `secretEnv`. */
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * The cluster, e.g. one created in the same program: a Kubernetes provider to use as it is, or
+   * a kubeconfig (an Output such as a new cluster's) for the provider the platform creates.
+   * Exclude each other and `cluster.context`, `cluster.kubeconfig` and
+   * `cluster.renderYamlToDirectory`. @default a provider from the config's `cluster` strings
+   */
+  readonly provider?: k8s.Provider;
+  /** A kubeconfig for the provider the platform creates (see `provider`). */
+  readonly kubeconfig?: pulumi.Input<string>;
+}
+
+/** The settings of the provider the platform creates. */
+function providerArgs(config: PlatformConfig, args: PlatformArgs): k8s.ProviderArgs {
+  const { cluster } = config;
+  return {
+    clusterIdentifier: cluster.name,
+    // Our ConfigMaps and Secrets have fixed names that pods reference, so a data change must
+    // update them in place (the provider's default replaces them: delete, then create, with
+    // a window where starting pods cannot find them). The checksum annotations roll the pods.
+    enableConfigMapMutable: true,
+    enableSecretMutable: true,
+    ...(cluster.context ? { context: cluster.context } : {}),
+    ...(args.kubeconfig !== undefined
+      ? { kubeconfig: args.kubeconfig }
+      : cluster.kubeconfig
+        ? { kubeconfig: cluster.kubeconfig }
+        : {}),
+    ...(cluster.renderYamlToDirectory
+      ? { renderYamlToDirectory: cluster.renderYamlToDirectory }
+      : {}),
+  };
+}
+
+/** Problems with how the cluster is given; the config's own checks already ran. */
+function clusterSourceProblems(config: PlatformConfig, args: PlatformArgs): string[] {
+  const given = [
+    ...(args.provider ? ["provider"] : []),
+    ...(args.kubeconfig !== undefined ? ["kubeconfig"] : []),
+  ];
+  const fromConfig = (["context", "kubeconfig", "renderYamlToDirectory"] as const).filter(
+    (key) => config.cluster[key] !== undefined,
+  );
+  const problems: string[] = [];
+  if (given.length > 1)
+    problems.push("Platform: provider and kubeconfig exclude each other; give one of them");
+  if (given.length > 0 && fromConfig.length > 0)
+    problems.push(
+      `Platform: ${given.join(" and ")} given, so cluster.${fromConfig.join(" and cluster.")} in the config would be ignored; remove ${fromConfig.length > 1 ? "them" : "it"} from the config`,
+    );
+  return problems;
 }
 
 const WORKLOAD_CLASSES: Record<
@@ -69,6 +119,8 @@ export class Platform extends pulumi.ComponentResource {
     const project = args.project ?? pulumi.getProject();
     const config = resolveQuotas(args.config);
     const plan = planPlatform(config, project);
+    const sourceProblems = clusterSourceProblems(config, args);
+    if (sourceProblems.length > 0) throw new ConfigError(sourceProblems);
     const capacity = planCapacity(config);
     if (capacity.errors.length > 0) throw new CapacityError(capacity);
     super("platform:index:Platform", name, {}, opts);
@@ -82,23 +134,9 @@ export class Platform extends pulumi.ComponentResource {
     if (warnings) void pulumi.log.warn(warnings, this);
     const prod = config.tier === "prod";
 
-    this.provider = new k8s.Provider(
-      `${name}-k8s`,
-      {
-        clusterIdentifier: config.cluster.name,
-        // Our ConfigMaps and Secrets have fixed names that pods reference, so a data change must
-        // update them in place (the provider's default replaces them: delete, then create, with
-        // a window where starting pods cannot find them). The checksum annotations roll the pods.
-        enableConfigMapMutable: true,
-        enableSecretMutable: true,
-        ...(config.cluster.context ? { context: config.cluster.context } : {}),
-        ...(config.cluster.kubeconfig ? { kubeconfig: config.cluster.kubeconfig } : {}),
-        ...(config.cluster.renderYamlToDirectory
-          ? { renderYamlToDirectory: config.cluster.renderYamlToDirectory }
-          : {}),
-      },
-      { parent: this },
-    );
+    this.provider =
+      args.provider ??
+      new k8s.Provider(`${name}-k8s`, providerArgs(config, args), { parent: this });
     const childOpts = { parent: this, providers: [this.provider] };
 
     // In prod the cluster-scoped objects are protected and retained too: deleting a

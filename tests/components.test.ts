@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, test } from "vitest";
 import { internals, registered, valueOf } from "./helpers/mocks";
 import { waitForRegistrations } from "../scripts/lib/mock-run";
@@ -148,5 +149,70 @@ describe("Platform under mocks", () => {
       api: "ghcr.io/acme/api:1.2.3",
       db: "postgres:17.6-bookworm",
     });
+  });
+});
+
+describe("Platform with a cluster from the same program", () => {
+  const renderFree = () => {
+    const base = raw("dev");
+    return p.parsePlatformConfig(base);
+  };
+
+  test("a given provider is used for every object; the platform creates none", async () => {
+    registered.length = 0;
+    const provider = new k8s.Provider("eks-cluster", { kubeconfig: "{}" });
+    const platform = new p.Platform("dev", {
+      config: renderFree(),
+      project: "shop",
+      provider,
+      secrets: { "db-password": "pw" },
+    });
+    await waitForRegistrations();
+    expect(platform.provider).toBe(provider);
+    expect(
+      registered.filter((r) => r.type === "pulumi:providers:kubernetes").map((r) => r.name),
+    ).toEqual(["eks-cluster"]);
+    const objects = registered.filter((r) => r.type.startsWith("kubernetes:"));
+    expect(objects.length).toBeGreaterThan(10);
+    expect(objects.every((r) => r.provider?.includes("::eks-cluster::"))).toBe(true);
+  });
+
+  test("a kubeconfig Output reaches the provider the platform creates", async () => {
+    registered.length = 0;
+    const kubeconfig = pulumi.secret("apiVersion: v1\nkind: Config\n");
+    new p.Platform("dev", {
+      config: renderFree(),
+      project: "shop",
+      kubeconfig,
+      secrets: { "db-password": "pw" },
+    });
+    await waitForRegistrations();
+    const provider = registered.find((r) => r.type === "pulumi:providers:kubernetes")!;
+    expect(provider.name).toBe("dev-k8s");
+    // Still a secret when it reaches the provider (the mocks keep Pulumi's secret marker).
+    expect(provider.inputs.kubeconfig).toEqual({
+      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+      value: "apiVersion: v1\nkind: Config\n",
+    });
+  });
+
+  test("a provider and cluster settings from the config exclude each other; nothing is registered", async () => {
+    registered.length = 0;
+    const config = p.parsePlatformConfig({
+      ...raw("dev"),
+      cluster: { ...raw("dev").cluster, context: "prod-admin" },
+    });
+    expect(
+      () =>
+        new p.Platform("dev", { config, kubeconfig: "{}", provider: new k8s.Provider("x", {}) }),
+    ).toThrowError(
+      [
+        "Invalid stack configuration (2 problems); nothing was created:",
+        "  - Platform: provider and kubeconfig exclude each other; give one of them",
+        "  - Platform: provider and kubeconfig given, so cluster.context in the config would be ignored; remove it from the config",
+      ].join("\n"),
+    );
+    await waitForRegistrations();
+    expect(registered.map((r) => r.name)).toEqual(["x"]);
   });
 });
