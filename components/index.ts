@@ -35,7 +35,7 @@ export type { CloudProfile } from "./cloud";
 export { callerIndex } from "./context";
 export type { BuildContext, Manifest, PeerRef, ResolvedEnvironment } from "./context";
 export { EXPOSE_ANNOTATION, NAME_LABEL, POD_SECURITY_LABELS, TIER_LABEL } from "./labels";
-export { buildTenant, buildWorkload } from "./manifests";
+export { buildWorkload } from "./manifests";
 export {
   callersOf,
   dependencyNetworkPolicy,
@@ -54,7 +54,7 @@ export type {
   WorkloadDescription,
   WorkloadRef,
 } from "./workload";
-export { Tenant } from "./tenant";
+export { buildTenant, DEPLOYER, DEPLOYER_RULES, Tenant } from "./tenant";
 export type { TenantArgs } from "./tenant";
 export { WebService } from "./web-service";
 export type { WebServiceArgs } from "./web-service";

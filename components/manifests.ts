@@ -1,6 +1,6 @@
 /**
- * Pure builders for every Kubernetes object of a tenant and of a workload. Components only
- * register what these return, so everything here is tested without Pulumi.
+ * Pure builders for every Kubernetes object of a workload. Components only register what these
+ * return, so everything here is tested without Pulumi. (A tenant's are in tenant.ts.)
  *
  * Naming rule: objects addressed by name (Namespaces, Services, ServiceAccounts, workloads and
  * their HPAs, PDBs, Ingresses, routes, NetworkPolicies, generated ConfigMaps and Secrets) get
@@ -8,115 +8,13 @@
  * kubectl use never change under a deploy. Pulumi logical names are `<workload>-<suffix>`.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { TenantConfig, WorkloadConfig } from "./types";
-import {
-  commonLabels,
-  selectorLabels,
-  type BuildContext,
-  type Manifest,
-  type ResolvedEnvironment,
-} from "./context";
-import { tenantNetworkPolicies, workloadNetworkPolicy } from "./network";
+import type { WorkloadConfig } from "./types";
+import { commonLabels, selectorLabels, type BuildContext, type Manifest } from "./context";
+import { workloadNetworkPolicy } from "./network";
 import { buildPodTemplate, generatedConfigMapName, isBatch, maxReplicas } from "./podspec";
-import { EXPOSE_ANNOTATION, POD_SECURITY_LABELS, TIER_LABEL } from "./labels";
-import { Quantity } from "./quantity";
+import { EXPOSE_ANNOTATION } from "./labels";
 
 type Obj = Record<string, unknown>;
-
-/** LimitRange defaults used when a namespace states none. */
-export const DEFAULT_LIMITS = {
-  defaultRequest: { cpu: "100m", memory: "128Mi" },
-  default: { cpu: "500m", memory: "512Mi" },
-} as const;
-
-export function buildTenant(ctx: ResolvedEnvironment, name: string, ns: TenantConfig): Manifest[] {
-  const labels = {
-    "app.kubernetes.io/part-of": ctx.project,
-    "app.kubernetes.io/managed-by": "pulumi",
-  };
-  const out: Manifest[] = [
-    {
-      apiVersion: "v1",
-      kind: "Namespace",
-      metadata: {
-        name,
-        labels: {
-          ...(ns.labels ?? {}),
-          ...labels,
-          [TIER_LABEL]: ctx.tier,
-          ...POD_SECURITY_LABELS(ns.podSecurity ?? "restricted"),
-        },
-        ...(ns.annotations ? { annotations: ns.annotations } : {}),
-      },
-    },
-  ];
-  if (ns.quota && Object.keys(ns.quota).length > 0) {
-    const hard = Object.fromEntries(
-      Object.entries(ns.quota)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, v]) => [k, Quantity.parse(v).toString()]),
-    );
-    out.push({
-      apiVersion: "v1",
-      kind: "ResourceQuota",
-      metadata: { name: "quota", namespace: name, labels },
-      spec: { hard },
-    });
-  }
-  const limits = ns.limits ?? {};
-  const defaultRequest: Record<string, string> = {
-    ...DEFAULT_LIMITS.defaultRequest,
-    ...(limits.defaultRequest ?? {}),
-  };
-  const defaultLimit: Record<string, string> = {
-    ...DEFAULT_LIMITS.default,
-    ...(limits.default ?? {}),
-  };
-  // Platform defaults yield to the namespace's own values: the API server rejects a LimitRange
-  // unless defaultRequest <= default <= max.
-  const above = (a: string, b: string) => Quantity.parse(a).cmp(Quantity.parse(b)) > 0;
-  for (const r of ["cpu", "memory"] as const) {
-    const max = limits.max?.[r];
-    if (max !== undefined && limits.default?.[r] === undefined && above(defaultLimit[r], max))
-      defaultLimit[r] = max;
-    if (
-      max !== undefined &&
-      limits.defaultRequest?.[r] === undefined &&
-      above(defaultRequest[r], max)
-    )
-      defaultRequest[r] = max;
-    if (limits.default?.[r] === undefined && above(defaultRequest[r], defaultLimit[r]))
-      defaultLimit[r] = defaultRequest[r];
-    if (limits.defaultRequest?.[r] === undefined && above(defaultRequest[r], defaultLimit[r]))
-      defaultRequest[r] = defaultLimit[r];
-  }
-  const item: Obj = { type: "Container", defaultRequest, default: defaultLimit };
-  if (limits.max) item.max = limits.max;
-  out.push({
-    apiVersion: "v1",
-    kind: "LimitRange",
-    metadata: { name: "defaults", namespace: name, labels },
-    spec: { limits: [item] },
-  });
-  out.push(...tenantNetworkPolicies(ctx, name));
-  // Access: the team's groups bound to the built-in roles, in this namespace only.
-  for (const role of ["admin", "edit", "view"] as const) {
-    const groups = ns.access?.[role] ?? [];
-    if (groups.length === 0) continue;
-    out.push({
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "RoleBinding",
-      metadata: { name: `access-${role}`, namespace: name, labels },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
-      subjects: [...new Set(groups)].map((group) => ({
-        apiGroup: "rbac.authorization.k8s.io",
-        kind: "Group",
-        name: group,
-      })),
-    });
-  }
-  return out;
-}
 
 export interface WorkloadBuildOptions {
   /** The main container's image (a reference, or a built image's Output). */

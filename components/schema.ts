@@ -415,6 +415,13 @@ export const tenantFields = {
       admin: z.array(z.string().min(1)).optional(),
       edit: z.array(z.string().min(1)).optional(),
       view: z.array(z.string().min(1)).optional(),
+      deploy: z
+        .array(
+          z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, {
+            message: 'must name a ServiceAccount as "namespace/name", e.g. "ci/platform-deployer"',
+          }),
+        )
+        .optional(),
     })
     .optional(),
 };

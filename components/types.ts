@@ -314,7 +314,17 @@ export interface TenantConfig {
    * ClusterRoles by RoleBindings in this namespace only. @default nobody (only cluster admins)
    * @see https://kubernetes.io/docs/reference/access-authn-authz/rbac/#user-facing-roles
    */
-  access?: { admin?: string[]; edit?: string[]; view?: string[] };
+  access?: {
+    admin?: string[];
+    edit?: string[];
+    view?: string[];
+    /**
+     * ServiceAccounts (`namespace/name`) that deploy into this namespace, e.g. the one CI runs
+     * `pulumi up` as: bound to a Role `platform-deployer` with exactly what the components manage
+     * here (DEPLOYER_RULES) and nothing cluster-scoped. @default none
+     */
+    deploy?: string[];
+  };
 }
 
 /** What the builders read about the cluster besides its cloud; each has the profile's default. */

@@ -4,7 +4,7 @@
  */
 import { callerIndex, type BuildContext, type Manifest } from "../components/context";
 import { resolveEnvironment } from "../components/environment";
-import { buildTenant } from "../components/manifests";
+import { buildTenant } from "../components/tenant";
 import { clusterDefaultsFields, type Environment, type WorkloadConfig } from "../components/schema";
 import { plannedManifests } from "../components/workload";
 import { ConfigError, tenantConfig, type PlatformConfig } from "./config";

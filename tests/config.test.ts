@@ -555,11 +555,14 @@ describe("tenants", () => {
     ).toEqual({ edit: ["devs"] });
     expect(
       problemsOf(
-        raw(undefined, { namespaces: { shop: { access: { owner: ["devs"], view: [""] } } } }),
+        raw(undefined, {
+          namespaces: { shop: { access: { owner: ["devs"], view: [""], deploy: ["deployer"] } } },
+        }),
       ),
     ).toEqual([
       'namespaces.shop.access.view[0]: string "" must be >=1 characters',
-      "namespaces.shop.access.owner: unknown key (allowed here: admin, edit, view)",
+      'namespaces.shop.access.deploy[0]: "deployer" must name a ServiceAccount as "namespace/name", e.g. "ci/platform-deployer"',
+      "namespaces.shop.access.owner: unknown key (allowed here: admin, edit, view, deploy)",
     ]);
   });
 });

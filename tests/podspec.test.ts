@@ -7,7 +7,8 @@ import { createHash } from "node:crypto";
 import { describe, expect, test } from "vitest";
 import { parsePlatformConfig, tenantConfig } from "../platform/config";
 import { buildContext } from "../platform/plan";
-import { buildTenant, buildWorkload } from "../components/manifests";
+import { buildWorkload } from "../components/manifests";
+import { buildTenant, DEPLOYER_RULES } from "../components/tenant";
 import { TIER_LABEL } from "../components/labels";
 import {
   CHECKSUM_ANNOTATION,
@@ -889,6 +890,22 @@ describe("Tenant", () => {
       },
     ]);
     expect(tenant({}).some((o) => o.kind === "RoleBinding")).toBe(false);
+  });
+
+  test("access.deploy binds ServiceAccounts to the least-privilege deployer Role", () => {
+    const objects = tenant({
+      access: { deploy: ["ci/platform-deployer", "ci/platform-deployer"] },
+    });
+    const role = find(objects, "Role", "platform-deployer");
+    expect(role.rules).toEqual(DEPLOYER_RULES);
+    // Nothing cluster-scoped or role-granting beyond the three built-in roles it may bind.
+    expect(JSON.stringify(role.rules)).not.toMatch(
+      /"(namespaces|roles|clusterrolebindings)","?[^\]]*"create"/,
+    );
+    expect(find(objects, "RoleBinding", "platform-deployer")).toMatchObject({
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "platform-deployer" },
+      subjects: [{ kind: "ServiceAccount", name: "platform-deployer", namespace: "ci" }],
+    });
   });
 
   test("the tier label follows the stack", () => {

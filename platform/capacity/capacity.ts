@@ -20,7 +20,8 @@
  * @see https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#rolling-update-deployment
  */
 import type { BuildContext, Manifest } from "../../components/context";
-import { buildTenant, buildWorkload } from "../../components/manifests";
+import { buildWorkload } from "../../components/manifests";
+import { buildTenant } from "../../components/tenant";
 import { containerResources, isBatch, maxReplicas } from "../../components/podspec";
 import { Quantity } from "../../components/quantity";
 import {
