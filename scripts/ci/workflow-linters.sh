@@ -10,18 +10,18 @@
 # is swapped in whole, so an interrupted install leaves nothing half-done.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-version() { sed -n "s/^[[:space:]]*\"$1\"[[:space:]]*:[[:space:]]*\"\\([^\"]*\\)\".*/\\1/p" "$root/versions.json"; }
-actionlint="$(version actionlint)"
-zizmor="$(version zizmor)"
-shellcheck="$(version shellcheckPy)"
+# shellcheck source=scripts/engine/lib.sh
+. "$root/scripts/engine/lib.sh" # engine_json_string: the one reader of versions.json in shell
+actionlint="$(engine_json_string "$root/versions.json" actionlint)"
+zizmor="$(engine_json_string "$root/versions.json" zizmor)"
+shellcheck="$(engine_json_string "$root/versions.json" shellcheckPy)"
 for v in actionlint zizmor shellcheck; do
   if [ -z "${!v}" ]; then
     echo "workflow-linters: versions.json has no version for $v" >&2
     exit 1
   fi
 done
-cache="${PLATFORM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/k8s-platform}"
-dir="$cache/workflow-linters/actionlint-$actionlint-zizmor-$zizmor-shellcheck-$shellcheck"
+dir="$engine_cache/workflow-linters/actionlint-$actionlint-zizmor-$zizmor-shellcheck-$shellcheck"
 
 installed() { [ -x "$dir/bin/actionlint" ] && [ -x "$dir/bin/zizmor" ] && [ -x "$dir/bin/shellcheck" ]; }
 if installed; then
