@@ -2,39 +2,24 @@
  * The plan: every object of the stack built from the validated config, pure, before anything is
  * registered.
  */
-import { callerIndex, type BuildContext, type Manifest } from "../components/context";
-import { resolveEnvironment } from "../components/environment";
+import type { BuildContext, Manifest } from "../components/context";
+import type { WorkloadConfig } from "../components/schema";
 import { buildTenant } from "../components/tenant";
-import { clusterDefaultsFields, type Environment, type WorkloadConfig } from "../components/schema";
 import { plannedManifests } from "../components/workload";
+import { resolveQuotas } from "./capacity/capacity";
 import { ConfigError, tenantConfig, type PlatformConfig } from "./config";
+import { buildContext } from "./context";
+import { withPlannedValues } from "./planned-values";
 
-/** The environment the library's components are built for, as the stack config states it. */
-export function environmentOf(config: PlatformConfig, project: string): Environment {
-  const { cluster } = config;
-  const defaults = Object.fromEntries(
-    Object.keys(clusterDefaultsFields)
-      .map((key) => [key, cluster[key as keyof typeof clusterDefaultsFields]])
-      .filter(([, value]) => value !== undefined),
-  );
-  const zones = new Set(Object.values(cluster.nodePools ?? {}).flatMap((p) => p.zones ?? []));
-  return {
-    cloud: cluster.cloud,
-    tier: config.tier,
-    partOf: project,
-    multiZone: zones.size > 1,
-    ...defaults,
-  };
-}
-
-/** What every builder reads, derived once from the config: the environment and all services. */
-export function buildContext(config: PlatformConfig, project: string): BuildContext {
-  const { resolved, problems } = resolveEnvironment(environmentOf(config, project));
-  if (!resolved) throw new ConfigError(problems);
-  return { ...resolved, services: config.services, callers: callerIndex(config.services) };
-}
+export { buildContext, environmentOf } from "./context";
 
 export interface PlatformPlan {
+  /**
+   * The config as planned: each workload's replicas, HPA range, rollout, resources, claims and
+   * parallelism read back from its objects (patches applied), and `auto` quotas sized from them.
+   * What the capacity planner checks.
+   */
+  readonly config: PlatformConfig;
   readonly context: BuildContext;
   /** Every generated object, by owner (namespace or service name), patches applied. */
   readonly tenants: Readonly<Record<string, Manifest[]>>;
@@ -49,17 +34,15 @@ function planningImage(svc: WorkloadConfig): string {
 }
 
 /**
- * Builds every object from the config without registering anything. Throws a ConfigError listing
- * every patch that matches nothing or would change an object's identity.
+ * Builds every object from the config without registering anything: the workloads first, then
+ * the tenants with `auto` quotas sized from what the workloads will really run. Throws a
+ * ConfigError listing every patch that matches nothing or would change an object's identity.
  */
-export function planPlatform(config: PlatformConfig, project: string): PlatformPlan {
-  const context = buildContext(config, project);
+export function planPlatform(stackConfig: PlatformConfig, project: string): PlatformPlan {
+  const context = buildContext(stackConfig, project);
   const problems: string[] = [];
-  const tenants: Record<string, Manifest[]> = {};
-  for (const [name, ns] of Object.entries(config.namespaces))
-    tenants[name] = buildTenant(context, name, tenantConfig(name, ns));
   const workloads: Record<string, Manifest[]> = {};
-  for (const [name, svc] of Object.entries(config.services)) {
+  for (const [name, svc] of Object.entries(stackConfig.services)) {
     try {
       workloads[name] = plannedManifests(name, svc, context, planningImage(svc));
     } catch (e) {
@@ -67,6 +50,10 @@ export function planPlatform(config: PlatformConfig, project: string): PlatformP
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  const config = resolveQuotas(withPlannedValues(stackConfig, workloads));
+  const tenants: Record<string, Manifest[]> = {};
+  for (const [name, ns] of Object.entries(config.namespaces))
+    tenants[name] = buildTenant(context, name, tenantConfig(name, ns));
   const cluster: Manifest[] = [];
   const retain = context.profile.retainClass;
   const usesRetain = Object.values(workloads)
@@ -104,5 +91,5 @@ export function planPlatform(config: PlatformConfig, project: string): PlatformP
       ...(pc.preemptionPolicy ? { preemptionPolicy: pc.preemptionPolicy } : {}),
     });
   }
-  return { context, tenants, workloads, cluster };
+  return { config, context, tenants, workloads, cluster };
 }

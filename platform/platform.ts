@@ -15,7 +15,7 @@ import { Tenant } from "../components/tenant";
 import { WebService } from "../components/web-service";
 import { Worker } from "../components/worker";
 import type { Workload, WorkloadDescription } from "../components/workload";
-import { planCapacity, resolveQuotas, type CapacityReport } from "./capacity/capacity";
+import { planCapacity, type CapacityReport } from "./capacity/capacity";
 import {
   CapacityError,
   formatCapacityMarkdown,
@@ -117,11 +117,12 @@ export class Platform extends pulumi.ComponentResource {
     // Plan and check capacity first: a problem throws here, before this component or any child
     // is registered.
     const project = args.project ?? pulumi.getProject();
-    const config = resolveQuotas(args.config);
+    const config = args.config;
     const plan = planPlatform(config, project);
     const sourceProblems = clusterSourceProblems(config, args);
     if (sourceProblems.length > 0) throw new ConfigError(sourceProblems);
-    const capacity = planCapacity(config);
+    // Capacity is checked on the plan: the values of the objects as they will be registered.
+    const capacity = planCapacity(plan.config);
     if (capacity.errors.length > 0) throw new CapacityError(capacity);
     super("platform:index:Platform", name, {}, opts);
     this.plan = plan;
@@ -156,7 +157,7 @@ export class Platform extends pulumi.ComponentResource {
     // the objects planned (and checked) above.
     const environment = environmentOf(config, project);
     const tenants: Record<string, Tenant> = {};
-    for (const [nsName, ns] of Object.entries(config.namespaces)) {
+    for (const [nsName, ns] of Object.entries(plan.config.namespaces)) {
       tenants[nsName] = new Tenant(
         nsName,
         {

@@ -12,9 +12,11 @@
  *   scheduler emulation in `placement.ts`; failover repeats that without a node or a zone.
  *
  * Amounts are numbers internally (cpu in millicores, memory and storage in bytes, each container
- * rounded up as the scheduler does) and are printed canonically through `Quantity`. Not modelled:
- * JSON patches (`patches`), terminating pods that still count against quota until their grace
- * period ends, pod priority and preemption.
+ * rounded up as the scheduler does) and are printed canonically through `Quantity`. The config
+ * it is given is the plan's (platform/planned-values.ts: replicas, HPA range, rollout, resources,
+ * claims and parallelism as the patched objects hold them). Not modelled: patches to fields other
+ * than those (e.g. node selectors or tolerations), terminating pods that still count against
+ * quota until their grace period ends, pod priority and preemption.
  *
  * @see https://kubernetes.io/docs/concepts/policy/resource-quotas/
  * @see https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#rolling-update-deployment
@@ -37,7 +39,7 @@ import {
   type PlatformConfig,
   tenantConfig,
 } from "../config/schema";
-import { buildContext } from "../plan";
+import { buildContext } from "../context";
 import {
   admits,
   placePods,
