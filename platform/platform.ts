@@ -122,7 +122,7 @@ export class Platform extends pulumi.ComponentResource {
     const sourceProblems = clusterSourceProblems(config, args);
     if (sourceProblems.length > 0) throw new ConfigError(sourceProblems);
     // Capacity is checked on the plan: the values of the objects as they will be registered.
-    const capacity = planCapacity(plan.config);
+    const capacity = planCapacity(plan.config, plan);
     if (capacity.errors.length > 0) throw new CapacityError(capacity);
     super("platform:index:Platform", name, {}, opts);
     this.plan = plan;

@@ -97,4 +97,16 @@ describe("capacity counts what the patched objects hold", () => {
     expect(sized({}).hard["requests.cpu"]).toBe("900m"); // peak 750m + 20% headroom
     expect(sized(patch("Deployment", { spec: { replicas: 8 } })).hard["requests.cpu"]).toBe("3");
   });
+
+  test("object counts come from the planned objects (a patched LoadBalancer Service counts)", () => {
+    const p = plan(patch("Service", { spec: { type: "LoadBalancer" } }), {
+      "requests.cpu": "1",
+      "services.loadbalancers": 0,
+    });
+    const row = (report: ReturnType<typeof planCapacity>) =>
+      report.namespaces[0].quota.find((q) => q.resource === "services.loadbalancers");
+    expect(row(planCapacity(p.config, p))).toMatchObject({ steady: "1" });
+    // Without the plan's objects they are built from the config, which has no LoadBalancer.
+    expect(row(planCapacity(p.config))).toMatchObject({ steady: "0" });
+  });
 });

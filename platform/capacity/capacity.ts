@@ -522,17 +522,17 @@ function namespaceObjects(plan: Planning, nsName: string): Map<string, ObjectCou
     c.peak += peak;
     counts.set(resource, c);
   };
-  const manifests = buildTenant(
-    plan.context,
-    nsName,
-    tenantConfig(nsName, plan.config.namespaces[nsName]),
-  );
+  const manifests = [
+    ...(plan.objects?.tenants[nsName] ??
+      buildTenant(plan.context, nsName, tenantConfig(nsName, plan.config.namespaces[nsName]))),
+  ];
   for (const [name, svc] of Object.entries(plan.config.services)) {
     if (svc.namespace !== nsName) continue;
     manifests.push(
-      ...buildWorkload(plan.context, name, svc, {
-        image: typeof svc.image === "string" ? svc.image : "planned",
-      }),
+      ...(plan.objects?.workloads[name] ??
+        buildWorkload(plan.context, name, svc, {
+          image: typeof svc.image === "string" ? svc.image : "planned",
+        })),
     );
     if (Object.keys(svc.secretEnv ?? {}).length > 0) add("secrets", 1);
     if (svc.kind === "job") add("jobs.batch", 1);
@@ -607,17 +607,26 @@ export interface NamespaceFit {
   readonly findings: readonly CapacityFinding[];
 }
 
+/** The objects of a stack as planned (planPlatform): tenants' and workloads', by owner. */
+export interface PlannedObjects {
+  readonly tenants: Readonly<Record<string, readonly Manifest[]>>;
+  readonly workloads: Readonly<Record<string, readonly Manifest[]>>;
+}
+
 /** What every check needs, computed once. */
 interface Planning {
   readonly config: PlatformConfig;
   readonly context: BuildContext;
   readonly policy: CapacityPolicy;
   readonly footprints: readonly WorkloadFootprint[];
+  /** The objects to count; built here from the config when no plan is given. */
+  readonly objects?: PlannedObjects;
 }
 
-function planning(config: PlatformConfig): Planning {
+function planning(config: PlatformConfig, objects?: PlannedObjects): Planning {
   return {
     config,
+    ...(objects ? { objects } : {}),
     context: buildContext(config, "capacity"),
     policy: capacityPolicy(config),
     footprints: Object.entries(config.services).map(([name, svc]) =>
@@ -1424,9 +1433,13 @@ export interface CapacityReport {
 
 const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
-/** Runs every check: footprints, namespace fit, cluster fit and failover, in one report. */
-export function planCapacity(config: PlatformConfig): CapacityReport {
-  const plan = planning(config);
+/**
+ * Runs every check: footprints, namespace fit, cluster fit and failover, in one report. Give the
+ * plan's config and objects (planPlatform) to check what will be registered; without objects,
+ * they are built from the config.
+ */
+export function planCapacity(config: PlatformConfig, objects?: PlannedObjects): CapacityReport {
+  const plan = planning(config, objects);
   const namespaces = fitNamespaces(plan);
   const model = clusterModel(plan);
   let cluster: ClusterFit | undefined;
