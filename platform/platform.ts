@@ -5,16 +5,20 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CronTask } from "../components/cron-task";
-import { Image } from "../components/image";
+// The library by its entry point, as a user imports it (register.ts: the cluster objects).
+import {
+  CronTask,
+  Image,
+  StatefulService,
+  Task,
+  Tenant,
+  WebService,
+  Worker,
+  type Workload,
+  type WorkloadConfig,
+  type WorkloadDescription,
+} from "../components";
 import { registerManifest } from "../components/register";
-import type { WorkloadConfig } from "../components/schema";
-import { StatefulService } from "../components/stateful-service";
-import { Task } from "../components/task";
-import { Tenant } from "../components/tenant";
-import { WebService } from "../components/web-service";
-import { Worker } from "../components/worker";
-import type { Workload, WorkloadDescription } from "../components/workload";
 import { planCapacity, type CapacityReport } from "./capacity/capacity";
 import {
   CapacityError,
