@@ -28,13 +28,15 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 
 /**
  * Applies each patch to the manifests it matches. Throws when a patch matches nothing (a typo
- * in kind or name would otherwise be silently ignored) or changes an object's identity.
+ * in kind or name would otherwise be silently ignored) or changes an object's identity, naming
+ * `<at>.patches[i]` (just `patches[i]` for an empty `at`).
  */
 export function applyPatches(
   manifests: readonly Manifest[],
   patches: readonly ManifestPatch[],
-  where: string,
+  at: string,
 ): Manifest[] {
+  const where = at ? `${at}.` : "";
   let out = [...manifests];
   patches.forEach((p, i) => {
     let matched = false;
@@ -49,7 +51,7 @@ export function applyPatches(
         next.metadata?.namespace !== m.metadata.namespace
       ) {
         throw new Error(
-          `${where}.patches[${i}]: a patch cannot change apiVersion, kind, metadata.name or metadata.namespace`,
+          `${where}patches[${i}]: a patch cannot change apiVersion, kind, metadata.name or metadata.namespace`,
         );
       }
       return next;
@@ -57,7 +59,7 @@ export function applyPatches(
     if (!matched) {
       const kinds = [...new Set(manifests.map((m) => `${m.kind}/${m.metadata.name}`))].join(", ");
       throw new Error(
-        `${where}.patches[${i}]: matches no generated object (kind ${p.kind}${p.name ? `, name ${p.name}` : ""}); generated: ${kinds}`,
+        `${where}patches[${i}]: matches no generated object (kind ${p.kind}${p.name ? `, name ${p.name}` : ""}); generated: ${kinds}`,
       );
     }
   });

@@ -117,8 +117,11 @@ export interface ResolvedWorkload {
   /** The workload as plain data (the stack config's shape). */
   readonly spec: WorkloadConfig;
   readonly context: BuildContext;
-  /** The callee side of each dependency on a component that does not list this one as caller. */
-  readonly dependencyPolicies: readonly Manifest[];
+  /**
+   * The objects to register: `manifests` as given, else built here with the patches applied and
+   * the callee side of each dependency on a component that does not list this one as a caller.
+   */
+  readonly manifests: readonly Manifest[];
 }
 
 function resolveRef(
@@ -248,25 +251,41 @@ export function resolveWorkload<K extends WorkloadKind>(
       services: { ...Object.fromEntries(peers), [name]: spec },
       callers: new Map([[name, callerRefs.map((c) => c.name).sort()]]),
     };
-    const self = { name, namespace: ownNamespace };
-    const dependencyPolicies = deps
-      .filter((d) => d.component && !d.component.callerNames.includes(name))
-      .map((d) => dependencyNetworkPolicy(context, self, d));
-    resolved = { spec, context, dependencyPolicies };
+    let manifests = args.manifests;
+    if (manifests === undefined && problems.length === 0) {
+      const self = { name, namespace: ownNamespace };
+      // A plain reference stays plain data in the manifests; only an Output stays an Output.
+      const ref = typeof image === "string" ? image : pulumi.output(image);
+      try {
+        manifests = [
+          ...plannedManifests(name, spec, context, ref, ""),
+          ...deps
+            .filter((d) => d.component && !d.component.callerNames.includes(name))
+            .map((d) => dependencyNetworkPolicy(context, self, d)),
+        ];
+      } catch (e) {
+        problems.push((e as Error).message); // a patch that matches nothing or renames
+      }
+    }
+    if (manifests) resolved = { spec, context, manifests };
   }
   if (problems.length > 0 || !resolved) throw new ArgumentError(component, problems);
   return resolved;
 }
 
-/** Builds a workload's manifests with its patches applied; throws naming the offending key. */
+/**
+ * Builds a workload's manifests with its patches applied; throws naming the offending key under
+ * `at` (the stack config's `services.<name>` by default).
+ */
 export function plannedManifests(
   name: string,
   spec: WorkloadConfig,
   context: BuildContext,
   image: string | pulumi.Output<string>,
+  at = `services.${name}`,
 ): Manifest[] {
   const manifests = buildWorkload(context, name, spec, { image });
-  return applyPatches(manifests, spec.patches ?? [], `services.${name}`);
+  return applyPatches(manifests, spec.patches ?? [], at);
 }
 
 export abstract class Workload<K extends WorkloadKind = WorkloadKind>
@@ -295,19 +314,13 @@ export abstract class Workload<K extends WorkloadKind = WorkloadKind>
     opts: pulumi.ComponentResourceOptions,
   ) {
     // Checked first: bad arguments throw before this component or any child is registered.
-    const { spec, context, dependencyPolicies } = resolveWorkload(kind, name, args);
+    const { spec, context, manifests } = resolveWorkload(kind, name, args);
     super(type, name, {}, opts);
     this.workloadName = name;
     this.namespaceName = spec.namespace;
     this.ports = spec.ports ?? {};
     this.callerNames = [...(context.callers.get(name) ?? [])];
     this.image = pulumi.output(args.image);
-    // A plain reference stays plain data in the manifests; only an Output stays an Output.
-    const ref = typeof args.image === "string" ? args.image : this.image;
-    const manifests = args.manifests ?? [
-      ...plannedManifests(name, spec, context, ref),
-      ...dependencyPolicies,
-    ];
     // Pulumi does not pass a component's dependsOn on to its children, so do it here: the
     // Namespace, the cluster objects and the Jobs the workload waits for must come first.
     const inherited: pulumi.Input<pulumi.Resource>[] =

@@ -262,6 +262,20 @@ describe("arguments are checked before anything is registered", () => {
     );
   });
 
+  test("a patch that matches nothing is an argument problem too: nothing is registered", async () => {
+    expect(
+      () =>
+        new WebService(
+          "api",
+          web({ patches: [{ kind: "Deploymnet", patch: { spec: { minReadySeconds: 5 } } }] }),
+        ),
+    ).toThrowError(
+      'WebService "api": patches[0]: matches no generated object (kind Deploymnet); generated: ServiceAccount/api, Deployment/api, Service/api',
+    );
+    await waitForRegistrations();
+    expect(registered).toEqual([]);
+  });
+
   test("a dependency on a component without ports is refused", () => {
     const jobs = new Worker("jobs", {
       namespace: "shop",
