@@ -1,5 +1,21 @@
-import * as docker from "@pulumi/docker";
+import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { ArgumentError } from "./args";
+
+/**
+ * @pulumi/docker, loaded only to build an image: it is an optional peer dependency, so programs
+ * that run pinned references need neither the package nor its provider plugin.
+ */
+function dockerPackage(component: string): typeof docker {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first build only
+    return require("@pulumi/docker") as typeof docker;
+  } catch {
+    throw new ArgumentError(component, [
+      "build: needs the @pulumi/docker package; install it (npm install @pulumi/docker) or give a pinned reference",
+    ]);
+  }
+}
 
 export interface ImageBuildArgs {
   /** Repository to push to, e.g. "ghcr.io/acme/api". */
@@ -33,13 +49,15 @@ export class Image extends pulumi.ComponentResource {
   public readonly ref: pulumi.Output<string>;
 
   constructor(name: string, args: ImageArgs, opts: pulumi.ComponentResourceOptions = {}) {
-    super("platform:images:Image", name, {}, opts);
     if ((args.reference === undefined) === (args.build === undefined)) {
       throw new Error(`Image ${name}: give exactly one of reference or build`);
     }
-    if (args.build) {
+    // Checked before anything is registered.
+    const dockerImage = args.build ? dockerPackage(`Image "${name}"`).Image : undefined;
+    super("platform:images:Image", name, {}, opts);
+    if (args.build && dockerImage) {
       const b = args.build;
-      const built = new docker.Image(
+      const built = new dockerImage(
         `${name}-build`,
         {
           // Tagged per stack; the digest, not the tag, is what the workload runs.
