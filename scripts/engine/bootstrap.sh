@@ -9,6 +9,8 @@
 #   pulumi-v<pulumi>[-nodejs-v<pulumiLanguageNodejs>]/bin/{pulumi,pulumi-language-nodejs}
 #     (versions.json; the language host sits beside `pulumi`, which then takes it as bundled)
 #   kubernetes-v<package.json @pulumi/kubernetes>/bin/pulumi-resource-kubernetes
+#   language-yaml-v<pulumiLanguageYaml>/bin/pulumi-language-yaml (Pulumi YAML programs, e.g. the
+#     multi-language package's example; on PATH after pulumi)
 # Only the Go module proxy is used (the CLI and plugins cannot be downloaded as binaries here).
 # A directory that is already there is used as it is, so a second run does nothing. A `pulumi` on
 # PATH of exactly the wanted version is used instead of building one; another version is reported
@@ -40,7 +42,9 @@ die() { log "error: $*"; exit 1; }
 pulumi_v="$(engine_pulumi_version)"
 lang_v="$(engine_langhost_version)"
 k8s_v="$(engine_kubernetes_version)"
+yaml_v="$(engine_yaml_version)"
 [ -n "$pulumi_v" ] || die "versions.json has no \"pulumi\" version"
+[ -n "$yaml_v" ] || die "versions.json has no \"pulumiLanguageYaml\" version"
 [ -n "$k8s_v" ] || die "package.json has no exact \"@pulumi/kubernetes\" version (and ENGINE_KUBERNETES_VERSION is unset)"
 if [ -z "${ENGINE_KUBERNETES_VERSION:-}" ]; then
   _installed="$(engine_json_string "$engine_repo/node_modules/@pulumi/kubernetes/package.json" version)"
@@ -51,6 +55,7 @@ fi
 
 pulumi_bin="$(engine_pulumi_bin "$pulumi_v" "$lang_v")"
 k8s_bin="$(engine_kubernetes_bin "$k8s_v")"
+yaml_bin="$(engine_yaml_bin "$yaml_v")"
 
 # A `pulumi` on PATH of the wanted version or newer, with its `pulumi-language-nodejs` beside it
 # (an installed release), is used as it is; any other one is reported and left behind this cache
@@ -62,10 +67,12 @@ else
   use_path_pulumi=""
 fi
 
-# check_needs: set need_pulumi / need_k8s to 1 for what is not there yet.
+# check_needs: set need_pulumi / need_k8s / need_yaml to 1 for what is not there yet.
 check_needs() {
   need_pulumi=""
   need_k8s=""
+  need_yaml=""
+  [ -x "$yaml_bin/pulumi-language-yaml" ] || need_yaml=1
   [ -n "$use_path_pulumi" ] || { [ -x "$pulumi_bin/pulumi" ] && [ -x "$pulumi_bin/pulumi-language-nodejs" ]; } || need_pulumi=1
   [ -x "$k8s_bin/pulumi-resource-kubernetes" ] || need_k8s=1
 }
@@ -75,17 +82,17 @@ emit() {
   if [ "$_print" = "kubernetes" ]; then
     echo "$k8s_bin"
   else
-    echo "${use_path_pulumi:-$pulumi_bin}"
+    echo "${use_path_pulumi:-$pulumi_bin}:$yaml_bin"
   fi
 }
 
-if [ -z "$need_pulumi$need_k8s" ]; then
+if [ -z "$need_pulumi$need_k8s$need_yaml" ]; then
   emit
   exit 0
 fi
 # --check: say whether everything is cached, never build (CI decides whether a cold build fits).
 if [ -n "$_check" ]; then
-  log "not built yet:${need_pulumi:+ pulumi v$pulumi_v + language host v$lang_v}${need_k8s:+ kubernetes provider v$k8s_v}"
+  log "not built yet:${need_pulumi:+ pulumi v$pulumi_v + language host v$lang_v}${need_k8s:+ kubernetes provider v$k8s_v}${need_yaml:+ YAML language host v$yaml_v}"
   exit 1
 fi
 
@@ -108,7 +115,7 @@ if command -v flock >/dev/null 2>&1; then
     log "another bootstrap is building in $engine_store; waiting for it"
     flock 9
     check_needs
-    if [ -z "$need_pulumi$need_k8s" ]; then
+    if [ -z "$need_pulumi$need_k8s$need_yaml" ]; then
       emit
       exit 0
     fi
@@ -247,6 +254,12 @@ if [ -n "$need_k8s" ]; then
   k8s_src="$fetched_dir"
 fi
 
+if [ -n "$need_yaml" ]; then
+  step "download github.com/pulumi/pulumi-yaml@v$yaml_v" fetch_module "github.com/pulumi/pulumi-yaml@v$yaml_v" ||
+    die "the Go module proxy does not serve pulumi-yaml v$yaml_v; pick another \"pulumiLanguageYaml\" in versions.json"
+  yaml_src="$fetched_dir"
+fi
+
 # --- builds ------------------------------------------------------------------------------------
 if [ -n "$need_pulumi" ]; then
   stage="$work/stage-pulumi"
@@ -298,6 +311,21 @@ if [ -n "$need_k8s" ]; then
   printf 'pulumi-resource-kubernetes v%s\nbuilt from %s with pulumi-kubernetes/sdk/v4@v%s with %s on %s\n' \
     "$k8s_v" "$k8s_mv" "$k8s_v" "$_gov" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$stage/BUILD-INFO"
   finish pulumi-resource-kubernetes "$stage" "$(dirname "$k8s_bin")"
+  cd "$work"
+fi
+
+if [ -n "$need_yaml" ]; then
+  stage="$work/stage-yaml"
+  mkdir -p "$stage/bin"
+  place "$yaml_src" "$work/yaml"
+  cd "$work/yaml"
+  step "download the modules the YAML language host imports" go list -e "${go_build_flags[@]}" -deps ./cmd/pulumi-language-yaml >/dev/null
+  step "build pulumi-language-yaml v$yaml_v" nice -n 10 go build "${go_build_flags[@]}" -tags osusergo,grpcnotrace \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=v$yaml_v" \
+    -o "$stage/bin/pulumi-language-yaml" ./cmd/pulumi-language-yaml
+  printf 'pulumi-language-yaml v%s: github.com/pulumi/pulumi-yaml@v%s with %s on %s\n' \
+    "$yaml_v" "$yaml_v" "$_gov" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$stage/BUILD-INFO"
+  finish pulumi-language-yaml "$stage" "$(dirname "$yaml_bin")"
   cd "$work"
 fi
 

@@ -6,6 +6,7 @@
 #   versions.json  "pulumi"                  the Pulumi CLI release built from the Go module proxy
 #                  "pulumiLanguageNodejs"    the release whose Node.js language host is built
 #                                            (defaults to "pulumi"; see scripts/engine/modules.tsv)
+#                  "pulumiLanguageYaml"      the Pulumi YAML language host release (pulumi-yaml)
 #                  "go"                      the oldest Go toolchain the builds accept
 #   package.json   "@pulumi/kubernetes"      the Kubernetes provider release (exact pin), or
 #                  $ENGINE_KUBERNETES_VERSION to build another release on purpose.
@@ -31,6 +32,8 @@ engine_langhost_version() {
   v="$(engine_json_string "$engine_repo/versions.json" pulumiLanguageNodejs)"
   if [ -n "$v" ]; then printf '%s\n' "$v"; else engine_pulumi_version; fi
 }
+
+engine_yaml_version() { engine_json_string "$engine_repo/versions.json" pulumiLanguageYaml; }
 
 engine_go_min_version() { engine_json_string "$engine_repo/versions.json" go; }
 
@@ -59,6 +62,8 @@ engine_pulumi_bin() {
   fi
 }
 engine_kubernetes_bin() { printf '%s\n' "$engine_store/kubernetes-v$1/bin"; }
+# engine_yaml_bin VERSION: the directory of `pulumi-language-yaml` (on PATH after pulumi's).
+engine_yaml_bin() { printf '%s\n' "$engine_store/language-yaml-v$1/bin"; }
 
 # engine_path_pulumi WANT: the directory of a `pulumi` on PATH that is an installed release usable
 # as it is: version WANT or newer, with its `pulumi-language-nodejs` beside it. Prints nothing and

@@ -68,6 +68,8 @@ elif p="$(command -v pulumi 2>/dev/null)" && [ -x "$(dirname "$p")/pulumi-langua
   && [ "$(PULUMI_SKIP_UPDATE_CHECK=true "$p" version 2>/dev/null | head -n 1)" = "v$pv" ]; then pb="$(dirname "$p")"
 else echo "pulumi v$pv is not built (no $pb/pulumi) and none of that version is on PATH"; exit 4; fi
 [ -x "$kb/pulumi-resource-kubernetes" ] || { echo "the Kubernetes provider v$kv is not built (no $kb/pulumi-resource-kubernetes)"; exit 4; }
+yv="$(engine_yaml_version)"; yb="$(engine_yaml_bin "$yv")"
+[ -x "$yb/pulumi-language-yaml" ] || { echo "the YAML language host v$yv is not built (no $yb/pulumi-language-yaml)"; exit 4; }
 echo "$pb"
 `;
   const r = spawnSync("bash", ["-c", script], {
