@@ -11,6 +11,8 @@ export default tseslint.config(
       "dist/**",
       // Consumer programs with their own package and tsconfig, checked by tests/example.test.ts.
       "examples/**",
+      // The multi-language package: its own package.json and tsconfig, checked by tests/plugin.test.ts.
+      "plugin/**",
       "eslint.config.mjs",
     ],
   },

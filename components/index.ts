@@ -54,7 +54,7 @@ export type {
   WorkloadDescription,
   WorkloadRef,
 } from "./workload";
-export { buildTenant, DEPLOYER, DEPLOYER_RULES, Tenant } from "./tenant";
+export { buildTenant, DEPLOYER, DEPLOYER_RULES, resolveTenant, Tenant } from "./tenant";
 export type { TenantArgs } from "./tenant";
 export { WebService } from "./web-service";
 export type { WebServiceArgs } from "./web-service";

@@ -42,7 +42,7 @@ export class Tenant extends pulumi.ComponentResource {
   public readonly name: pulumi.Output<string>;
 
   constructor(name: string, args: TenantArgs = {}, opts: pulumi.ComponentResourceOptions = {}) {
-    const manifests = args.manifests ?? buildTenantFromArgs(name, args);
+    const manifests = args.manifests ?? resolveTenant(name, args);
     super("platform:tenancy:Tenant", name, {}, opts);
     this.namespaceName = name;
     const [nsManifest, ...rest] = manifests;
@@ -67,8 +67,11 @@ export class Tenant extends pulumi.ComponentResource {
   }
 }
 
-/** Checks a Tenant's arguments and builds its objects; throws one ArgumentError. */
-function buildTenantFromArgs(name: string, args: TenantArgs): Manifest[] {
+/**
+ * Checks a Tenant's arguments and builds its objects; throws one ArgumentError listing every
+ * problem, each as `Tenant "shop": <key path>: <problem>`.
+ */
+export function resolveTenant(name: string, args: TenantArgs): Manifest[] {
   const { environment, protect: _protect, manifests: _manifests, ...fields } = args;
   const problems: string[] = [];
   if (!DNS_LABEL.test(name) || name.length > 63)
