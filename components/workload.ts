@@ -4,7 +4,6 @@
  * WebService, Worker, StatefulService, CronTask and Task differ only in their kind, type token
  * and the children they expose.
  */
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ArgumentError, type DeepReadonly } from "./args";
 import type { BuildContext, Manifest, PeerRef } from "./context";
@@ -258,7 +257,7 @@ export function resolveWorkload<K extends WorkloadKind>(
       const ref = typeof image === "string" ? image : pulumi.output(image);
       try {
         manifests = [
-          ...plannedManifests(name, spec, context, ref, ""),
+          ...plannedManifests(name, spec, context, ref, { at: "", secrets }),
           ...deps
             .filter((d) => d.component && !d.component.callerNames.includes(name))
             .map((d) => dependencyNetworkPolicy(context, self, d)),
@@ -273,19 +272,59 @@ export function resolveWorkload<K extends WorkloadKind>(
   return resolved;
 }
 
+/** How plannedManifests builds a workload's objects besides its spec. */
+export interface PlanOptions {
+  /** Where messages say the workload is. @default `services.<name>` (the stack config) */
+  readonly at?: string;
+  /**
+   * Values of the secrets `secretEnv` names, by name. A value not given is left out of the env
+   * Secret, and without every value there is no checksum annotation (planning without secrets,
+   * e.g. for capacity only).
+   */
+  readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
+}
+
 /**
- * Builds a workload's manifests with its patches applied; throws naming the offending key under
- * `at` (the stack config's `services.<name>` by default).
+ * Builds every object of a workload as it is registered: the objects of its kind with its
+ * patches applied, then, when it has `secretEnv`, the env Secret first and the pod template's
+ * `checksum/secret-env` annotation (unless `restartOnSecretChange: false`). Throws naming the
+ * offending key under `at`.
  */
 export function plannedManifests(
   name: string,
   spec: WorkloadConfig,
   context: BuildContext,
   image: string | pulumi.Output<string>,
-  at = `services.${name}`,
+  options: PlanOptions = {},
 ): Manifest[] {
-  const manifests = buildWorkload(context, name, spec, { image });
-  return applyPatches(manifests, spec.patches ?? [], at);
+  const built = buildWorkload(context, name, spec, { image });
+  const patched = applyPatches(built, spec.patches ?? [], options.at ?? `services.${name}`);
+  const secretKeys = Object.entries(spec.secretEnv ?? {});
+  if (secretKeys.length === 0) return patched;
+  const stringData: Record<string, pulumi.Output<string>> = {};
+  for (const [envName, key] of secretKeys) {
+    const value = options.secrets?.[key];
+    if (value !== undefined) stringData[envName] = pulumi.secret(value);
+  }
+  const secret: Manifest = {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: {
+      name: `${name}${SECRET_ENV_SUFFIX}`,
+      namespace: spec.namespace,
+      labels: { "app.kubernetes.io/name": name },
+    },
+    type: "Opaque",
+    stringData,
+  };
+  if (spec.restartOnSecretChange === false || Object.keys(stringData).length < secretKeys.length)
+    return [secret, ...patched];
+  // A salted one-way checksum, deliberately not secret, so previews show the pod template
+  // change that rolls the pods.
+  const checksum = pulumi.unsecret(
+    pulumi.all(stringData).apply((values) => secretChecksum(spec.namespace, name, values)),
+  );
+  return [secret, ...patched.map((m) => withPodAnnotation(m, SECRET_CHECKSUM_ANNOTATION, checksum))];
 }
 
 export abstract class Workload<K extends WorkloadKind = WorkloadKind>
@@ -335,52 +374,17 @@ export abstract class Workload<K extends WorkloadKind = WorkloadKind>
       ...(inherited.length > 0 ? { dependsOn: inherited } : {}),
     };
     const objects: Record<string, pulumi.CustomResource> = {};
-
-    const secretKeys = Object.entries(spec.secretEnv ?? {});
-    let secret: k8s.core.v1.Secret | undefined;
-    let checksum: pulumi.Output<string> | undefined;
-    if (secretKeys.length > 0) {
-      const stringData: Record<string, pulumi.Output<string>> = {};
-      for (const [envName, key] of secretKeys)
-        stringData[envName] = pulumi.secret(args.secrets![key]);
-      secret = new k8s.core.v1.Secret(
-        `${name}-secret-env`,
-        {
-          metadata: {
-            name: `${name}${SECRET_ENV_SUFFIX}`,
-            namespace: spec.namespace,
-            labels: { "app.kubernetes.io/name": name },
-          },
-          type: "Opaque",
-          stringData,
-        },
-        childOpts,
-      );
-      objects[`Secret/${name}${SECRET_ENV_SUFFIX}`] = secret;
-      if (spec.restartOnSecretChange !== false) {
-        // A salted one-way checksum, deliberately not secret, so previews show the pod template
-        // change that rolls the pods.
-        checksum = pulumi.unsecret(
-          pulumi.all(stringData).apply((values) => secretChecksum(spec.namespace, name, values)),
-        );
-      }
-    }
-
-    // Objects that pods need at start (ServiceAccount, ConfigMaps, the env Secret) come first.
-    const prerequisites: pulumi.Resource[] = secret ? [secret] : [];
-    for (const planned of manifests) {
-      const isPodOwner = ["Deployment", "StatefulSet", "CronJob", "Job"].includes(planned.kind);
-      const m =
-        checksum && isPodOwner
-          ? withPodAnnotation(planned, SECRET_CHECKSUM_ANNOTATION, checksum)
-          : planned;
+    // Objects that pods need at start (the env Secret, ServiceAccount, ConfigMaps) come first.
+    const prerequisites: pulumi.Resource[] = [];
+    for (const m of manifests) {
+      const isPodOwner = ["Deployment", "StatefulSet", "CronJob", "Job"].includes(m.kind);
       const protectIt = args.protect === true && (m.kind === "StatefulSet" || m.kind === "Service");
       const resource = registerManifest(name, m, {
         ...childOpts,
         ...(isPodOwner ? { dependsOn: [...inherited, ...prerequisites] } : {}),
         ...(protectIt ? { protect: true, retainOnDelete: true } : {}),
       });
-      if (["ServiceAccount", "ConfigMap"].includes(m.kind)) prerequisites.push(resource);
+      if (["Secret", "ServiceAccount", "ConfigMap"].includes(m.kind)) prerequisites.push(resource);
       objects[`${m.kind}/${m.metadata.name}`] = resource;
     }
     this.objects = objects;

@@ -2,6 +2,7 @@
  * The plan: every object of the stack built from the validated config, pure, before anything is
  * registered.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import type { BuildContext, Manifest } from "../components/context";
 import type { WorkloadConfig } from "../components/schema";
 import { buildTenant } from "../components/tenant";
@@ -34,17 +35,22 @@ function planningImage(svc: WorkloadConfig): string {
 }
 
 /**
- * Builds every object from the config without registering anything: the workloads first, then
- * the tenants with `auto` quotas sized from what the workloads will really run. Throws a
+ * Builds every object from the config without registering anything: the workloads first (with
+ * their env Secrets and checksum annotations when `secrets` holds the values `secretEnv` names),
+ * then the tenants with `auto` quotas sized from what the workloads will really run. Throws a
  * ConfigError listing every patch that matches nothing or would change an object's identity.
  */
-export function planPlatform(stackConfig: PlatformConfig, project: string): PlatformPlan {
+export function planPlatform(
+  stackConfig: PlatformConfig,
+  project: string,
+  secrets?: Readonly<Record<string, pulumi.Input<string>>>,
+): PlatformPlan {
   const context = buildContext(stackConfig, project);
   const problems: string[] = [];
   const workloads: Record<string, Manifest[]> = {};
   for (const [name, svc] of Object.entries(stackConfig.services)) {
     try {
-      workloads[name] = plannedManifests(name, svc, context, planningImage(svc));
+      workloads[name] = plannedManifests(name, svc, context, planningImage(svc), { secrets });
     } catch (e) {
       problems.push((e as Error).message);
     }

@@ -122,7 +122,7 @@ export class Platform extends pulumi.ComponentResource {
     // is registered.
     const project = args.project ?? pulumi.getProject();
     const config = args.config;
-    const plan = planPlatform(config, project);
+    const plan = planPlatform(config, project, args.secrets);
     const sourceProblems = clusterSourceProblems(config, args);
     if (sourceProblems.length > 0) throw new ConfigError(sourceProblems);
     // Capacity is checked on the plan: the values of the objects as they will be registered.

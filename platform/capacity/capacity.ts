@@ -528,13 +528,15 @@ function namespaceObjects(plan: Planning, nsName: string): Map<string, ObjectCou
   ];
   for (const [name, svc] of Object.entries(plan.config.services)) {
     if (svc.namespace !== nsName) continue;
+    const planned = plan.objects?.workloads[name];
     manifests.push(
-      ...(plan.objects?.workloads[name] ??
+      ...(planned ??
         buildWorkload(plan.context, name, svc, {
           image: typeof svc.image === "string" ? svc.image : "planned",
         })),
     );
-    if (Object.keys(svc.secretEnv ?? {}).length > 0) add("secrets", 1);
+    // The plan holds the env Secret; objects built here do not.
+    if (!planned && Object.keys(svc.secretEnv ?? {}).length > 0) add("secrets", 1);
     if (svc.kind === "job") add("jobs.batch", 1);
     if (svc.kind === "cron") {
       const runs = svc.cron?.concurrencyPolicy === "Allow" ? 2 : 1;
