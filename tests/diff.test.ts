@@ -244,7 +244,10 @@ describe("npm run diff", () => {
     ).toThrowError("--format html: expected text or markdown");
   });
 
-  /** A throwaway repository holding this project's files, so a test never touches the real one. */
+  /**
+   * A throwaway repository holding this project's program with the fixture app, so a test never
+   * touches the real one and does not depend on the sample app.
+   */
   function throwawayRepo(): string {
     const repo = mkdtempSync(join(tmpdir(), "diff-repo-"));
     const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard"], {
@@ -261,6 +264,9 @@ describe("npm run diff", () => {
         // Deleted in the working tree but still listed.
       }
     }
+    // The app is the suite's own frozen copy of the sample (tests/fixtures/shop).
+    for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"])
+      cpSync(join(PROJECT_DIR, "tests", "fixtures", "shop", f), join(repo, f));
     symlinkSync(join(PROJECT_DIR, "node_modules"), join(repo, "node_modules"), "dir");
     const git = (...args: string[]) =>
       execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], {

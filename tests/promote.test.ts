@@ -41,10 +41,13 @@ function tempDir(): string {
   return dir;
 }
 
-/** A temporary project: copies of Pulumi.yaml and the three stack files, some replaced. */
+/** The project these tests promote in: its own frozen copy of the sample app. */
+const FIXTURE = join(__dirname, "fixtures", "shop");
+
+/** A temporary project: copies of the fixture's Pulumi.yaml and three stack files, some replaced. */
 function project(replace: Record<string, string> = {}): string {
   const dir = tempDir();
-  for (const f of ["Pulumi.yaml", ...STACK_FILES]) copyFileSync(join(PROJECT_DIR, f), join(dir, f));
+  for (const f of ["Pulumi.yaml", ...STACK_FILES]) copyFileSync(join(FIXTURE, f), join(dir, f));
   for (const [f, text] of Object.entries(replace)) writeFileSync(join(dir, f), text);
   return dir;
 }

@@ -17,6 +17,8 @@ import { validateAgainstSchema, type K8sObject } from "./helpers/manifests";
 
 const run = promisify(execFile);
 const TSX = join(PROJECT_DIR, "node_modules", ".bin", "tsx");
+/** The project rendered here: the suite's own frozen copy of the sample app. */
+const FIXTURE = join(PROJECT_DIR, "tests", "fixtures", "shop");
 
 function tree(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -84,8 +86,8 @@ describe("render of the dev stack", () => {
     out = join(mkdtempSync(join(tmpdir(), "render-")), "dev");
     secondOut = join(mkdtempSync(join(tmpdir(), "render-")), "dev");
     // The second render runs in its own process (mocks run a program once per process).
-    const child = renderInChild(["--stack", "dev", "--out", secondOut]);
-    summary = await render({ projectDir: PROJECT_DIR, stack: "dev", out });
+    const child = renderInChild(["--project", FIXTURE, "--stack", "dev", "--out", secondOut]);
+    summary = await render({ projectDir: FIXTURE, stack: "dev", out });
     files = tree(out);
     second = await child;
   }, 60_000);
@@ -158,7 +160,7 @@ describe("render exit codes", () => {
     const tagged = join(dir, "Pulumi.prodtag.yaml");
     writeFileSync(
       tagged,
-      readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8").replace(
+      readFileSync(join(FIXTURE, "Pulumi.prod.yaml"), "utf8").replace(
         /image: nginxinc\/nginx-unprivileged:1.29.1-alpine@sha256:[a-f0-9]+/,
         "image: nginxinc/nginx-unprivileged:1.29.1-alpine",
       ),
@@ -166,7 +168,7 @@ describe("render exit codes", () => {
     const [configError, unknownStack, policyError] = await Promise.all([
       renderInChild(["--config", bad, "--out", join(dir, "out")]),
       renderInChild(["--stack", "nope"]),
-      renderInChild(["--config", tagged, "--out", join(dir, "tagged")]),
+      renderInChild(["--project", FIXTURE, "--config", tagged, "--out", join(dir, "tagged")]),
     ]);
     expect(policyError.code).toBe(1);
     expect(policyError.stderr).toContain(
