@@ -77,6 +77,12 @@ export interface WorkloadCommonArgs {
    * @default none
    */
   readonly callers?: readonly WorkloadRef[];
+  /**
+   * Environment variables of the main container. A value may be an Output (say, another
+   * resource's address): it is set as it resolves; only plain values are checked here.
+   * @default none
+   */
+  readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
   /** Values of the secrets that `secretEnv` names, by name. */
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
   /** The cloud, tier and cluster defaults. @default a generic cluster in tier dev */
@@ -98,13 +104,32 @@ export interface WorkloadCommonArgs {
 export type KindArgs<K extends WorkloadKind> = DeepReadonly<KindFields<K>>;
 
 /** The arguments of the component of kind K. */
-export type WorkloadArgs<K extends WorkloadKind> = KindArgs<K> & WorkloadCommonArgs;
+export type WorkloadArgs<K extends WorkloadKind> = Omit<KindArgs<K>, "env"> & WorkloadCommonArgs;
 
 /**
  * Stands in for an image given as an Output in the checks that need a string; the builders take
  * the image separately, so it never reaches an object.
  */
 const OUTPUT_IMAGE = "output.invalid/image:resolved-at-deploy";
+
+/** Prefix of the placeholder that stands in for an env value given as an Output. */
+const OUTPUT_ENV = "\u0000pulumi-output-env:";
+
+/** The manifests with every placeholder string of `outputs` replaced by its Output. */
+function withOutputs(
+  manifests: Manifest[],
+  outputs: ReadonlyMap<string, pulumi.Input<string>>,
+): Manifest[] {
+  if (outputs.size === 0) return manifests;
+  const replace = (v: unknown): unknown => {
+    if (typeof v === "string") return outputs.has(v) ? outputs.get(v) : v;
+    if (Array.isArray(v)) return v.map(replace);
+    if (v && typeof v === "object" && !pulumi.Output.isInstance(v))
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replace(x)]));
+    return v;
+  };
+  return manifests.map((m) => replace(m) as Manifest);
+}
 
 interface ResolvedRef extends PeerRef {
   readonly name: string;
@@ -173,10 +198,24 @@ export function resolveWorkload<K extends WorkloadKind>(
     callers = [],
     secrets,
     environment,
+    env: envArg,
     protect: _protect,
     manifests: _manifests,
     ...fields
-  } = args as WorkloadArgs<WorkloadKind>;
+  } = args as unknown as WorkloadArgs<WorkloadKind>;
+  // Env values given as Outputs are checked and built as placeholders, then put in place.
+  const outputEnv = new Map<string, pulumi.Input<string>>();
+  const plainEnv = envArg
+    ? Object.fromEntries(
+        Object.entries(envArg).map(([k, v]) => {
+          // Anything but an Output or a Promise is checked as it is.
+          if (!pulumi.Output.isInstance(v) && !(v instanceof Promise)) return [k, v];
+          const placeholder = `${OUTPUT_ENV}${k}`;
+          outputEnv.set(placeholder, v);
+          return [k, placeholder];
+        }),
+      )
+    : undefined;
   const problems: string[] = [];
   if (!DNS_LABEL.test(name) || name.length > 63)
     problems.push(`name: "${name}" must be a DNS label (lower-case letters, digits and '-')`);
@@ -222,6 +261,7 @@ export function resolveWorkload<K extends WorkloadKind>(
 
   const parsed = parseWith(workloadSchemas[kind], {
     ...input,
+    ...(plainEnv ? { env: plainEnv } : {}),
     namespace: ownNamespace,
     ...(deps.length > 0 ? { dependencies: deps.map((d) => d.name) } : {}),
   });
@@ -256,12 +296,15 @@ export function resolveWorkload<K extends WorkloadKind>(
       // A plain reference stays plain data in the manifests; only an Output stays an Output.
       const ref = typeof image === "string" ? image : pulumi.output(image);
       try {
-        manifests = [
-          ...plannedManifests(name, spec, context, ref, { at: "", secrets }),
-          ...deps
-            .filter((d) => d.component && !d.component.callerNames.includes(name))
-            .map((d) => dependencyNetworkPolicy(context, self, d)),
-        ];
+        manifests = withOutputs(
+          [
+            ...plannedManifests(name, spec, context, ref, { at: "", secrets }),
+            ...deps
+              .filter((d) => d.component && !d.component.callerNames.includes(name))
+              .map((d) => dependencyNetworkPolicy(context, self, d)),
+          ],
+          outputEnv,
+        );
       } catch (e) {
         problems.push((e as Error).message); // a patch that matches nothing or renames
       }
@@ -324,7 +367,10 @@ export function plannedManifests(
   const checksum = pulumi.unsecret(
     pulumi.all(stringData).apply((values) => secretChecksum(spec.namespace, name, values)),
   );
-  return [secret, ...patched.map((m) => withPodAnnotation(m, SECRET_CHECKSUM_ANNOTATION, checksum))];
+  return [
+    secret,
+    ...patched.map((m) => withPodAnnotation(m, SECRET_CHECKSUM_ANNOTATION, checksum)),
+  ];
 }
 
 export abstract class Workload<K extends WorkloadKind = WorkloadKind>

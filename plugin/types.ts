@@ -286,7 +286,8 @@ export interface WorkloadArgs {
   /** Named container ports, e.g. `{ http: 8080 }`. Services expose them on the same numbers. */
   ports?: { [name: string]: number };
   probes?: ProbesArgs;
-  env?: { [name: string]: string };
+  /** Environment variables of the main container; a value may be another resource's output. */
+  env?: { [name: string]: pulumi.Input<string> };
   /** Environment variables from `secrets`, by secret name: `{ DB_PASSWORD: "db-password" }`. */
   secretEnv?: { [name: string]: string };
   /** Values of the secrets that `secretEnv` names, by name. */

@@ -2,6 +2,7 @@
  * The components as a library user writes them: typed per-kind arguments, components wired to
  * each other, arguments checked before anything is registered. Own fixtures; no stack config.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { beforeEach, describe, expect, test } from "vitest";
 import { registered } from "./helpers/mocks";
 import { waitForRegistrations } from "../scripts/lib/mock-run";
@@ -158,6 +159,32 @@ describe("a program written against the library", () => {
     const sts = inputsOf("apps/v1:StatefulSet", "db-sts");
     expect(sts.metadata.labels["app.kubernetes.io/part-of"]).toBe("shop");
     expect(sts.spec.volumeClaimTemplates[0].spec.storageClassName).toBe("platform-retain");
+  });
+
+  test("an env value may be another resource's Output; plain values are still checked", async () => {
+    const address = pulumi.output("db.internal.example.com");
+    new Worker("sync", {
+      namespace: "shop",
+      image: "ghcr.io/acme/sync:1.0.0",
+      resources: requests,
+      env: { DB_HOST: address, MODE: "full" },
+    });
+    await waitForRegistrations();
+    const container = inputsOf("apps/v1:Deployment", "sync-deploy").spec.template.spec
+      .containers[0];
+    expect(container.env).toEqual([
+      { name: "DB_HOST", value: "db.internal.example.com" },
+      { name: "MODE", value: "full" },
+    ]);
+    expect(
+      () =>
+        new Worker("bad", {
+          namespace: "shop",
+          image: "ghcr.io/acme/sync:1.0.0",
+          resources: requests,
+          env: { DB_HOST: address, MODE: ["full"] as unknown as string },
+        }),
+    ).toThrowError('Worker "bad": env.MODE: a list is not valid here');
   });
 });
 
