@@ -244,6 +244,27 @@ describe("applyPromotion edits only the image values", () => {
     );
   });
 
+  test("refuses to edit through a YAML alias or an anchored node an alias reuses", () => {
+    const text = [
+      "config:",
+      "  platform:overrides:",
+      "    services:",
+      "      web: &scaled",
+      "        replicas: 3",
+      "      worker: *scaled",
+      "",
+    ].join("\n");
+    expect(() => applyPromotion(text, [{ service: "web", image: X }])).toThrowError(
+      "config.platform:overrides.services.web is anchored (&scaled) and reused by an alias elsewhere, so setting its image would change those too; write the aliased copies out in full, then promote",
+    );
+    expect(() => applyPromotion(text, [{ service: "worker", image: X }])).toThrowError(
+      "config.platform:overrides.services.worker is an alias (*scaled) of another node; write its settings out in full, then promote it",
+    );
+    // An anchor nothing reuses is an ordinary node.
+    const lone = text.replace("      worker: *scaled\n", "");
+    expect(applyPromotion(lone, [{ service: "web", image: X }])).toContain(`image: ${X}`);
+  });
+
   test("refuses a path through something other than a mapping", () => {
     const text = "config:\n  platform:overrides:\n    services: [web]\n";
     expect(() => applyPromotion(text, [{ service: "web", image: X }])).toThrowError(EditError);

@@ -26,7 +26,17 @@ import {
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { isMap, isScalar, parse, parseDocument, Scalar, type Pair, type YAMLMap } from "yaml";
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  parse,
+  parseDocument,
+  Scalar,
+  visit,
+  type Pair,
+  type YAMLMap,
+} from "yaml";
 import {
   ConfigError,
   mergeOverrides,
@@ -754,6 +764,7 @@ export function applyPromotion(
         ? "overrides"
         : `${project}:overrides`;
     const path = ["config", overridesKey, "services", service, "image"];
+    refuseShared(doc, path);
     text = setScalar(text, doc.contents, path, image);
     expected.setIn(path, image);
   }
@@ -763,6 +774,35 @@ export function applyPromotion(
     throw new EditError("could not set the images without changing other values");
   }
   return text;
+}
+
+/**
+ * Refuses an edit through a YAML alias or through an anchored node that an alias reuses: the
+ * edit would silently change every place that shares the node (another service, say).
+ */
+function refuseShared(doc: ReturnType<typeof parseDocument>, path: readonly string[]): void {
+  const reused = new Set<string>();
+  visit(doc, {
+    Alias(_key, node) {
+      reused.add(node.source);
+    },
+  });
+  let node: unknown = doc.contents;
+  for (let i = 0; i < path.length && isMap(node); i++) {
+    const pair = node.items.find((p) => isScalar(p.key) && p.key.value === path[i]);
+    if (!pair) return;
+    const at = path.slice(0, i + 1).join(".");
+    if (isAlias(pair.value))
+      throw new EditError(
+        `${at} is an alias (*${pair.value.source}) of another node; write its settings out in full, then promote it`,
+      );
+    const anchor = (pair.value as { anchor?: string } | null)?.anchor;
+    if (anchor !== undefined && reused.has(anchor))
+      throw new EditError(
+        `${at} is anchored (&${anchor}) and reused by an alias elsewhere, so setting its image would change those too; write the aliased copies out in full, then promote`,
+      );
+    node = pair.value;
+  }
 }
 
 function setScalar(text: string, root: unknown, path: readonly string[], value: string): string {
