@@ -410,6 +410,7 @@ export const tenantFields = {
     })
     .optional(),
   podSecurity: z.enum(["restricted", "baseline"]).optional(),
+  allowReserved: z.boolean().optional(),
   access: z
     .strictObject({
       admin: z.array(z.string().min(1)).optional(),

@@ -10,6 +10,7 @@ import { registerManifest } from "./register";
 import { parseWith } from "./issues";
 import { DNS_LABEL, tenantSchema } from "./schema";
 import type { Environment, TenantConfig } from "./types";
+import { checkObjects, identityCollisions } from "./object-checks";
 import { checkTenant } from "./validation";
 
 /** The arguments of a Tenant: its quota, container defaults, admission level and access. */
@@ -78,12 +79,18 @@ export function resolveTenant(name: string, args: TenantArgs): Manifest[] {
     problems.push(`name: "${name}" must be a DNS label (lower-case letters, digits and '-')`);
   const parsed = parseWith(tenantSchema, fields);
   problems.push(...parsed.problems);
-  if (parsed.data) problems.push(...checkTenant("", parsed.data as TenantConfig));
+  if (parsed.data) problems.push(...checkTenant("", parsed.data as TenantConfig, name));
   const env = resolveEnvironment(environment);
   problems.push(...env.problems);
   if (problems.length > 0 || !parsed.data || !env.resolved)
     throw new ArgumentError(`Tenant "${name}"`, problems);
-  return buildTenant(env.resolved, name, parsed.data as TenantConfig);
+  const manifests = buildTenant(env.resolved, name, parsed.data as TenantConfig);
+  const objectProblems = [
+    ...checkObjects(manifests),
+    ...identityCollisions([{ source: `Tenant "${name}"`, manifests }]),
+  ];
+  if (objectProblems.length > 0) throw new ArgumentError(`Tenant "${name}"`, objectProblems);
+  return manifests;
 }
 
 /** LimitRange defaults used when a namespace states none. */

@@ -310,6 +310,11 @@ export interface TenantConfig {
   /** Pod Security admission level enforced. @default restricted */
   podSecurity?: "restricted" | "baseline";
   /**
+   * Allow a namespace of the cluster itself (`default`, `kube-*`) as a tenant, which puts a
+   * deny-all NetworkPolicy and the Pod Security level on it. @default false (refused)
+   */
+  allowReserved?: boolean;
+  /**
    * Who may work in the namespace: group names bound to the built-in `admin`, `edit` and `view`
    * ClusterRoles by RoleBindings in this namespace only. @default nobody (only cluster admins)
    * @see https://kubernetes.io/docs/reference/access-authn-authz/rbac/#user-facing-roles

@@ -40,6 +40,10 @@ export interface WorkloadPeers {
   readonly lookupSecret?: (key: string) => "secret" | "plain" | "missing";
 }
 
+/** Namespaces the cluster owns: `default` and `kube-*` (kube-system, kube-public, ...). */
+export const isReservedNamespace = (name: string): boolean =>
+  name === "default" || name.startsWith("kube-");
+
 /**
  * Every problem of one workload, each naming its key path under `at` (e.g. `services.api`; an
  * empty `at` names the field alone, as a component reports its arguments).
@@ -254,9 +258,13 @@ export function checkWorkload(
 }
 
 /** Every problem of a tenant namespace's quota and container defaults, under `at`. */
-export function checkTenant(at: string, ns: TenantConfig): string[] {
+export function checkTenant(at: string, ns: TenantConfig, name?: string): string[] {
   const problems: string[] = [];
   const pre = at ? `${at}.` : "";
+  if (name !== undefined && isReservedNamespace(name) && ns.allowReserved !== true)
+    problems.push(
+      `${at || "name"}: "${name}" is a namespace of the cluster itself; a tenant would enforce restricted Pod Security and deny all traffic in it, which can break system workloads. Use another name, or set ${pre}allowReserved: true if you really mean to manage it`,
+    );
   for (const [key, value] of Object.entries(ns.quota ?? {})) {
     if (Quantity.tryParse(value) === undefined) {
       problems.push(

@@ -28,6 +28,7 @@ import {
   type WorkloadKind,
 } from "./types";
 import type { Tenant } from "./tenant";
+import { checkObjects, identityCollisions } from "./object-checks";
 import { checkWorkload } from "./validation";
 
 /** The component of each kind, as messages name it. */
@@ -309,6 +310,11 @@ export function resolveWorkload<K extends WorkloadKind>(
         problems.push((e as Error).message); // a patch that matches nothing or renames
       }
     }
+    if (manifests && args.manifests === undefined)
+      problems.push(
+        ...checkObjects(manifests),
+        ...identityCollisions([{ source: component, manifests }]),
+      );
     if (manifests) resolved = { spec, context, manifests };
   }
   if (problems.length > 0 || !resolved) throw new ArgumentError(component, problems);

@@ -5,6 +5,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { BuildContext, Manifest } from "../components/context";
 import type { WorkloadConfig } from "../components/schema";
+import { checkObjects, identityCollisions } from "../components/object-checks";
 import { buildTenant } from "../components/tenant";
 import { plannedManifests } from "../components/workload";
 import { resolveQuotas } from "./capacity/capacity";
@@ -97,5 +98,18 @@ export function planPlatform(
       ...(pc.preemptionPolicy ? { preemptionPolicy: pc.preemptionPolicy } : {}),
     });
   }
+  // Every object as the API server will check it, and each object with one owner.
+  const sources = [
+    ...Object.entries(tenants).map(([n, manifests]) => ({ source: `namespaces.${n}`, manifests })),
+    ...Object.entries(workloads).map(([n, manifests]) => ({ source: `services.${n}`, manifests })),
+    { source: "cluster", manifests: cluster },
+  ];
+  const objectProblems = [
+    ...sources.flatMap(({ source, manifests }) =>
+      checkObjects(manifests).map((p) => `${source}: ${p}`),
+    ),
+    ...identityCollisions(sources),
+  ];
+  if (objectProblems.length > 0) throw new ConfigError(objectProblems);
   return { config, context, tenants, workloads, cluster };
 }

@@ -70,6 +70,8 @@ export interface TenantArgs {
   limits?: LimitsArgs;
   /** Pod Security admission level enforced: restricted or baseline. @default "restricted" */
   podSecurity?: string;
+  /** Allow a namespace of the cluster itself (default, kube-*). @default false (refused) */
+  allowReserved?: boolean;
   access?: AccessArgs;
   environment?: EnvironmentArgs;
   /** Protect the Namespace from deletion, and retain it if removed from the program. @default false */

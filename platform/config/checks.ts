@@ -31,10 +31,11 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
 
   for (const [name, ns] of Object.entries(config.namespaces))
     problems.push(
-      ...checkTenant(`namespaces.${name}`, {
-        ...ns,
-        quota: isQuotaMap(ns.quota) ? ns.quota : undefined,
-      }),
+      ...checkTenant(
+        `namespaces.${name}`,
+        { ...ns, quota: isQuotaMap(ns.quota) ? ns.quota : undefined },
+        name,
+      ),
     );
 
   const pools = config.cluster.nodePools ?? {};
