@@ -9,7 +9,7 @@
  * Exit codes: 0 diff printed; 1 a side failed to render or violates a mandatory policy;
  * 2 usage error (unknown flag, stack or ref); 3 with --fail-on-replace, something is replaced.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import {
   existsSync,
   mkdtempSync,
@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
-import { parseFlags, UsageError } from "./lib/cli";
+import { exitWhenFlushed, parseFlags, UsageError } from "./lib/cli";
 import { diffRenders, formatDiffMarkdown, formatDiffText, type Obj, type Render } from "./lib/diff";
 import { PROJECT_DIR } from "./lib/stack-files";
 
@@ -149,6 +149,9 @@ async function main(): Promise<number> {
       );
       return 2;
     }
+    // Interrupted (Ctrl-C, a cancelled CI job), the worktree is removed before the process
+    // ends by that signal; it would stay registered in the repository otherwise.
+    for (const signal of SIGNALS) process.once(signal, removeOnSignal);
     await run("git", ["worktree", "add", "--detach", "--quiet", baseDir, opts.base], {
       cwd: PROJECT_DIR,
     });
@@ -188,19 +191,29 @@ async function main(): Promise<number> {
     console.error(`diff: ${(e as Error).message}`);
     return 1;
   } finally {
+    for (const signal of SIGNALS) process.removeListener(signal, removeOnSignal);
     await run("git", ["worktree", "remove", "--force", baseDir], { cwd: PROJECT_DIR }).catch(
       () => undefined,
     );
     rmSync(work, { recursive: true, force: true });
   }
+
+  function removeOnSignal(signal: NodeJS.Signals): void {
+    spawnSync("git", ["worktree", "remove", "--force", baseDir], { cwd: PROJECT_DIR });
+    spawnSync("git", ["worktree", "prune"], { cwd: PROJECT_DIR });
+    rmSync(work, { recursive: true, force: true });
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  }
 }
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 if (require.main === module) {
   main().then(
-    (code) => process.exit(code),
+    (code) => exitWhenFlushed(code),
     (e: unknown) => {
       console.error(e);
-      process.exit(1);
+      exitWhenFlushed(1);
     },
   );
 }

@@ -8,12 +8,12 @@
  * Exit codes: 0 rendered; 1 the config (or capacity, or a mandatory policy) is wrong;
  * 2 usage error (unknown flag or stack, missing file, unsafe output directory).
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { SECRET_CHECKSUM_ANNOTATION } from "../components/podspec";
 import { evaluatePolicies, formatViolations, type Obj, type Violation } from "../policy/rules";
-import { parseFlags, UsageError } from "./lib/cli";
+import { exitWhenFlushed, parseFlags, UsageError } from "./lib/cli";
 import { identityOf, runUnderMocks, type CapturedResource } from "./lib/mock-run";
 import { PROJECT_DIR, SECRET_PLACEHOLDER, StackFileError } from "./lib/stack-files";
 
@@ -176,12 +176,35 @@ export async function render(opts: RenderOptions): Promise<RenderSummary> {
     fillMissingSecrets: true,
   });
   const rendered = kubernetesResources(result.resources);
+  // Written beside the output and swapped in only when complete: a failure leaves the previous
+  // render as it was.
+  const staging = `${opts.out}.rendering-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  try {
+    const summary = writeRender(staging, opts.stack, rendered, result);
+    const previous = `${opts.out}.previous-${process.pid}`;
+    if (existsSync(opts.out)) renameSync(opts.out, previous);
+    renameSync(staging, opts.out);
+    rmSync(previous, { recursive: true, force: true });
+    return summary;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Writes one render into `dir`: a YAML file per object, summary.json and capacity.md. */
+function writeRender(
+  dir: string,
+  stack: string,
+  rendered: ReturnType<typeof kubernetesResources>,
+  result: Awaited<ReturnType<typeof runUnderMocks>>,
+): RenderSummary {
   const objects = rendered.map((r) => r.object);
-  rmSync(opts.out, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
   const byKind: Record<string, number> = {};
   const byNamespace: Record<string, Record<string, number>> = {};
   for (const o of objects) {
-    const file = join(opts.out, fileFor(o));
+    const file = join(dir, fileFor(o));
     mkdirSync(join(file, ".."), { recursive: true });
     writeFileSync(file, stringify(o, { lineWidth: 0, aliasDuplicateObjects: false }));
     byKind[o.kind] = (byKind[o.kind] ?? 0) + 1;
@@ -192,7 +215,7 @@ export async function render(opts: RenderOptions): Promise<RenderSummary> {
   const sortObj = <T>(r: Record<string, T>) =>
     Object.fromEntries(Object.entries(r).sort(([a], [b]) => a.localeCompare(b)));
   const summary: RenderSummary = {
-    stack: opts.stack,
+    stack,
     objects: objects.length,
     byKind: sortObj(byKind),
     byNamespace: sortObj(
@@ -206,9 +229,9 @@ export async function render(opts: RenderOptions): Promise<RenderSummary> {
     },
     resources: Object.fromEntries(rendered.map((r) => [objectKey(r.object), identityOf(r.urn)])),
   };
-  writeFileSync(join(opts.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(join(dir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   if (typeof result.outputs.capacityMarkdown === "string")
-    writeFileSync(join(opts.out, "capacity.md"), `${result.outputs.capacityMarkdown}\n`);
+    writeFileSync(join(dir, "capacity.md"), `${result.outputs.capacityMarkdown}\n`);
   return summary;
 }
 
@@ -252,10 +275,10 @@ async function main(): Promise<number> {
 
 if (require.main === module) {
   main().then(
-    (code) => process.exit(code),
+    (code) => exitWhenFlushed(code),
     (e: unknown) => {
       console.error(e);
-      process.exit(1);
+      exitWhenFlushed(1);
     },
   );
 }

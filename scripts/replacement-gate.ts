@@ -14,7 +14,7 @@
  * failed for another reason (config, capacity or policy error, timeout): nothing was checked.
  */
 import { resolve } from "node:path";
-import { parseFlags, UsageError } from "./lib/cli";
+import { exitWhenFlushed, parseFlags, UsageError } from "./lib/cli";
 import { run as runBounded } from "./lib/run";
 
 const USAGE = `usage: npx tsx scripts/replacement-gate.ts --stack <name> [--allow <urn>[,<urn>...] | --allow-all] [--cwd <dir>] [--timeout <seconds>]
@@ -355,10 +355,10 @@ export async function gate(argv: readonly string[], io: GateIo = {}): Promise<nu
 
 if (require.main === module) {
   gate(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => exitWhenFlushed(code),
     (e: unknown) => {
       console.error(e);
-      process.exit(3);
+      exitWhenFlushed(3);
     },
   );
 }

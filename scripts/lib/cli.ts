@@ -19,3 +19,13 @@ export function parseFlags<O extends Options>(argv: readonly string[], options: 
     throw new UsageError(`${(e as Error).message}\n${usage}`);
   }
 }
+
+/**
+ * Exits with `code` once stdout and stderr have taken everything written to them: a bare
+ * `process.exit` right after a large write into a pipe (`render ... | tee x`) drops what is
+ * still buffered.
+ */
+export function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}

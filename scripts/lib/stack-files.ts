@@ -23,14 +23,35 @@ export class StackFileError extends Error {
   override name = "StackFileError";
 }
 
+/**
+ * How many nodes aliases may expand to in one file: far above what a hand-written file reuses
+ * (an anchor used a few hundred times), far below what an alias bomb expands to.
+ */
+export const MAX_ALIAS_COUNT = 10_000;
+
 function readYaml(file: string): unknown {
+  const text = readFileSync(file, "utf8");
   try {
-    return parse(readFileSync(file, "utf8"));
+    return parse(text, { maxAliasCount: MAX_ALIAS_COUNT, uniqueKeys: true });
   } catch (e) {
     if (e instanceof YAMLParseError) {
       const at = e.linePos?.[0] ? `:${e.linePos[0].line}:${e.linePos[0].col}` : "";
       throw new StackFileError(
         `${basename(file)}${at}: not valid YAML: ${e.message.split("\n")[0]}`,
+      );
+    }
+    // Alias problems (unresolved, too many expansions) come out of resolving the document.
+    if (e instanceof ReferenceError || e instanceof RangeError) {
+      const message = e.message.split("\n")[0];
+      const unresolved = /^Unresolved alias.*: (\S+)$/.exec(message)?.[1];
+      if (unresolved !== undefined) {
+        const line = text.split("\n").findIndex((l) => l.includes(`*${unresolved}`)) + 1;
+        throw new StackFileError(
+          `${basename(file)}${line > 0 ? `:${line}` : ""}: not valid YAML: ${message}`,
+        );
+      }
+      throw new StackFileError(
+        `${basename(file)}: not valid YAML: ${message} (aliases may expand to at most ${MAX_ALIAS_COUNT} nodes; write the repeated values out)`,
       );
     }
     throw e;
