@@ -957,6 +957,29 @@ describe("workload identity, per cloud", () => {
 });
 
 describe("overrides", () => {
+  test("a quota override in the other form (auto or limits) replaces the quota", () => {
+    const withQuota = (quota: unknown, override: unknown) =>
+      parsePlatformConfig(
+        raw(
+          { web: web() },
+          {
+            namespaces: { shop: { labels: { team: "shop" }, quota } },
+            overrides: { namespaces: { shop: { quota: override } } },
+          },
+        ),
+      ).namespaces.shop;
+    expect(withQuota({ "requests.cpu": "2", pods: 10 }, { auto: { headroom: 30 } })).toEqual({
+      labels: { team: "shop" },
+      quota: { auto: { headroom: 30 } },
+    });
+    expect(withQuota({ auto: {} }, { pods: 10 }).quota).toEqual({ pods: 10 });
+    // The same form still merges key by key.
+    expect(withQuota({ "requests.cpu": "2" }, { pods: 10 }).quota).toEqual({
+      "requests.cpu": "2",
+      pods: 10,
+    });
+  });
+
   test("deep merge: objects merge, lists replace, null removes a service or an ingress", () => {
     const config = parsePlatformConfig(
       raw(

@@ -36,6 +36,26 @@ export function mergeOverrides(base: Json, patch: Json): Json {
   return out;
 }
 
+/**
+ * `base` with each namespace quota that the overrides give in the other form (`{ auto: ... }`
+ * for explicit limits, or limits for `auto`) taken out, so the override replaces it: merging the
+ * two forms key by key would give a quota that is neither.
+ */
+function withQuotaFormsReplaced(base: Record<string, unknown>, namespaces: unknown): Json {
+  if (!isPlainObject(namespaces) || !isPlainObject(base.namespaces)) return base;
+  const isAuto = (q: unknown) => isPlainObject(q) && "auto" in q;
+  const out: Record<string, unknown> = { ...base.namespaces };
+  for (const [name, ns] of Object.entries(namespaces)) {
+    const before = out[name];
+    if (!isPlainObject(ns) || !isPlainObject(before) || ns.quota === undefined) continue;
+    if (before.quota !== undefined && isAuto(before.quota) !== isAuto(ns.quota)) {
+      const { quota: _replaced, ...rest } = before;
+      out[name] = rest;
+    }
+  }
+  return { ...base, namespaces: out };
+}
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -81,7 +101,7 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
           );
         }
       }
-      merged = mergeOverrides(base, {
+      merged = mergeOverrides(withQuotaFormsReplaced(base, overrides.namespaces), {
         namespaces: overrides.namespaces,
         services: overrides.services,
       });
