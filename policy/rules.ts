@@ -309,6 +309,41 @@ export const POLICIES: readonly PlatformPolicy[] = [
         }),
   },
   {
+    name: "network-policy-peers",
+    description:
+      "Every NetworkPolicy rule names its peers: a rule without from/to, an empty peer or one selecting every pod of every namespace admits everything. (Address ranges are explicit, so an ipBlock counts as named.)",
+    enforcement: "mandatory",
+    check: (objects) =>
+      objects
+        .filter((p) => p.kind === "NetworkPolicy")
+        .flatMap((p) => {
+          const spec = (p.spec ?? {}) as Any;
+          const open = (rules: unknown, peers: "from" | "to") =>
+            (Array.isArray(rules) ? rules : []).flatMap((rule: Any, i: number) => {
+              const list = rule?.[peers];
+              const everyone =
+                !Array.isArray(list) ||
+                list.length === 0 ||
+                list.some(
+                  (peer: Any) =>
+                    !peer ||
+                    Object.keys(peer).length === 0 ||
+                    (Object.keys(peer.namespaceSelector ?? { x: 1 }).length === 0 &&
+                      Object.keys(peer.podSelector ?? {}).length === 0),
+                );
+              return everyone
+                ? [
+                    {
+                      object: objectId(p),
+                      message: `${peers === "from" ? "ingress" : "egress"}[${i}] admits ${peers === "from" ? "every source" : "every destination"}; name the pods, namespaces or addresses (${peers})`,
+                    },
+                  ]
+                : [];
+            });
+          return [...open(spec.ingress, "from"), ...open(spec.egress, "to")];
+        }),
+  },
+  {
     name: "external-exposure-opt-in",
     description:
       "LoadBalancer and NodePort Services only with an explicit opt-in (services.<name>.expose).",

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { buildContext, parsePlatformConfig } from "../platform";
 import { tenantConfig } from "../platform/config";
+import { planPlatform } from "../platform/plan";
 import { buildTenant, buildWorkload } from "../components";
 import { kindOfType, stackObjects, toStackPolicy } from "../policy/policies";
 import { evaluatePolicies, POLICIES, type Obj, type Violation } from "../policy/rules";
@@ -160,6 +161,38 @@ describe("each policy catches its violation", () => {
       "Namespace/shop: has no default-deny ingress NetworkPolicy",
       "Namespace/shop: has no default-deny egress NetworkPolicy",
       "Namespace/shop: has no ResourceQuota",
+    ]);
+  });
+
+  test("network-policy-peers: a patch that opens a NetworkPolicy to everything fails", () => {
+    const config = parsePlatformConfig({
+      tier: "dev",
+      cluster: { cloud: "gke", name: "c" },
+      namespaces: { shop: { quota: { "requests.cpu": "8" } } },
+      services: {
+        web: {
+          kind: "web",
+          namespace: "shop",
+          image: "ghcr.io/acme/web:1.0",
+          ports: { http: 8080 },
+          resources: { requests: { cpu: "100m", memory: "128Mi" } },
+          ingressFrom: [{ namespace: "monitoring" }],
+          patches: [
+            {
+              kind: "NetworkPolicy",
+              name: "web",
+              patch: { spec: { ingress: [{}], egress: [{ to: [{ namespaceSelector: {} }] }] } },
+            },
+          ],
+        },
+      },
+    });
+    // The planned objects are what gets registered, patches applied.
+    const plan = planPlatform(config, "shop");
+    const objects = [...plan.tenants.shop, ...plan.workloads.web];
+    expect(only(evaluatePolicies(objects), "network-policy-peers")).toEqual([
+      "NetworkPolicy/shop/web: ingress[0] admits every source; name the pods, namespaces or addresses (from)",
+      "NetworkPolicy/shop/web: egress[0] admits every destination; name the pods, namespaces or addresses (to)",
     ]);
   });
 
