@@ -99,6 +99,11 @@ export function checkWorkload(
       `${pre}schedule: "${svc.schedule}" is not a cron schedule (five fields, e.g. "0 3 * * *" or "@daily")`,
     );
   }
+  if (svc.cron?.concurrencyPolicy === "Allow" && svc.cron.activeDeadlineSeconds === undefined) {
+    problems.push(
+      `${pre}cron.activeDeadlineSeconds: needed with concurrencyPolicy Allow: runs could overlap without end, so their capacity cannot be planned; set the longest a run may take (e.g. 600), or use Forbid`,
+    );
+  }
   if (svc.kind === "stateful" && !svc.storage) {
     problems.push(
       `${pre}storage: is required for kind stateful (e.g. { size: 10Gi, mountPath: /var/lib/data })`,

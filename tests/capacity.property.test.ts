@@ -80,7 +80,11 @@ const cronJob = fc
     kind: "cron",
     image: "ghcr.io/acme/job:1.0.0",
     schedule: "0 3 * * *",
-    cron: { parallelism, concurrencyPolicy: policy },
+    cron: {
+      parallelism,
+      concurrencyPolicy: policy,
+      ...(policy === "Allow" ? { activeDeadlineSeconds: 600 } : {}),
+    },
     resources: res,
   }));
 const workload: fc.Arbitrary<Raw> = fc

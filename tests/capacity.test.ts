@@ -259,15 +259,29 @@ describe("workloadFootprint", () => {
     expect(fp.rollout).toBeUndefined();
   });
 
-  it("counts parallelism per CronJob run, and two runs under Allow", () => {
-    const pods = (cronConfig: Raw) => {
-      const config = platform({ job: cron({ cron: cronConfig }) });
+  it("counts parallelism per CronJob run, and under Allow the runs its deadline overlaps", () => {
+    const pods = (cronConfig: Raw, schedule = "0 3 * * *") => {
+      const config = platform({ job: cron({ cron: cronConfig, schedule }) });
       const fp = workloadFootprint("job", svc(config, "job"));
       return [fp.steady.pods, fp.peak.pods];
     };
     expect(pods({ parallelism: 3 })).toEqual([3, 3]);
     expect(pods({ parallelism: 3, concurrencyPolicy: "Replace" })).toEqual([3, 3]);
-    expect(pods({ parallelism: 2, concurrencyPolicy: "Allow" })).toEqual([4, 4]);
+    const allow = { parallelism: 2, concurrencyPolicy: "Allow", activeDeadlineSeconds: 600 };
+    // Daily runs of at most 10 minutes never overlap; every minute, ten can run at once.
+    expect(pods(allow)).toEqual([2, 2]);
+    expect(pods(allow, "* * * * *")).toEqual([20, 20]);
+    expect(pods(allow, "*/4 * * * *")).toEqual([6, 6]);
+    // The shortest gap counts: 0 and 5 past the hour are 5 minutes apart.
+    expect(pods(allow, "0,5 * * * *")).toEqual([4, 4]);
+  });
+
+  it("refuses Allow without a deadline: the overlap would have no bound", () => {
+    expect(() =>
+      platform({ job: cron({ cron: { concurrencyPolicy: "Allow" }, schedule: "* * * * *" }) }),
+    ).toThrowError(
+      "services.job.cron.activeDeadlineSeconds: needed with concurrencyPolicy Allow: runs could overlap without end, so their capacity cannot be planned; set the longest a run may take (e.g. 600), or use Forbid",
+    );
   });
 
   it("counts a Job's parallelism once: a re-run replaces the old Job", () => {
@@ -977,6 +991,37 @@ describe("cluster fit and failover", () => {
       "info",
       "without zone a: api (1 pod) would not fit",
       ["keep about 1500m cpu and 1Gi memory more free on the remaining nodes"],
+    ]);
+  });
+
+  it("failover counts what losing a node adds, not pods that never fit", () => {
+    // Two 8-cpu nodes hold 2 pods of 3 cpu each: 4 steady pods fit, the surge of 2 never does.
+    // Without a node, 2 steady pods more are unplaced; the surge is the baseline's, not the
+    // scenario's (it was counted again in every scenario before).
+    const config = platform(
+      {
+        api: web({
+          replicas: 4,
+          rollout: { maxSurge: 2, maxUnavailable: 0 },
+          resources: { requests: { cpu: "3", memory: "1Gi" } },
+        }),
+      },
+      {
+        cluster: {
+          nodePools: {
+            general: pool({
+              allocatable: { cpu: "8", memory: "32Gi", pods: 110 },
+              overhead: undefined,
+            }),
+          },
+        },
+      },
+    );
+    expect(clusterFit(config)!.unschedulable).toMatchObject([
+      { workload: "api", pods: 6, unplaced: 2, unplacedSteady: 0 },
+    ]);
+    expect(failover(config)[0].unschedulable).toMatchObject([
+      { workload: "api", pods: 6, unplaced: 2, unplacedSteady: 2 },
     ]);
   });
 

@@ -39,6 +39,7 @@ import {
   type PlatformConfig,
   tenantConfig,
 } from "../config/schema";
+import { overlappingRuns } from "./cron";
 import { buildContext } from "../context";
 import {
   admits,
@@ -297,7 +298,7 @@ function footprint(pods: number, pod: PodResources, storage: number, claims: num
  * A workload's steady, max and peak footprint: pods, cpu/memory/ephemeral-storage requests and
  * limits, and storage. Deployments surge by ceil(maxSurge × replicas) during a rollout; a
  * StatefulSet replaces pods one at a time without surge and keeps one claim per replica; a
- * CronJob runs `parallelism` pods, twice over under `concurrencyPolicy: Allow` (runs may overlap).
+ * CronJob runs `parallelism` pods per run, as many runs at once as `overlappingRuns` (cron.ts).
  */
 export function workloadFootprint(
   name: string,
@@ -314,8 +315,7 @@ export function workloadFootprint(
   };
   switch (svc.kind) {
     case "cron": {
-      const runs = svc.cron?.concurrencyPolicy === "Allow" ? 2 : 1;
-      const fp = footprint(runs * (svc.cron?.parallelism ?? 1), pod, 0, 0);
+      const fp = footprint(overlappingRuns(svc) * (svc.cron?.parallelism ?? 1), pod, 0, 0);
       return { ...base, steady: fp, max: fp, peak: fp };
     }
     case "job": {
@@ -539,7 +539,7 @@ function namespaceObjects(plan: Planning, nsName: string): Map<string, ObjectCou
     if (!planned && Object.keys(svc.secretEnv ?? {}).length > 0) add("secrets", 1);
     if (svc.kind === "job") add("jobs.batch", 1);
     if (svc.kind === "cron") {
-      const runs = svc.cron?.concurrencyPolicy === "Allow" ? 2 : 1;
+      const runs = overlappingRuns(svc);
       add(
         "jobs.batch",
         (svc.cron?.successfulJobsHistoryLimit ?? 3) + runs,
@@ -1090,7 +1090,10 @@ export interface FailoverScenario {
   /** e.g. "without node general-a-1 (largest)" or "without zone eu-west-1a". */
   readonly scenario: string;
   readonly nodes: number;
-  /** Workloads with more unplaced pods than with every node up. */
+  /**
+   * Workloads with more unplaced pods than with every node up; `unplaced` and `unplacedSteady`
+   * are what the scenario adds to that baseline.
+   */
   readonly unschedulable: readonly Unschedulable[];
 }
 
@@ -1313,13 +1316,24 @@ function failoverScenarios(
         }))
       : []),
   ];
-  const before = new Map(baseline.map((u) => [u.workload, u.unplaced]));
+  const before = new Map(baseline.map((u) => [u.workload, u]));
   return scenarios.map(({ scenario, keep }) => {
     const nodes = model.nodes.filter(keep);
     const placement = placePods(nodes, model.groups, model.steps, { scoring: plan.policy.scoring });
-    const unschedulable = unschedulableOf({ ...model, nodes }, placement).filter(
-      (u) => u.unplaced > (before.get(u.workload) ?? 0),
-    );
+    // What losing the node or zone adds: pods that do not fit even with every node up (a surge
+    // that never fits, say) are the baseline's findings, not this scenario's.
+    const unschedulable = unschedulableOf({ ...model, nodes }, placement).flatMap((u) => {
+      const base = before.get(u.workload);
+      const unplaced = u.unplaced - (base?.unplaced ?? 0);
+      if (unplaced <= 0) return [];
+      return [
+        {
+          ...u,
+          unplaced,
+          unplacedSteady: Math.max(0, u.unplacedSteady - (base?.unplacedSteady ?? 0)),
+        },
+      ];
+    });
     return { scenario, nodes: nodes.length, unschedulable };
   });
 }
