@@ -143,8 +143,17 @@ function podSpecProblems(at: string, podSpec: Obj, claims: readonly string[]): s
       if (containerNames.has(c.name)) out.push(`${cat}.name: Duplicate value: "${c.name}"`);
       containerNames.add(c.name);
       const portNames = new Set<string>();
+      const portNumbers = new Set<string>();
       (Array.isArray(c.ports) ? c.ports : []).forEach((p, j) => {
-        if (!isObj(p) || !isPlain(p.name)) return;
+        if (!isObj(p)) return;
+        // Server-side apply keys a container's ports by number and protocol.
+        const key = `${String(p.containerPort)}/${isPlain(p.protocol) ? p.protocol : "TCP"}`;
+        if (portNumbers.has(key))
+          out.push(
+            `${cat}.ports[${j}]: Duplicate value: containerPort ${String(p.containerPort)} (${key.split("/")[1]}) is declared twice`,
+          );
+        portNumbers.add(key);
+        if (!isPlain(p.name)) return;
         for (const e of isValidPortName(p.name))
           out.push(`${cat}.ports[${j}].name: Invalid value: "${p.name}": ${e}`);
         if (portNames.has(p.name))

@@ -203,6 +203,21 @@ describe("accepted before, rejected by the API server: now refused with the key"
     expect(problems({ web: web({ ports: { http: 8080, alt: 8080 } }) })).toContain(
       "services.web: Service/shop/web: spec.ports[1]: Duplicate value: port 8080 (TCP) is exposed twice",
     );
+    // Found by the cluster tier's fuzzing gate: a Job has no Service, and server-side apply
+    // keys a container's ports by number and protocol.
+    expect(
+      problems({
+        once: {
+          kind: "job",
+          namespace: "shop",
+          image: "ghcr.io/acme/job:1.0.0",
+          resources: requests,
+          ports: { http: 8080, alt: 8080 },
+        },
+      }),
+    ).toEqual([
+      "services.once: Job/shop/once: spec.template.spec.containers[0].ports[1]: Duplicate value: containerPort 8080 (TCP) is declared twice",
+    ]);
     const sidecar = { name: "web", image: "busybox:1.37", resources: requests };
     // The config's own check names the key first; a patch that adds a container meets the
     // object check.

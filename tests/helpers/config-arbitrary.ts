@@ -204,6 +204,6 @@ export const stackConfig: fc.Arbitrary<Raw> = fc
           ),
         )
         .map((entries) => Object.fromEntries(entries as [string, Raw][])),
-      services: fc.dictionary(name, workload(nsNames), { maxKeys: 4 }),
+      services: fc.dictionary(name, workload(nsNames), { minKeys: 1, maxKeys: 4 }),
     }),
   );
