@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
-import { affectedStacks } from "../scripts/ci/affected-stacks";
+import { affectedStacks, renderOnlyStacks } from "../scripts/ci/affected-stacks";
 import { PROJECT_DIR } from "../scripts/lib/stack-files";
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -38,8 +38,9 @@ function usesLines(src: string): { uses: string; comment?: string }[] {
 }
 
 describe("CI workflows", () => {
-  test("exist: preview, preview-comment, deploy, drift, promote", () => {
+  test("exist: checks, preview, preview-comment, deploy, drift, promote", () => {
     expect(files.sort()).toEqual([
+      "checks.yml",
       "deploy.yml",
       "drift.yml",
       "preview-comment.yml",
@@ -60,6 +61,57 @@ describe("CI workflows", () => {
       throw new Error("workflow linters not installed: run bash scripts/ci/workflow-linters.sh");
     return spawnSync(join(linters, tool), args, { cwd: PROJECT_DIR, encoding: "utf8" });
   };
+
+  test("pull requests run typecheck, lint, formatting and the unit tier, without secrets", () => {
+    const checks = workflow("checks.yml");
+    expect(Object.keys(checks.on)).toContain("pull_request");
+    const steps = checks.jobs.checks.steps as Any[];
+    const runs = steps.map((st) => st.run).filter(Boolean);
+    expect(runs).toEqual([
+      "npm run typecheck",
+      "npm run lint",
+      "npm run format:check",
+      "bash scripts/test.sh",
+    ]);
+    expect(steps.find((st) => st.run === "bash scripts/test.sh")?.env).toEqual({
+      SKIP_SLOW_TIERS: "1",
+    });
+    expect(text("checks.yml")).not.toContain("secrets.");
+  });
+
+  test("every pulumi/actions step runs the Pulumi CLI pinned in versions.json", () => {
+    const setup = parse(readFileSync(join(actionsDir, "setup", "action.yml"), "utf8")) as Any;
+    expect(setup.outputs["pulumi-version"].value).toBe("${{ steps.versions.outputs.pulumi }}");
+    const versionsStep = (setup.runs.steps as Any[]).find((st) => st.id === "versions");
+    expect(versionsStep?.run).toContain('require("./versions.json").pulumi');
+    let seen = 0;
+    for (const f of files)
+      for (const job of Object.values<Any>(workflow(f).jobs ?? {})) {
+        const steps = (job.steps ?? []) as Any[];
+        for (const st of steps.filter((x) => String(x.uses).startsWith("pulumi/actions@"))) {
+          seen++;
+          expect(st.with?.["pulumi-version"], f).toBe("${{ steps.setup.outputs.pulumi-version }}");
+          expect(
+            steps.some((x) => x.id === "setup" && x.uses === "./.github/actions/setup"),
+            f,
+          ).toBe(true);
+        }
+      }
+    expect(seen).toBe(4);
+  });
+
+  test("render-only stacks are rendered and diffed, never previewed against a backend", () => {
+    const preview = workflow("preview.yml");
+    expect(preview.jobs.offline.strategy.matrix.stack).toBe(
+      "${{ fromJSON(needs.stacks.outputs.stacks) }}",
+    );
+    expect(preview.jobs.preview.strategy.matrix.stack).toBe(
+      "${{ fromJSON(needs.stacks.outputs.engine) }}",
+    );
+    expect(preview.jobs.stacks.steps.find((st: Any) => st.id === "affected").run).toContain(
+      "--mode engine",
+    );
+  });
 
   test("actionlint, with shellcheck on every run script, reports nothing", () => {
     const r = lint("actionlint", ["-no-color", "-shellcheck", join(linters ?? "", "shellcheck")]);
@@ -219,6 +271,22 @@ describe("CI workflows", () => {
 
 describe("affected stacks", () => {
   const stacks = ["dev", "prod", "staging"];
+  test("render-only stacks are read from their config, and never previewed against a backend", () => {
+    expect(renderOnlyStacks(PROJECT_DIR, ["dev", "local", "prod", "staging"])).toEqual(["local"]);
+    const all = [...stacks, "local"];
+    expect(affectedStacks(["platform/plan.ts"], all, "preview", ["local"])).toEqual([
+      "dev",
+      "staging",
+      "prod",
+      "local",
+    ]);
+    expect(affectedStacks(["platform/plan.ts"], all, "engine", ["local"])).toEqual([
+      "dev",
+      "staging",
+      "prod",
+    ]);
+    expect(affectedStacks(["Pulumi.local.yaml"], all, "engine", ["local"])).toEqual([]);
+  });
   test("shared code previews every stack; a stack file only its stack", () => {
     expect(affectedStacks(["components/podspec.ts"], stacks, "preview")).toEqual([
       "dev",
@@ -240,7 +308,9 @@ describe("affected stacks", () => {
       "dev",
       "staging",
     ]);
-    expect(affectedStacks(["Pulumi.local.yaml"], [...stacks, "local"], "deploy")).toEqual([]);
+    expect(
+      affectedStacks(["Pulumi.local.yaml"], [...stacks, "local"], "deploy", ["local"]),
+    ).toEqual([]);
     expect(affectedStacks(["Pulumi.local.yaml"], [...stacks, "local"], "preview")).toEqual([
       "local",
     ]);

@@ -1,16 +1,19 @@
 /**
  * Which stacks a change affects, for CI:
- *   npx tsx scripts/ci/affected-stacks.ts --base <sha> [--head <sha>] [--mode preview|deploy]
+ *   npx tsx scripts/ci/affected-stacks.ts --base <sha> [--head <sha>] [--mode preview|engine|deploy]
  * prints a JSON array of stack names.
  *
  * preview: every stack when shared code changed (library, program, policies, scripts,
- *          package files, Pulumi.yaml), otherwise the stacks whose Pulumi.<stack>.yaml changed.
+ *          package files, Pulumi.yaml), otherwise the stacks whose Pulumi.<stack>.yaml changed;
+ *          what the offline render and diff look at.
+ * engine:  the same without render-only stacks (`cluster.renderYamlToDirectory`): what
+ *          `pulumi preview` runs on against a backend.
  * deploy:  on a push to main, shared code goes to dev only; staging and prod move only when
- *          their own stack file changes (a merged promotion).
+ *          their own stack file changes (a merged promotion); render-only stacks never deploy.
  */
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { listStacks, PROJECT_DIR } from "../lib/stack-files";
+import { listStacks, loadStackFiles, PROJECT_DIR } from "../lib/stack-files";
 
 /** Paths whose change can alter every stack's output. */
 const SHARED = [
@@ -25,8 +28,24 @@ const SHARED = [
   /^versions\.json$/,
 ];
 
-/** Stacks that only render on a developer's machine and are never deployed by CI. */
-const LOCAL_ONLY = ["local"];
+/**
+ * Stacks whose cluster config renders YAML instead of deploying (`renderYamlToDirectory`): they
+ * have no cluster and no backend in CI.
+ */
+export function renderOnlyStacks(projectDir: string, stacks: readonly string[]): string[] {
+  return stacks.filter((stack) => {
+    const files = loadStackFiles(projectDir, stack);
+    const cluster = files.config[`${files.project}:cluster`];
+    if (cluster === undefined) return false;
+    try {
+      return Boolean(
+        (JSON.parse(cluster) as { renderYamlToDirectory?: string }).renderYamlToDirectory,
+      );
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** Promotion order: dev, staging, prod, then any other stack by name. */
 const ORDER = ["dev", "staging", "prod"];
@@ -36,16 +55,21 @@ function inPromotionOrder(stacks: Iterable<string>): string[] {
   return [...stacks].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
+export type Mode = "preview" | "engine" | "deploy";
+
 export function affectedStacks(
   changed: readonly string[],
   stacks: readonly string[],
-  mode: "preview" | "deploy",
+  mode: Mode,
+  renderOnly: readonly string[] = [],
 ): string[] {
   const own = stacks.filter((s) => changed.includes(`Pulumi.${s}.yaml`));
   const shared = changed.some((f) => SHARED.some((re) => re.test(f)));
-  if (mode === "preview") return inPromotionOrder(shared ? stacks : own);
-  const out = new Set(own.filter((s) => !LOCAL_ONLY.includes(s)));
-  if (shared && stacks.includes("dev")) out.add("dev");
+  const previewed = shared ? stacks : own;
+  if (mode === "preview") return inPromotionOrder(previewed);
+  if (mode === "engine") return inPromotionOrder(previewed.filter((s) => !renderOnly.includes(s)));
+  const out = new Set(own.filter((s) => !renderOnly.includes(s)));
+  if (shared && stacks.includes("dev") && !renderOnly.includes("dev")) out.add("dev");
   return inPromotionOrder(out);
 }
 
@@ -55,12 +79,14 @@ function main(): void {
     strict: true,
   });
   if (!values.base) {
-    console.error("usage: affected-stacks --base <sha> [--head <sha>] [--mode preview|deploy]");
+    console.error(
+      "usage: affected-stacks --base <sha> [--head <sha>] [--mode preview|engine|deploy]",
+    );
     process.exit(2);
   }
-  const mode = (values.mode ?? "preview") as "preview" | "deploy";
-  if (mode !== "preview" && mode !== "deploy") {
-    console.error(`--mode ${String(values.mode)}: expected preview or deploy`);
+  const mode = (values.mode ?? "preview") as Mode;
+  if (!["preview", "engine", "deploy"].includes(mode)) {
+    console.error(`--mode ${String(values.mode)}: expected preview, engine or deploy`);
     process.exit(2);
   }
   const changed = execFileSync("git", ["diff", "--name-only", values.base, values.head ?? "HEAD"], {
@@ -69,7 +95,10 @@ function main(): void {
   })
     .split("\n")
     .filter(Boolean);
-  console.log(JSON.stringify(affectedStacks(changed, listStacks(PROJECT_DIR), mode)));
+  const stacks = listStacks(PROJECT_DIR);
+  console.log(
+    JSON.stringify(affectedStacks(changed, stacks, mode, renderOnlyStacks(PROJECT_DIR, stacks))),
+  );
 }
 
 if (require.main === module) main();
