@@ -113,6 +113,27 @@ describe("CI workflows", () => {
     );
   });
 
+  test("the CI setup guide lists every secret, variable and environment the workflows read", () => {
+    const guide = readFileSync(join(PROJECT_DIR, "docs", "ci-setup.md"), "utf8");
+    const all = yamlFiles.map((f) => readFileSync(join(PROJECT_DIR, f), "utf8")).join("\n");
+    const names = [...all.matchAll(/\b(?:secrets|vars)\.([A-Za-z_]+)/g)].map((m) => m[1]);
+    expect(new Set(names).size).toBeGreaterThan(5);
+    for (const n of new Set(names)) expect(guide, n).toContain(`\`${n}\``);
+    // Environments: literal names and the patterns of the expressions.
+    for (const env of ["`dev`", "`staging`", "`production`", "`preview-<stack>`"])
+      expect(guide).toContain(env);
+    const environments = files.flatMap((f) =>
+      Object.values<Any>(workflow(f).jobs ?? {}).flatMap((j) =>
+        j.environment === undefined ? [] : [String(j.environment)],
+      ),
+    );
+    expect([...new Set(environments)].sort()).toEqual([
+      "${{ inputs.from }}",
+      "${{ matrix.stack == 'prod' && 'production' || matrix.stack }}",
+      "preview-${{ matrix.stack }}",
+    ]);
+  });
+
   test("actionlint, with shellcheck on every run script, reports nothing", () => {
     const r = lint("actionlint", ["-no-color", "-shellcheck", join(linters ?? "", "shellcheck")]);
     expect(`${r.stdout}${r.stderr}`).toBe("");
