@@ -32,7 +32,7 @@ describe("the Platform checks capacity before registering anything", () => {
         "  shop       requests.cpu  1500m       2  2500m     500m  steady use over quota",
         "",
         "  Fixes:",
-        "  - raise requests.cpu in namespace shop to 3, or lower api replicas to 3",
+        "  - raise requests.cpu in namespace shop to 3, or lower api replicas to 2",
       ].join("\n"),
     );
     await waitForRegistrations();

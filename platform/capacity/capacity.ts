@@ -765,11 +765,19 @@ function quotaFindings(policy: CapacityPolicy, u: KeyUse): CapacityFinding[] {
   );
 
   if (total.steady > quota) {
+    // Lowered, the namespace must still leave room for the first step of any rollout that
+    // cannot start without one (maxUnavailable 0), or the fix turns into a blocked rollout; where
+    // peaks are errors, for today's HPA scale-out and surges too (they only shrink as counts do).
+    const reserve = Math.max(
+      0,
+      ...workloads.map((w) => rolloutNeed(model, w)?.need ?? 0),
+      policy.peakOverQuota === "error" ? total.peak - total.steady : 0,
+    );
     const lower = lowerFix(
       model,
       workloads,
       (w) => useOf(w, "steady"),
-      total.steady,
+      total.steady + reserve,
       quota,
       "steady",
     );
@@ -801,7 +809,16 @@ function quotaFindings(policy: CapacityPolicy, u: KeyUse): CapacityFinding[] {
   }
   if (total.max > quota) {
     const scaling = workloads.filter((w) => useOf(w, "max") > useOf(w, "steady"));
-    const lower = lowerFix(model, scaling, (w) => useOf(w, "max"), total.max, quota, "max");
+    // Where peaks are errors, a lower HPA max must leave room for today's surges as well.
+    const reserve = policy.peakOverQuota === "error" ? total.peak - total.max : 0;
+    const lower = lowerFix(
+      model,
+      scaling,
+      (w) => useOf(w, "max"),
+      total.max + reserve,
+      quota,
+      "max",
+    );
     const maxima = scaling.map((w) => `${w.name} ${w.max.pods}`).join(", ");
     return [
       {
