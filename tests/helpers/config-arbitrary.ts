@@ -171,8 +171,35 @@ export const workload = (namespaces: readonly string[]): fc.Arbitrary<Raw> =>
     )
     .map((w) => Object.fromEntries(Object.entries(w).filter(([, v]) => v !== undefined)));
 
+/**
+ * Pairs of services whose generated objects collide (same kind, namespace and name), which
+ * independent names and kinds produce too rarely: a web service named like a stateful
+ * service's headless Service, and generated ConfigMaps `<service>-<volume>` that meet.
+ */
+const collidingPair = (namespace: string): fc.Arbitrary<Record<string, Raw>> => {
+  const base = {
+    namespace,
+    image: "ghcr.io/acme/app:1.0.0",
+    resources: { requests: { cpu: "100m", memory: "128Mi" } },
+    ports: { http: 8080 },
+  };
+  const conf = (volume: string) => ({
+    [volume]: { mountPath: "/etc/app", configMap: { data: { "a.conf": "k: v" } } },
+  });
+  return fc.constantFrom<Record<string, Raw>[]>(
+    {
+      db: { ...base, kind: "stateful", storage: { size: "1Gi", mountPath: "/data" } },
+      "db-headless": { ...base, kind: "web" },
+    },
+    {
+      web: { ...base, kind: "web", volumes: conf("conf-x") },
+      "web-conf": { ...base, kind: "web", volumes: conf("x") },
+    },
+  );
+};
+
 /** A whole stack config: one to three namespaces and up to four workloads. */
-export const stackConfig: fc.Arbitrary<Raw> = fc
+const independent: fc.Arbitrary<Raw> = fc
   .uniqueArray(namespaceName, { minLength: 1, maxLength: 3 })
   .chain((nsNames) =>
     fc.record({
@@ -207,3 +234,17 @@ export const stackConfig: fc.Arbitrary<Raw> = fc
       services: fc.dictionary(name, workload(nsNames), { minKeys: 1, maxKeys: 4 }),
     }),
   );
+
+/** Stack configs: mostly independent workloads, sometimes with a colliding pair added. */
+export const stackConfig: fc.Arbitrary<Raw> = fc.oneof(
+  { weight: 12, arbitrary: independent },
+  {
+    weight: 1,
+    arbitrary: independent.chain((raw) =>
+      collidingPair(Object.keys(raw.namespaces as Raw)[0]).map((pair) => ({
+        ...raw,
+        services: { ...(raw.services as Raw), ...pair },
+      })),
+    ),
+  },
+);
