@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, test } from "vitest";
 import { parseAllDocuments } from "yaml";
@@ -13,25 +13,13 @@ import {
   type RenderSummary,
 } from "../scripts/render";
 import { PROJECT_DIR, SECRET_PLACEHOLDER } from "../scripts/lib/stack-files";
+import { fileTree } from "./helpers/files";
 import { validateAgainstSchema, type K8sObject } from "./helpers/manifests";
 
 const run = promisify(execFile);
 const TSX = join(PROJECT_DIR, "node_modules", ".bin", "tsx");
 /** The project rendered here: the suite's own frozen copy of the sample app. */
 const FIXTURE = join(PROJECT_DIR, "tests", "fixtures", "shop");
-
-function tree(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d)) {
-      const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else out[relative(dir, p)] = readFileSync(p, "utf8");
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 async function renderInChild(
   args: string[],
@@ -88,7 +76,7 @@ describe("render of the dev stack", () => {
     // The second render runs in its own process (mocks run a program once per process).
     const child = renderInChild(["--project", FIXTURE, "--stack", "dev", "--out", secondOut]);
     summary = await render({ projectDir: FIXTURE, stack: "dev", out });
-    files = tree(out);
+    files = fileTree(out);
     second = await child;
   }, 60_000);
 
@@ -144,7 +132,7 @@ describe("render of the dev stack", () => {
 
   test("rendering twice gives byte-identical output", () => {
     expect(second.code).toBe(0);
-    expect(tree(secondOut)).toEqual(files);
+    expect(fileTree(secondOut)).toEqual(files);
   });
 });
 

@@ -4,8 +4,8 @@
  * get-schema`, and the Pulumi YAML program of examples/yaml renders (renderYamlToDirectory) the
  * same bytes as a TypeScript program that gives the library the same arguments.
  */
-import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { parseDocument } from "yaml";
 import {
@@ -15,6 +15,7 @@ import {
   type Installed,
 } from "../../scripts/lib/package-install";
 import { PROJECT_DIR } from "../../scripts/lib/stack-files";
+import { fileTree } from "../helpers/files";
 import { countOps, describeEngine, engineEnv, explain, run, type RunResult } from "./helpers";
 
 /** The TypeScript twin of examples/yaml: the library's components, the same arguments. */
@@ -52,19 +53,6 @@ new WebService("api", {
   probes: { readiness: { http: { path: "/", port: "http" } } },
 }, { provider });
 `;
-
-/** Every file under dir, by path relative to it, with its contents. */
-function tree(dir: string): Record<string, string> {
-  return Object.fromEntries(
-    (readdirSync(dir, { recursive: true, withFileTypes: true }) as import("node:fs").Dirent[])
-      .filter((e) => e.isFile())
-      .map((e) => {
-        const path = join(e.parentPath, e.name);
-        return [relative(dir, path), readFileSync(path, "utf8")];
-      })
-      .sort(([a], [b]) => a.localeCompare(b)),
-  );
-}
 
 describeEngine("the components from Pulumi YAML (the multi-language package)", () => {
   let plugin: Installed;
@@ -130,7 +118,7 @@ describeEngine("the components from Pulumi YAML (the multi-language package)", (
       await ok(dir, ["config", "set", "renderYamlToDirectory", join(root, `rendered-${name}`)]);
       await ok(dir, ["config", "set", "--secret", "dbPassword", "multi-Language-7"]);
       await ok(dir, ["up", "--yes", "--skip-preview"]);
-      rendered[name] = tree(join(root, `rendered-${name}`));
+      rendered[name] = fileTree(join(root, `rendered-${name}`));
       // Deployed, then nothing left to change.
       const again = await ok(dir, ["preview", "--json", "--show-sames"]);
       const steps = (JSON.parse(again.stdout) as { steps: { op: string; urn: string }[] }).steps;
