@@ -1,7 +1,15 @@
 /**
- * The labels and annotations the library writes and policy/ reads: the contract between them.
- * Plain constants with no imports, so the policy pack loads nothing else of the library.
+ * The labels and annotations the library writes and policy/ reads: the contract between them,
+ * with the way both name an object in their findings. No imports, so the policy pack loads
+ * nothing else of the library.
  */
+
+/** How checks and policies name an object: `Kind/namespace/name`, or `Kind/name` cluster-wide. */
+export const objectId = (o: {
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+}): string =>
+  `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
 
 /** The label every object of a workload carries and every selector matches on. */
 export const NAME_LABEL = "app.kubernetes.io/name";

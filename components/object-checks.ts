@@ -17,15 +17,12 @@ import {
   isValidLabelValue,
   isValidPortName,
 } from "./k8s-validation";
+import { objectId } from "./labels";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 /** Values only known at deploy time (Pulumi Outputs) are not checked. */
 const isPlain = (v: unknown): v is string => typeof v === "string";
-
-/** The identity of an object, as problems and collisions name it. */
-export const objectId = (m: Manifest): string =>
-  `${m.kind}/${m.metadata.namespace ? `${m.metadata.namespace}/` : ""}${m.metadata.name}`;
 
 /** etcd's default request limit: an object over it cannot be stored. */
 export const MAX_OBJECT_BYTES = 1_572_864;

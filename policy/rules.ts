@@ -6,11 +6,11 @@
  * The tier (dev, staging, prod) is read from the `platform/tier` label the platform puts on
  * every Namespace, so the rules need no configuration of their own.
  */
-import { EXPOSE_ANNOTATION, TIER_LABEL } from "../components/labels";
+import { EXPOSE_ANNOTATION, objectId, TIER_LABEL } from "../components/labels";
 import type { Manifest } from "../components/context";
 import { podSecurityViolations, podSpecOf, podTemplateOf } from "./pod-security";
 
-export { EXPOSE_ANNOTATION, TIER_LABEL };
+export { EXPOSE_ANNOTATION, objectId, TIER_LABEL };
 
 /** A Kubernetes object as plain data. */
 export type Obj = Manifest;
@@ -43,12 +43,6 @@ export interface Violation extends Finding {
 }
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-export function objectId(o: Obj): string {
-  return o.metadata.namespace
-    ? `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`
-    : `${o.kind}/${o.metadata.name}`;
-}
 
 const POD_OWNERS = new Set([
   "Deployment",
