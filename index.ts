@@ -7,8 +7,8 @@ import { CapacityError, ConfigError, Platform, loadPlatformConfig } from "./plat
 
 function build(): Platform {
   try {
-    const { config, secrets } = loadPlatformConfig();
-    return new Platform(pulumi.getStack(), { config, secrets });
+    const loaded = loadPlatformConfig();
+    return new Platform(pulumi.getStack(), loaded);
   } catch (e) {
     // A clean, readable failure (no stack trace) for problems the user can fix in config.
     if (e instanceof ConfigError || e instanceof CapacityError)

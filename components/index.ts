@@ -42,7 +42,13 @@ export {
   tenantNetworkPolicies,
   workloadNetworkPolicy,
 } from "./network";
-export { buildPodTemplate, secretChecksum, withPodAnnotation } from "./podspec";
+export {
+  buildPodTemplate,
+  MIN_CHECKSUM_KEY_LENGTH,
+  rollsOnSecretChange,
+  secretChecksum,
+  withPodAnnotation,
+} from "./podspec";
 export { applyPatches, mergePatch } from "./patch";
 export type { ManifestPatch } from "./patch";
 export { Workload, WORKLOAD_COMPONENTS, resolveWorkload } from "./workload";

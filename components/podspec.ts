@@ -4,7 +4,7 @@
  *
  * @see https://kubernetes.io/docs/concepts/security/pod-security-standards/#restricted
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ContainerConfig, ProbeConfig, ResourcesConfig, WorkloadConfig } from "./types";
 import { selectorLabels, type BuildContext } from "./context";
@@ -165,18 +165,31 @@ export function configChecksum(svc: WorkloadConfig): string {
   return createHash("sha256").update(stableStringify(material)).digest("hex");
 }
 
+/** Whether the workload's pods carry the `checksum/secret-env` annotation (given a key). */
+export function rollsOnSecretChange(spec: {
+  readonly secretEnv?: Readonly<Record<string, string>>;
+  readonly restartOnSecretChange?: boolean;
+}): boolean {
+  return Object.keys(spec.secretEnv ?? {}).length > 0 && spec.restartOnSecretChange !== false;
+}
+
+/** The fewest characters `secretChecksum` takes as a key (32 base64 characters: 24 random bytes). */
+export const MIN_CHECKSUM_KEY_LENGTH = 32;
+
 /**
- * The `checksum/secret-env` value: SHA-256 of the env Secret's values, salted with the service's
- * namespace and name (equal secrets in two services do not show equal checksums).
- * Like Helm's `checksum/secret` convention it lets anyone who can read the pod template test
- * guesses of a weak secret offline; `restartOnSecretChange: false` leaves it out.
+ * The `checksum/secret-env` value: HMAC-SHA256, keyed by a per-stack secret, of the env
+ * Secret's values and the service's namespace and name. It changes whenever a value does, so the
+ * pods roll, and without the key it reveals nothing about the values: unlike a plain or salted
+ * hash (Helm's `checksum/secret` convention), whoever reads the pod template or a preview cannot
+ * test guesses of a weak secret offline. Equal secrets in two services give different values.
  */
 export function secretChecksum(
+  key: string,
   namespace: string,
   service: string,
   values: Readonly<Record<string, string>>,
 ): string {
-  return createHash("sha256")
+  return createHmac("sha256", key)
     .update(`platform/secret-env/${namespace}/${service}\n`)
     .update(stableStringify(values))
     .digest("hex");

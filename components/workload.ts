@@ -12,8 +12,10 @@ import { buildWorkload } from "./manifests";
 import { dependencyNetworkPolicy } from "./network";
 import { applyPatches } from "./patch";
 import {
+  MIN_CHECKSUM_KEY_LENGTH,
   SECRET_CHECKSUM_ANNOTATION,
   SECRET_ENV_SUFFIX,
+  rollsOnSecretChange,
   secretChecksum,
   withPodAnnotation,
 } from "./podspec";
@@ -86,6 +88,14 @@ export interface WorkloadCommonArgs {
   readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
   /** Values of the secrets that `secretEnv` names, by name. */
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * The key of the `checksum/secret-env` pod annotation (an HMAC of the `secretEnv` values that
+   * rolls the pods when one changes): a secret of at least 32 random characters, the same for
+   * every workload of a stack, e.g. `new pulumi.Config().requireSecret("secretChecksumKey")`.
+   * Changing it rolls every workload that has `secretEnv` once.
+   * @default none: required with `secretEnv` unless `restartOnSecretChange` is false
+   */
+  readonly secretChecksumKey?: pulumi.Input<string>;
   /** The cloud, tier and cluster defaults. @default a generic cluster in tier dev */
   readonly environment?: Environment;
   /**
@@ -198,6 +208,7 @@ export function resolveWorkload<K extends WorkloadKind>(
     dependencies = [],
     callers = [],
     secrets,
+    secretChecksumKey,
     environment,
     env: envArg,
     protect: _protect,
@@ -286,6 +297,8 @@ export function resolveWorkload<K extends WorkloadKind>(
     for (const [envName, key] of Object.entries(spec.secretEnv ?? {}))
       if (secrets?.[key] === undefined)
         problems.push(`secretEnv.${envName}: no value for "${key}" in secrets`);
+    if (args.manifests === undefined)
+      problems.push(...checksumKeyProblems(spec, secretChecksumKey));
     const context: BuildContext = {
       ...env.resolved,
       services: { ...Object.fromEntries(peers), [name]: spec },
@@ -299,7 +312,11 @@ export function resolveWorkload<K extends WorkloadKind>(
       try {
         manifests = withOutputs(
           [
-            ...plannedManifests(name, spec, context, ref, { at: "", secrets }),
+            ...plannedManifests(name, spec, context, ref, {
+              at: "",
+              secrets,
+              secretChecksumKey,
+            }),
             ...deps
               .filter((d) => d.component && !d.component.callerNames.includes(name))
               .map((d) => dependencyNetworkPolicy(context, self, d)),
@@ -331,12 +348,34 @@ export interface PlanOptions {
    * e.g. for capacity only).
    */
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * The key of the `checksum/secret-env` HMAC. Without it there is no checksum annotation
+   * (planning for capacity or policy only).
+   */
+  readonly secretChecksumKey?: pulumi.Input<string>;
+}
+
+/** What is wrong with a component's `secretChecksumKey` (only a plain string can be measured). */
+function checksumKeyProblems(
+  spec: WorkloadConfig,
+  key: pulumi.Input<string> | undefined,
+): string[] {
+  if (!rollsOnSecretChange(spec)) return [];
+  if (key === undefined)
+    return [
+      'secretChecksumKey: required with secretEnv, to roll the pods when a secret value changes: give one per-stack secret of at least 32 random characters (e.g. new pulumi.Config().requireSecret("secretChecksumKey")), or set restartOnSecretChange: false',
+    ];
+  if (typeof key === "string" && key.length < MIN_CHECKSUM_KEY_LENGTH)
+    return [
+      `secretChecksumKey: ${key.length} characters is too short to key the checksum; give at least ${MIN_CHECKSUM_KEY_LENGTH} random characters (e.g. openssl rand -base64 32)`,
+    ];
+  return [];
 }
 
 /**
  * Builds every object of a workload as it is registered: the objects of its kind with its
  * patches applied, then, when it has `secretEnv`, the env Secret first and the pod template's
- * `checksum/secret-env` annotation (unless `restartOnSecretChange: false`). Throws naming the
+ * `checksum/secret-env` annotation (given the key, unless `restartOnSecretChange: false`). Throws naming the
  * offending key under `at`.
  */
 export function plannedManifests(
@@ -366,12 +405,19 @@ export function plannedManifests(
     type: "Opaque",
     stringData,
   };
-  if (spec.restartOnSecretChange === false || Object.keys(stringData).length < secretKeys.length)
+  const key = options.secretChecksumKey;
+  if (
+    !rollsOnSecretChange(spec) ||
+    key === undefined ||
+    Object.keys(stringData).length < secretKeys.length
+  )
     return [secret, ...patched];
-  // A salted one-way checksum, deliberately not secret, so previews show the pod template
-  // change that rolls the pods.
+  // Keyed, so it reveals nothing about the values, and deliberately not secret, so previews
+  // show the pod template change that rolls the pods.
   const checksum = pulumi.unsecret(
-    pulumi.all(stringData).apply((values) => secretChecksum(spec.namespace, name, values)),
+    pulumi
+      .all([key, stringData])
+      .apply(([k, values]) => secretChecksum(k, spec.namespace, name, values)),
   );
   return [
     secret,

@@ -2,12 +2,11 @@
  * The plan: every object of the stack built from the validated config, pure, before anything is
  * registered.
  */
-import type * as pulumi from "@pulumi/pulumi";
 import type { BuildContext, Manifest } from "../components/context";
 import type { WorkloadConfig } from "../components/schema";
 import { checkObjects, identityCollisions } from "../components/object-checks";
 import { buildTenant } from "../components/tenant";
-import { plannedManifests } from "../components/workload";
+import { plannedManifests, type PlanOptions } from "../components/workload";
 import { resolveQuotas } from "./capacity/capacity";
 import { ConfigError, tenantConfig, type PlatformConfig } from "./config";
 import { buildContext } from "./context";
@@ -35,23 +34,30 @@ function planningImage(svc: WorkloadConfig): string {
   return typeof svc.image === "string" ? svc.image : `${svc.image.build.repository}:<built>`;
 }
 
+/** The secret inputs of a plan; without them it is complete except for secret values. */
+export type PlanSecrets = Pick<PlanOptions, "secrets" | "secretChecksumKey">;
+
 /**
  * Builds every object from the config without registering anything: the workloads first (with
- * their env Secrets and checksum annotations when `secrets` holds the values `secretEnv` names),
- * then the tenants with `auto` quotas sized from what the workloads will really run. Throws a
- * ConfigError listing every patch that matches nothing or would change an object's identity.
+ * their env Secrets, and the checksum annotations when `secrets` holds every value `secretEnv`
+ * names and `secretChecksumKey` is given), then the tenants with `auto` quotas sized from what
+ * the workloads will really run. Throws a ConfigError listing every patch that matches nothing
+ * or would change an object's identity.
  */
 export function planPlatform(
   stackConfig: PlatformConfig,
   project: string,
-  secrets?: Readonly<Record<string, pulumi.Input<string>>>,
+  { secrets, secretChecksumKey }: PlanSecrets = {},
 ): PlatformPlan {
   const context = buildContext(stackConfig, project);
   const problems: string[] = [];
   const workloads: Record<string, Manifest[]> = {};
   for (const [name, svc] of Object.entries(stackConfig.services)) {
     try {
-      workloads[name] = plannedManifests(name, svc, context, planningImage(svc), { secrets });
+      workloads[name] = plannedManifests(name, svc, context, planningImage(svc), {
+        secrets,
+        secretChecksumKey,
+      });
     } catch (e) {
       problems.push((e as Error).message);
     }

@@ -17,6 +17,7 @@ import {
   type Workload,
   type WorkloadConfig,
   type WorkloadDescription,
+  rollsOnSecretChange,
 } from "../components";
 import { registerManifest } from "../components/register";
 import { planCapacity, type CapacityReport } from "./capacity/capacity";
@@ -26,7 +27,7 @@ import {
   formatCapacityTable,
   formatCapacityWarnings,
 } from "./capacity/report";
-import { ConfigError, tenantConfig, type PlatformConfig } from "./config";
+import { ConfigError, SECRET_CHECKSUM_KEY, tenantConfig, type PlatformConfig } from "./config";
 import { environmentOf, planPlatform, type PlatformPlan } from "./plan";
 
 export interface PlatformArgs {
@@ -36,6 +37,12 @@ export interface PlatformArgs {
   readonly project?: string;
   /** Values of the secret config keys that services reference in `secretEnv`. */
   readonly secrets?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * The per-stack key of the `checksum/secret-env` annotations (see the components'
+   * `secretChecksumKey`); the program reads it from `platform:secretChecksumKey`, which
+   * `npm run stack:init` creates. Required when a service has `secretEnv` and rolls on changes.
+   */
+  readonly secretChecksumKey?: pulumi.Input<string>;
   /**
    * The cluster, e.g. one created in the same program: a Kubernetes provider to use as it is, or
    * a kubeconfig (an Output such as a new cluster's) for the provider the platform creates.
@@ -70,7 +77,7 @@ function providerArgs(config: PlatformConfig, args: PlatformArgs): k8s.ProviderA
 }
 
 /** Problems with how the cluster is given; the config's own checks already ran. */
-function clusterSourceProblems(config: PlatformConfig, args: PlatformArgs): string[] {
+function argumentProblems(config: PlatformConfig, args: PlatformArgs): string[] {
   const given = [
     ...(args.provider ? ["provider"] : []),
     ...(args.kubeconfig !== undefined ? ["kubeconfig"] : []),
@@ -84,6 +91,13 @@ function clusterSourceProblems(config: PlatformConfig, args: PlatformArgs): stri
   if (given.length > 0 && fromConfig.length > 0)
     problems.push(
       `Platform: ${given.join(" and ")} given, so cluster.${fromConfig.join(" and cluster.")} in the config would be ignored; remove ${fromConfig.length > 1 ? "them" : "it"} from the config`,
+    );
+  const rolling = Object.keys(config.services)
+    .filter((n) => rollsOnSecretChange(config.services[n]))
+    .sort();
+  if (rolling.length > 0 && args.secretChecksumKey === undefined)
+    problems.push(
+      `Platform: secretChecksumKey is required: ${rolling.join(", ")} roll${rolling.length === 1 ? "s its" : " their"} pods when a secretEnv value changes, through a checksum keyed by it (the program reads the secret stack config key ${SECRET_CHECKSUM_KEY}, created by: npm run stack:init -- --stack <stack>)`,
     );
   return problems;
 }
@@ -122,9 +136,9 @@ export class Platform extends pulumi.ComponentResource {
     // is registered.
     const project = args.project ?? pulumi.getProject();
     const config = args.config;
-    const plan = planPlatform(config, project, args.secrets);
-    const sourceProblems = clusterSourceProblems(config, args);
-    if (sourceProblems.length > 0) throw new ConfigError(sourceProblems);
+    const argProblems = argumentProblems(config, args);
+    if (argProblems.length > 0) throw new ConfigError(argProblems);
+    const plan = planPlatform(config, project, args);
     // Capacity is checked on the plan: the values of the objects as they will be registered.
     const capacity = planCapacity(plan.config, plan);
     if (capacity.errors.length > 0) throw new CapacityError(capacity);
@@ -208,6 +222,7 @@ export class Platform extends pulumi.ComponentResource {
           dependencies: (dependencies ?? []).map(describe),
           callers: (plan.context.callers.get(svcName) ?? []).map(describe),
           secrets: args.secrets,
+          secretChecksumKey: args.secretChecksumKey,
           environment,
           protect: prod && kind === "stateful",
           ...(builtImage ? {} : { manifests: plan.workloads[svcName] }),

@@ -3,7 +3,13 @@
  * Pulumi's config; everything it returns is plain data except the secret values.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, parsePlatformConfig, type PlatformConfig, type RawConfig } from "./config";
+import {
+  ConfigError,
+  parsePlatformConfig,
+  SECRET_CHECKSUM_KEY,
+  type PlatformConfig,
+  type RawConfig,
+} from "./config";
 
 /**
  * Whether a config value is a secret. The SDK exports this function at run time but marks it
@@ -16,7 +22,14 @@ function isConfigSecret(fullKey: string): boolean {
 }
 
 /** Keys whose values are structured (objects), parsed from the JSON Pulumi hands the program. */
-const OBJECT_KEYS = new Set(["cluster", "namespaces", "services", "capacity", "overrides"]);
+const OBJECT_KEYS = new Set([
+  "stages",
+  "cluster",
+  "namespaces",
+  "services",
+  "capacity",
+  "overrides",
+]);
 
 /** The project's config as short keys (without the `<project>:` prefix) to parsed values. */
 export function rawStackConfig(project: string = pulumi.getProject()): {
@@ -36,7 +49,9 @@ export function rawStackConfig(project: string = pulumi.getProject()): {
         raw[key] = JSON.parse(value);
       } catch {
         problems.push(
-          `${key}: expected an object, got ${JSON.stringify(value)} (write it as a YAML mapping under ${fullKey})`,
+          key === "stages"
+            ? `${key}: expected a list of stages, got ${JSON.stringify(value)} (write it as a YAML list under ${fullKey})`
+            : `${key}: expected an object, got ${JSON.stringify(value)} (write it as a YAML mapping under ${fullKey})`,
         );
       }
     } else {
@@ -51,6 +66,8 @@ export interface LoadedConfig {
   readonly config: PlatformConfig;
   /** Secret config values referenced by services' secretEnv, by key. */
   readonly secrets: Record<string, pulumi.Output<string>>;
+  /** The key of the `checksum/secret-env` annotations, when the stack has one. */
+  readonly secretChecksumKey?: pulumi.Output<string>;
 }
 
 /** Reads and validates the stack config; throws one ConfigError listing every problem. */
@@ -59,11 +76,13 @@ export function loadPlatformConfig(project: string = pulumi.getProject()): Loade
   const config = parsePlatformConfig(raw, {
     lookupSecret: (key) =>
       secretKeys.has(key) ? "secret" : raw[key] === undefined ? "missing" : "plain",
+    stack: pulumi.getStack(),
   });
   const cfg = new pulumi.Config(project);
   const secrets: Record<string, pulumi.Output<string>> = {};
   for (const svc of Object.values(config.services)) {
     for (const key of Object.values(svc.secretEnv ?? {})) secrets[key] ??= cfg.requireSecret(key);
   }
-  return { config, secrets };
+  const secretChecksumKey = cfg.getSecret(SECRET_CHECKSUM_KEY);
+  return { config, secrets, ...(secretChecksumKey ? { secretChecksumKey } : {}) };
 }

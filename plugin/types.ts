@@ -296,6 +296,12 @@ export interface WorkloadArgs {
   secrets?: { [name: string]: pulumi.Input<string> };
   /** Roll the pods when a secretEnv value changes. @default true */
   restartOnSecretChange?: boolean;
+  /**
+   * The key of the `checksum/secret-env` pod annotation, an HMAC of the secretEnv values: one
+   * secret of at least 32 random characters per stack. Required with secretEnv unless
+   * restartOnSecretChange is false.
+   */
+  secretChecksumKey?: pulumi.Input<string>;
   /** Workloads this one calls (`"api"`, or `"shop/api"` in another namespace): egress to them is allowed. */
   dependencies?: string[];
   /** Workloads that call this one, admitted on its ports. */

@@ -35,6 +35,6 @@ else
 fi
 
 pulumi login "$PULUMI_BACKEND_URL" >/dev/null
-pulumi stack select --create local >/dev/null
+npm run --silent stack:init -- --stack local
 pulumi up --yes --stack local
 echo "main: manifests in rendered/local/ (state in $state)"

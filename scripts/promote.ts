@@ -18,19 +18,21 @@ import {
   PromotionRefused,
   readGitHistory,
   readProjectFiles,
+  stackNamed,
   writeFileAtomic,
   type Plan,
 } from "./lib/promote";
 import { PROJECT_DIR, StackFileError } from "./lib/stack-files";
 
-const USAGE = `usage: npm run promote -- --from <stack> --to <stack> [--only <svc,...>] [--from-outputs <file>] [--allow-skip] [--dry-run]
-       npm run promote -- --rollback --to <stack> [--only <svc,...>] [--dry-run]
-  --from          the stack whose images are promoted (dev, staging, ...)
-  --to            the stack whose file is edited: Pulumi.<to>.yaml, platform:overrides.services.<svc>.image
+const USAGE = `usage: npm run promote -- --from <stage> --to <stage> [--only <svc,...>] [--from-outputs <file>] [--allow-skip] [--dry-run]
+       npm run promote -- --rollback --to <stage> [--only <svc,...>] [--dry-run]
+  --from          the stage whose images are promoted (a stage of platform:stages in Pulumi.yaml)
+  --to            the stage it feeds; its stack file is edited:
+                  Pulumi.<stack>.yaml, platform:overrides.services.<svc>.image
   --only          comma-separated services (default: every service both stacks run)
   --from-outputs  the source stack's \`pulumi stack output --json\`: promote the references it
                   deployed (images.<svc>, digests included) instead of its config
-  --allow-skip    allow skipping a tier of the order dev → staging → prod (e.g. dev straight to prod)
+  --allow-skip    emergency: allow skipping stages of the pipeline (recorded as a warning)
   --rollback      restore the images of the most recent earlier commit of Pulumi.<to>.yaml
                   (or Pulumi.yaml) whose images differ from HEAD's
   --dry-run       show what would change; write nothing
@@ -134,7 +136,7 @@ export function promote(argv: readonly string[], io: PromoteIo = {}): number {
       plan = planRollback(files, {
         to: opts.to,
         ...(opts.only ? { only: opts.only } : {}),
-        history: readGitHistory(projectDir, opts.to),
+        history: readGitHistory(projectDir, stackNamed(files, opts.to)),
       });
     } else {
       let outputs: { file: string; json: unknown } | undefined;

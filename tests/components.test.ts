@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, test } from "vitest";
 import { internals, registered, valueOf } from "./helpers/mocks";
+import { CHECKSUM_KEY } from "./helpers/secrets";
 import { waitForRegistrations } from "../scripts/lib/mock-run";
 // Components register nothing at import time, so a static import after the mocks is safe.
 import * as c from "../components";
@@ -56,6 +57,7 @@ describe("Platform under mocks", () => {
       config,
       project: "shop",
       secrets: { "db-password": "pw" },
+      secretChecksumKey: CHECKSUM_KEY,
     });
     await waitForRegistrations();
   });
@@ -104,7 +106,7 @@ describe("Platform under mocks", () => {
     )!;
     const annotations = deploy.inputs.spec.template.metadata.annotations;
     expect(annotations["checksum/secret-env"]).toBe(
-      c.secretChecksum("shop", "api", { DB_PASSWORD: "pw" }),
+      c.secretChecksum(CHECKSUM_KEY, "shop", "api", { DB_PASSWORD: "pw" }),
     );
     // Mocks keep Pulumi's secret marker: the Secret's data has it, the checksum does not.
     expect(Object.keys(secret.inputs.stringData)).toContain("4dabf18193072939515e22adb298388d");
@@ -120,6 +122,7 @@ describe("Platform under mocks", () => {
       secretEnv: { TOKEN: "db-password" },
       restartOnSecretChange: false,
       secrets: { "db-password": "pw" },
+      secretChecksumKey: CHECKSUM_KEY,
     });
     await waitForRegistrations();
     const deploy = registered.find(
@@ -166,6 +169,7 @@ describe("Platform with a cluster from the same program", () => {
       project: "shop",
       provider,
       secrets: { "db-password": "pw" },
+      secretChecksumKey: CHECKSUM_KEY,
     });
     await waitForRegistrations();
     expect(platform.provider).toBe(provider);
@@ -185,6 +189,7 @@ describe("Platform with a cluster from the same program", () => {
       project: "shop",
       kubeconfig,
       secrets: { "db-password": "pw" },
+      secretChecksumKey: CHECKSUM_KEY,
     });
     await waitForRegistrations();
     const provider = registered.find((r) => r.type === "pulumi:providers:kubernetes")!;
@@ -204,7 +209,12 @@ describe("Platform with a cluster from the same program", () => {
     });
     expect(
       () =>
-        new p.Platform("dev", { config, kubeconfig: "{}", provider: new k8s.Provider("x", {}) }),
+        new p.Platform("dev", {
+          config,
+          kubeconfig: "{}",
+          provider: new k8s.Provider("x", {}),
+          secretChecksumKey: CHECKSUM_KEY,
+        }),
     ).toThrowError(
       [
         "Invalid stack configuration (2 problems); nothing was created:",

@@ -6,6 +6,7 @@ import { describe, expect, test } from "vitest";
 import {
   ConfigError,
   mergeOverrides,
+  neededSecretKeys,
   parsePlatformConfig,
   type ParseOptions,
   type RawConfig,
@@ -791,8 +792,44 @@ describe("secrets", () => {
   test("lookupSecret is asked about each referenced key; without it nothing is checked", () => {
     const asked: string[] = [];
     parsePlatformConfig(withSecrets, { lookupSecret: (key) => (asked.push(key), "secret") });
-    expect(asked).toEqual(["db-password", "api-key", "token"]);
+    expect(asked).toEqual(["db-password", "api-key", "token", "secretChecksumKey"]);
     expect(() => parsePlatformConfig(withSecrets)).not.toThrow();
+  });
+
+  test("secretChecksumKey: needed by services that roll on secret changes, and only as a secret", () => {
+    const lookup = (checksum: "secret" | "plain" | "missing") => ({
+      lookupSecret: (key: string) => (key === "secretChecksumKey" ? checksum : "secret"),
+      stack: "qa",
+    });
+    expect(problemsOf(withSecrets, lookup("missing"))).toEqual([
+      "secretChecksumKey: not set; web rolls its pods when a secretEnv value changes, through a checksum keyed by it. Create it with: npm run stack:init -- --stack qa (or set restartOnSecretChange: false on it)",
+    ]);
+    expect(problemsOf(withSecrets, lookup("plain"))).toEqual([
+      "secretChecksumKey: stored in plain text; replace it by a secret with: npm run stack:init -- --stack qa --rotate-checksum-key",
+    ]);
+    expect(() => parsePlatformConfig(withSecrets, lookup("secret"))).not.toThrow();
+    const quiet = raw({
+      web: web({ secretEnv: { TOKEN: "token" }, restartOnSecretChange: false }),
+    });
+    expect(() => parsePlatformConfig(quiet, lookup("missing"))).not.toThrow();
+    // Set but unused is fine (a stack whose services stopped using secretEnv); not a typo.
+    const unused = raw({ web: web() }, { secretChecksumKey: "x" });
+    expect(() => parsePlatformConfig(unused, lookup("secret"))).not.toThrow();
+  });
+
+  test("neededSecretKeys: what the program reads, from raw services", () => {
+    expect(
+      neededSecretKeys({
+        a: { secretEnv: { A: "a-key" } },
+        b: { secretEnv: { B: "b-key" }, restartOnSecretChange: false },
+        c: { env: { C: "1" } },
+        d: "not a service",
+      }),
+    ).toEqual(["a-key", "b-key", "secretChecksumKey"]);
+    expect(
+      neededSecretKeys({ b: { secretEnv: { B: "b-key" }, restartOnSecretChange: false } }),
+    ).toEqual(["b-key"]);
+    expect(neededSecretKeys(undefined)).toEqual([]);
   });
 
   test("a variable in both env and secretEnv", () => {

@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { installedExample, sh, toolEnv, type Consumer } from "./helpers/consumer";
+import { CHECKSUM_KEY } from "./helpers/secrets";
 
 let consumer: Consumer;
 beforeAll(() => {
@@ -122,7 +123,10 @@ pulumi.runtime.setMocks(
   },
   "platform-example", "dev", false,
 );
-pulumi.runtime.setAllConfig({ "platform-example:dbPassword": "pw" }, ["platform-example:dbPassword"]);
+pulumi.runtime.setAllConfig(
+  { "platform-example:dbPassword": "pw", "platform-example:secretChecksumKey": "${CHECKSUM_KEY}" },
+  ["platform-example:dbPassword", "platform-example:secretChecksumKey"],
+);
 require("./bin/index.js");
 require("@pulumi/pulumi/runtime/settings").waitForRPCs().then(() => console.log(JSON.stringify(registered.sort())));
 `,

@@ -285,8 +285,24 @@ describe("arguments are checked before anything is registered", () => {
       [
         `WebService "API": name: "API" must be a DNS label (lower-case letters, digits and '-')`,
         'WebService "API": secretEnv.TOKEN: no value for "api-token" in secrets',
+        'WebService "API": secretChecksumKey: required with secretEnv, to roll the pods when a secret value changes: give one per-stack secret of at least 32 random characters (e.g. new pulumi.Config().requireSecret("secretChecksumKey")), or set restartOnSecretChange: false',
       ].join("\n"),
     );
+  });
+
+  test("secretChecksumKey: required to roll on secret changes, long enough when plain", async () => {
+    const withSecret = (extra: Record<string, unknown>) =>
+      web({ secretEnv: { TOKEN: "api-token" }, secrets: { "api-token": "t" }, ...extra });
+    expect(() => new WebService("api", withSecret({ secretChecksumKey: "short" }))).toThrowError(
+      'WebService "api": secretChecksumKey: 5 characters is too short to key the checksum; give at least 32 random characters (e.g. openssl rand -base64 32)',
+    );
+    await waitForRegistrations();
+    expect(registered).toEqual([]);
+    // Not needed when the pods do not roll on secret changes; an Output is taken as it is.
+    new WebService("quiet", withSecret({ restartOnSecretChange: false }));
+    new WebService("keyed", withSecret({ secretChecksumKey: pulumi.secret("k".repeat(8)) }));
+    await waitForRegistrations();
+    expect(registered.filter((r) => r.type === "kubernetes:apps/v1:Deployment").length).toBe(2);
   });
 
   test("a patch that matches nothing is an argument problem too: nothing is registered", async () => {

@@ -4,6 +4,7 @@
  * the capacity planner counts them once. Own fixtures.
  */
 import { registered, valueOf } from "./helpers/mocks";
+import { CHECKSUM_KEY } from "./helpers/secrets";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, test } from "vitest";
 import { SECRET_CHECKSUM_ANNOTATION, secretChecksum } from "../components/podspec";
@@ -30,13 +31,16 @@ const config = (web: Record<string, unknown> = {}, quota: Record<string, unknown
       },
     },
   });
-const secrets = { "db-password": pulumi.secret("s3cret-Value") };
+const inputs = {
+  secrets: { "db-password": pulumi.secret("s3cret-Value") },
+  secretChecksumKey: pulumi.secret(CHECKSUM_KEY),
+};
 const template = (m: Manifest) =>
   (m.spec as { template: { metadata: { annotations?: Record<string, unknown> } } }).template;
 
 describe("the plan holds the env Secret and the checksum annotation", () => {
   test("the Secret comes first, with the values as secrets; the pods carry the checksum", async () => {
-    const [first, ...rest] = planPlatform(config(), "shop", secrets).workloads.web;
+    const [first, ...rest] = planPlatform(config(), "shop", inputs).workloads.web;
     expect(first).toMatchObject({
       apiVersion: "v1",
       kind: "Secret",
@@ -49,13 +53,13 @@ describe("the plan holds the env Secret and the checksum annotation", () => {
     const deployment = rest.find((m) => m.kind === "Deployment")!;
     const checksum = template(deployment).metadata.annotations?.[SECRET_CHECKSUM_ANNOTATION];
     expect(await valueOf(checksum as pulumi.Output<string>)).toBe(
-      secretChecksum("shop", "web", { DB_PASSWORD: "s3cret-Value" }),
+      secretChecksum(CHECKSUM_KEY, "shop", "web", { DB_PASSWORD: "s3cret-Value" }),
     );
   });
 
   test("restartOnSecretChange: false plans the Secret without the annotation", () => {
-    const objects = planPlatform(config({ restartOnSecretChange: false }), "shop", secrets)
-      .workloads.web;
+    const objects = planPlatform(config({ restartOnSecretChange: false }), "shop", inputs).workloads
+      .web;
     expect(objects[0].kind).toBe("Secret");
     const deployment = objects.find((m) => m.kind === "Deployment")!;
     expect(template(deployment).metadata.annotations?.[SECRET_CHECKSUM_ANNOTATION]).toBe(undefined);
@@ -68,8 +72,14 @@ describe("the plan holds the env Secret and the checksum annotation", () => {
     expect(template(deployment).metadata.annotations?.[SECRET_CHECKSUM_ANNOTATION]).toBe(undefined);
   });
 
+  test("without the stack's checksum key there is no annotation (nothing to key it with)", () => {
+    const objects = planPlatform(config(), "shop", { secrets: inputs.secrets }).workloads.web;
+    const deployment = objects.find((m) => m.kind === "Deployment")!;
+    expect(template(deployment).metadata.annotations?.[SECRET_CHECKSUM_ANNOTATION]).toBe(undefined);
+  });
+
   test("capacity counts the planned Secret once against a `secrets` quota", () => {
-    const p = planPlatform(config({}, { secrets: 1 }), "shop", secrets);
+    const p = planPlatform(config({}, { secrets: 1 }), "shop", inputs);
     const row = planCapacity(p.config, p).namespaces[0].quota.find((q) => q.resource === "secrets");
     expect(row).toMatchObject({ steady: "1", peak: "1" });
     expect(planCapacity(p.config, p).errors).toEqual([]);
@@ -79,7 +89,7 @@ describe("the plan holds the env Secret and the checksum annotation", () => {
 test("the Platform registers exactly the planned objects, the env Secret included", async () => {
   registered.length = 0;
   const c = config();
-  const platform = new Platform("plan-test", { config: c, secrets, project: "shop" });
+  const platform = new Platform("plan-test", { config: c, ...inputs, project: "shop" });
   await valueOf(platform.images);
   await new Promise((r) => setTimeout(r, 50));
   const planned = [
@@ -100,4 +110,14 @@ test("the Platform registers exactly the planned objects, the env Secret include
     .sort();
   expect(objects).toEqual(planned);
   expect(objects).toContain("Secret/shop/web-env");
+});
+
+test("the Platform refuses services that roll on secret changes without a key; nothing is registered", () => {
+  registered.length = 0;
+  expect(
+    () => new Platform("plan-test", { config: config(), secrets: inputs.secrets, project: "shop" }),
+  ).toThrow(
+    "Platform: secretChecksumKey is required: web rolls its pods when a secretEnv value changes, through a checksum keyed by it (the program reads the secret stack config key secretChecksumKey, created by: npm run stack:init -- --stack <stack>)",
+  );
+  expect(registered).toEqual([]);
 });

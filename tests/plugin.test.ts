@@ -149,7 +149,15 @@ function missing(a: Set<string>, b: Set<string>): string[] {
 describe("the package's arguments are the library's, field for field", () => {
   // What a component takes besides its kind's fields (WorkloadCommonArgs), and what it does not
   // offer to other languages: objects built beforehand (`manifests`).
-  const COMMON = ["image", "callers", "secrets", "secrets.*", "environment", "protect"];
+  const COMMON = [
+    "image",
+    "callers",
+    "secrets",
+    "secrets.*",
+    "secretChecksumKey",
+    "environment",
+    "protect",
+  ];
   const kinds = {
     web: "WebService",
     worker: "Worker",

@@ -3,7 +3,7 @@
  * restricted Pod Security profile on every container, resources, probes, replicas, disruption
  * budgets, spreading, rollouts, StatefulSet storage, CronJob defaults, and tenant namespaces.
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { describe, expect, test } from "vitest";
 import { parsePlatformConfig, tenantConfig } from "../platform/config";
 import { buildContext } from "../platform/plan";
@@ -525,20 +525,35 @@ describe("topology spread", () => {
 });
 
 describe("secret checksum", () => {
-  test("is a salted sha256 of the values, independent of key order", () => {
-    const a = secretChecksum("shop", "api", { A: "1", B: "2" });
+  const KEY = "k".repeat(32);
+
+  test("is an HMAC-SHA256 keyed by the stack's key, independent of value order", () => {
+    const a = secretChecksum(KEY, "shop", "api", { A: "1", B: "2" });
     expect(a).toMatch(/^[0-9a-f]{64}$/);
-    expect(secretChecksum("shop", "api", { B: "2", A: "1" })).toBe(a);
+    expect(secretChecksum(KEY, "shop", "api", { B: "2", A: "1" })).toBe(a);
     expect(a).toBe(
-      createHash("sha256").update('platform/secret-env/shop/api\n{"A":"1","B":"2"}').digest("hex"),
+      createHmac("sha256", KEY)
+        .update('platform/secret-env/shop/api\n{"A":"1","B":"2"}')
+        .digest("hex"),
     );
   });
 
-  test("changes with a value, the service and the namespace", () => {
-    const a = secretChecksum("shop", "api", { A: "1" });
-    expect(secretChecksum("shop", "api", { A: "2" })).not.toBe(a);
-    expect(secretChecksum("shop", "web", { A: "1" })).not.toBe(a);
-    expect(secretChecksum("ops", "api", { A: "1" })).not.toBe(a);
+  test("without the key, the values cannot be tested: the unkeyed hash does not match", () => {
+    const sum = secretChecksum(KEY, "shop", "api", { A: "hunter2" });
+    const guess = (key: string) => secretChecksum(key, "shop", "api", { A: "hunter2" });
+    expect(
+      createHash("sha256").update('platform/secret-env/shop/api\n{"A":"hunter2"}').digest("hex"),
+    ).not.toBe(sum);
+    expect(guess("")).not.toBe(sum);
+    expect(guess("j".repeat(32))).not.toBe(sum);
+  });
+
+  test("changes with a value, the service, the namespace and the key", () => {
+    const a = secretChecksum(KEY, "shop", "api", { A: "1" });
+    expect(secretChecksum(KEY, "shop", "api", { A: "2" })).not.toBe(a);
+    expect(secretChecksum(KEY, "shop", "web", { A: "1" })).not.toBe(a);
+    expect(secretChecksum(KEY, "ops", "api", { A: "1" })).not.toBe(a);
+    expect(secretChecksum("j".repeat(32), "shop", "api", { A: "1" })).not.toBe(a);
   });
 
   test("withPodAnnotation annotates the pod template of each pod owner, without mutating", () => {

@@ -496,6 +496,89 @@ describe("promotion on copies of the stack files", () => {
     );
     expect(result.code).toBe(0);
     expect(stackOf(dir, "prod").pins.api).toBe(`${String(dev.images.api)}@${digest("9")}`);
+    // Never silent: the skip is a warning, which promote.yml puts in the pull request.
+    expect(result.err).toContain(
+      "EMERGENCY (--allow-skip): dev → prod skips staging (the pipeline is dev → staging → prod); promote --from dev --to staging first",
+    );
+  });
+});
+
+describe("a grown pipeline: qa between dev and staging, eu-prod beside prod", () => {
+  /** The fixture with only the stage definition changed and two stack files added. */
+  function grown(): string {
+    const dir = project();
+    const projectFile = join(dir, "Pulumi.yaml");
+    const text = readFileSync(projectFile, "utf8");
+    const stages = `  platform:stages:
+    value:
+      - name: dev
+      - name: staging
+      - name: prod
+        environment: production
+`;
+    expect(text).toContain(stages);
+    writeFileSync(
+      projectFile,
+      text.replace(
+        stages,
+        `  platform:stages:
+    value:
+      - name: dev
+      - name: qa
+      - name: staging
+      - name: prod
+        environment: production
+      - name: eu-prod
+        from: staging
+        environment: production-eu
+`,
+      ),
+    );
+    // qa is a copy of staging (tier staging too), eu-prod of prod.
+    copyFileSync(join(dir, "Pulumi.staging.yaml"), join(dir, "Pulumi.qa.yaml"));
+    copyFileSync(join(dir, "Pulumi.prod.yaml"), join(dir, "Pulumi.eu-prod.yaml"));
+    return dir;
+  }
+  const outputsOf = (dir: string, stack: string) => {
+    const images = Object.fromEntries(
+      Object.entries(stackOf(dir, stack).images).map(([svc, ref]) => [
+        svc,
+        typeof ref === "string" ? `${ref.split("@")[0]}@${digest("7")}` : ref,
+      ]),
+    );
+    writeFileSync(join(dir, `${stack}.json`), JSON.stringify({ images }));
+    return join(dir, `${stack}.json`);
+  };
+
+  test("dev → qa → staging → prod and staging → eu-prod are the steps; qa and staging share a tier", () => {
+    const dir = grown();
+    expect(run(dir, "--from", "dev", "--to", "qa").code).toBe(0);
+    expect(run(dir, "--from", "qa", "--to", "staging").code).toBe(0);
+    expect(stackOf(dir, "staging").pins).toEqual(stackOf(dir, "qa").pins);
+    const fromStaging = outputsOf(dir, "staging");
+    expect(run(dir, "--from", "staging", "--to", "prod", "--from-outputs", fromStaging).code).toBe(
+      0,
+    );
+    expect(
+      run(dir, "--from", "staging", "--to", "eu-prod", "--from-outputs", fromStaging).code,
+    ).toBe(0);
+    expect(stackOf(dir, "eu-prod").pins).toEqual(stackOf(dir, "prod").pins);
+  });
+
+  test("skipping qa or staging, or feeding eu-prod from prod, is refused with the path to take", () => {
+    const dir = grown();
+    const before = snapshot(dir);
+    const pipeline = "the pipeline is dev → qa → staging → prod; dev → qa → staging → eu-prod";
+    expect(run(dir, "--from", "dev", "--to", "staging").err).toBe(
+      `promote dev → staging refused; nothing was changed:\n  - dev → staging skips qa (${pipeline}); promote --from dev --to qa first, or pass --allow-skip in an emergency (recorded in the pull request)`,
+    );
+    expect(run(dir, "--from", "qa", "--to", "prod").err).toBe(
+      `promote qa → prod refused; nothing was changed:\n  - qa → prod skips staging (${pipeline}); promote --from qa --to staging first, or pass --allow-skip in an emergency (recorded in the pull request)`,
+    );
+    expect(run(dir, "--from", "prod", "--to", "eu-prod").err).toBe(
+      `promote prod → eu-prod refused; nothing was changed:\n  - eu-prod takes its releases from staging, not from prod (${pipeline})`,
+    );
+    expect(snapshot(dir)).toEqual(before);
   });
 });
 
@@ -526,11 +609,11 @@ describe("refusals name the problem and the fix, and change no file", () => {
         `promote staging → prod refused; nothing was changed:\n  - services.api.image: "${String(stackOf(dir, "staging").images.api)}" (staging config) has no digest; prod takes digests only — pass --from-outputs <staging outputs.json> or pin a digest in the source stack (Pulumi.staging.yaml)`,
     ],
     [
-      "an unknown stack",
+      "an unknown stage",
       {},
       () => ["--from", "dev", "--to", "stagin"],
-      (dir) =>
-        `promote dev → stagin refused; nothing was changed:\n  - unknown stack "stagin": no Pulumi.stagin.yaml in ${dir} (did you mean "staging"? stacks: dev, prod, staging)`,
+      () =>
+        `promote dev → stagin refused; nothing was changed:\n  - "stagin" is not a stage of the pipeline (did you mean "staging"? dev → staging → prod; stages are defined in Pulumi.yaml, platform:stages)`,
     ],
     [
       "an unknown workload",
@@ -544,14 +627,14 @@ describe("refusals name the problem and the fix, and change no file", () => {
       {},
       () => ["--from", "dev", "--to", "prod"],
       () =>
-        "promote dev → prod refused; nothing was changed:\n  - dev (tier dev) → prod (tier prod) skips staging (tier staging); promote --from dev --to staging first, or pass --allow-skip",
+        "promote dev → prod refused; nothing was changed:\n  - dev → prod skips staging (the pipeline is dev → staging → prod); promote --from dev --to staging first, or pass --allow-skip in an emergency (recorded in the pull request)",
     ],
     [
       "promoting backwards",
       {},
       () => ["--from", "prod", "--to", "staging"],
       () =>
-        "promote prod → staging refused; nothing was changed:\n  - prod (tier prod) → staging (tier staging) goes against the promotion order dev → staging → prod; to put earlier images back use --rollback --to staging",
+        "promote prod → staging refused; nothing was changed:\n  - prod → staging goes against the pipeline (the pipeline is dev → staging → prod); to put earlier images back use --rollback --to staging",
     ],
     [
       "a built image without --from-outputs",
@@ -827,7 +910,7 @@ describe("the promote CLI", () => {
     const result = await realCli;
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
-      "dev (tier dev) → prod (tier prod) skips staging (tier staging)",
+      "dev → prod skips staging (the pipeline is dev → staging → prod)",
     );
     for (const f of ["Pulumi.yaml", ...STACK_FILES])
       expect(readFileSync(join(PROJECT_DIR, f)), f).toEqual(realFiles[f]);

@@ -88,7 +88,7 @@ describe("render of the dev stack", () => {
     for (const f of yamlFiles) expect(parseAllDocuments(files[f]), f).toHaveLength(1);
     expect(JSON.parse(files["summary.json"])).toEqual(summary);
     expect(summary.byNamespace.shop.Deployment).toBe(3);
-    expect(summary.secretsNotSet).toEqual(["db-password"]);
+    expect(summary.secretsNotSet).toEqual(["db-password", "secretChecksumKey"]);
   });
 
   test("identities carry the whole ancestor type chain, as the engine's URNs do", () => {

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import { affectedStacks, renderOnlyStacks } from "../scripts/ci/affected-stacks";
-import { PROJECT_DIR } from "../scripts/lib/stack-files";
+import { listStacks, PROJECT_DIR, readStages } from "../scripts/lib/stack-files";
+import { parseStages, type Stage } from "../platform/config";
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -119,17 +120,18 @@ describe("CI workflows", () => {
     const names = [...all.matchAll(/\b(?:secrets|vars)\.([A-Za-z_]+)/g)].map((m) => m[1]);
     expect(new Set(names).size).toBeGreaterThan(5);
     for (const n of new Set(names)) expect(guide, n).toContain(`\`${n}\``);
-    // Environments: literal names and the patterns of the expressions.
-    for (const env of ["`dev`", "`staging`", "`production`", "`preview-<stack>`"])
-      expect(guide).toContain(env);
+    // Environments: every stage's (the workflows take them from the pipeline) and the previews'.
+    for (const stage of readStages(PROJECT_DIR))
+      expect(guide, stage.name).toContain(`\`${stage.environment}\``);
+    expect(guide).toContain("`preview-<stack>`");
     const environments = files.flatMap((f) =>
       Object.values<Any>(workflow(f).jobs ?? {}).flatMap((j) =>
         j.environment === undefined ? [] : [String(j.environment)],
       ),
     );
     expect([...new Set(environments)].sort()).toEqual([
-      "${{ inputs.from }}",
-      "${{ matrix.stack == 'prod' && 'production' || matrix.stack }}",
+      "${{ fromJSON(needs.stages.outputs.from).environment }}",
+      "${{ matrix.environment }}",
       "preview-${{ matrix.stack }}",
     ]);
   });
@@ -260,7 +262,7 @@ describe("CI workflows", () => {
       expect(workflow(f).permissions, f).toEqual({});
   });
 
-  test("each stack previews and deploys in its own concurrency group; prod needs the production environment", () => {
+  test("each stack previews and deploys in its own concurrency group, in its stage's environment", () => {
     expect(workflow("preview.yml").jobs.preview.concurrency.group).toBe(
       "preview-${{ matrix.stack }}-${{ needs.stacks.outputs.pr }}",
     );
@@ -269,8 +271,10 @@ describe("CI workflows", () => {
       group: "deploy-${{ matrix.stack }}",
       "cancel-in-progress": false,
     });
-    expect(up.environment).toBe("${{ matrix.stack == 'prod' && 'production' || matrix.stack }}");
-    expect(up.steps.map((s: Any) => s.name)).toContain("Replacement gate (prod)");
+    expect(up.environment).toBe("${{ matrix.environment }}");
+    expect(up.strategy.matrix).toEqual({ include: "${{ fromJSON(needs.stacks.outputs.stacks) }}" });
+    const gate = up.steps.find((s: Any) => s.name === "Replacement gate (prod-tier stage)");
+    expect(gate.if).toBe("matrix.replacementGate");
   });
 
   test("drift runs a refreshed preview that expects no changes on every stack", () => {
@@ -280,7 +284,12 @@ describe("CI workflows", () => {
       group: "drift-${{ matrix.stack }}",
       "cancel-in-progress": false,
     });
-    expect(drift.strategy.matrix.stack).toEqual(["dev", "staging", "prod"]);
+    expect(drift.strategy.matrix).toEqual({
+      include: "${{ fromJSON(needs.stages.outputs.stages) }}",
+    });
+    expect(workflow("drift.yml").jobs.stages.steps.at(-1).run).toContain(
+      "npx tsx scripts/ci/stages.ts",
+    );
     const step = drift.steps.find((s: Any) => String(s.uses).startsWith("pulumi/actions"));
     expect(step.with).toMatchObject({
       command: "preview",
@@ -290,54 +299,160 @@ describe("CI workflows", () => {
   });
 });
 
+describe("stages as data", () => {
+  test("the workflows' stage rows come from platform:stages", () => {
+    const r = spawnSync(
+      process.execPath,
+      [join(PROJECT_DIR, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/ci/stages.ts"],
+      { cwd: PROJECT_DIR, encoding: "utf8" },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      {
+        stage: "dev",
+        stack: "dev",
+        environment: "dev",
+        from: "",
+        tier: "dev",
+        replacementGate: false,
+      },
+      {
+        stage: "staging",
+        stack: "staging",
+        environment: "staging",
+        from: "dev",
+        tier: "staging",
+        replacementGate: false,
+      },
+      {
+        stage: "prod",
+        stack: "prod",
+        environment: "production",
+        from: "staging",
+        tier: "prod",
+        replacementGate: true,
+      },
+    ]);
+    const unknown = spawnSync(
+      process.execPath,
+      [
+        join(PROJECT_DIR, "node_modules", "tsx", "dist", "cli.mjs"),
+        "scripts/ci/stages.ts",
+        "--stage",
+        "stagin",
+      ],
+      { cwd: PROJECT_DIR, encoding: "utf8" },
+    );
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toBe(
+      'stages: "stagin" is not a stage (did you mean "staging"? the pipeline is dev → staging → prod)\n',
+    );
+  });
+
+  test("no stack or environment name is written in the workflows or the scripts", () => {
+    const stages = readStages(PROJECT_DIR);
+    const names = [
+      ...new Set([
+        ...stages.flatMap((s) => [s.name, s.stack, s.environment]),
+        ...listStacks(PROJECT_DIR),
+      ]),
+    ];
+    const word = new RegExp(`(^|[^\\w./-])(${names.join("|")})(?![\\w-])`);
+    const found: string[] = [];
+    for (const f of files) {
+      readFileSync(join(PROJECT_DIR, ".github", "workflows", f), "utf8")
+        .split("\n")
+        .forEach((line, i) => {
+          const code = line.replace(/(^|\s)#.*$/, ""); // comments may give examples
+          if (word.test(code)) found.push(`${f}:${i + 1}: ${line.trim()}`);
+        });
+    }
+    // Scripts: string literals only (comments and usage texts may give examples); a tier is
+    // not a stack name, so lines about tiers are left alone.
+    const literal = new RegExp(`["'\`](${names.join("|")})["'\`]`);
+    const scripts = readdirSync(join(PROJECT_DIR, "scripts"), {
+      recursive: true,
+      encoding: "utf8",
+    }).filter((f) => f.endsWith(".ts") && !f.startsWith("bench"));
+    for (const f of scripts)
+      readFileSync(join(PROJECT_DIR, "scripts", f), "utf8")
+        .split("\n")
+        .forEach((line, i) => {
+          if (literal.test(line) && !/tier/i.test(line) && !/^\s*(\/\*\*|\*|\/\/)/.test(line))
+            found.push(`scripts/${f}:${i + 1}: ${line.trim()}`);
+        });
+    expect(found).toEqual([]);
+  });
+});
+
 describe("affected stacks", () => {
   const stacks = ["dev", "prod", "staging"];
+  const pipeline = (...names: string[]): Stage[] =>
+    parseStages(
+      names.map((n) =>
+        n.includes("<") ? { name: n.split("<")[0], from: n.split("<")[1] } : { name: n },
+      ),
+    ).stages!;
+  const stages = pipeline("dev", "staging", "prod");
+
   test("render-only stacks are read from their config, and never previewed against a backend", () => {
     expect(renderOnlyStacks(PROJECT_DIR, ["dev", "local", "prod", "staging"])).toEqual(["local"]);
     const all = [...stacks, "local"];
-    expect(affectedStacks(["platform/plan.ts"], all, "preview", ["local"])).toEqual([
+    expect(affectedStacks(["platform/plan.ts"], all, stages, "preview", ["local"])).toEqual([
       "dev",
       "staging",
       "prod",
       "local",
     ]);
-    expect(affectedStacks(["platform/plan.ts"], all, "engine", ["local"])).toEqual([
+    expect(affectedStacks(["platform/plan.ts"], all, stages, "engine", ["local"])).toEqual([
       "dev",
       "staging",
       "prod",
     ]);
-    expect(affectedStacks(["Pulumi.local.yaml"], all, "engine", ["local"])).toEqual([]);
+    expect(affectedStacks(["Pulumi.local.yaml"], all, stages, "engine", ["local"])).toEqual([]);
   });
   test("shared code previews every stack; a stack file only its stack", () => {
-    expect(affectedStacks(["components/podspec.ts"], stacks, "preview")).toEqual([
+    expect(affectedStacks(["components/podspec.ts"], stacks, stages, "preview")).toEqual([
       "dev",
       "staging",
       "prod",
     ]);
-    expect(affectedStacks(["platform/plan.ts"], stacks, "preview")).toEqual([
-      "dev",
-      "staging",
-      "prod",
-    ]);
-    expect(affectedStacks(["Pulumi.staging.yaml"], stacks, "preview")).toEqual(["staging"]);
-    expect(affectedStacks(["README.md"], stacks, "preview")).toEqual([]);
+    expect(affectedStacks(["Pulumi.staging.yaml"], stacks, stages, "preview")).toEqual(["staging"]);
+    expect(affectedStacks(["README.md"], stacks, stages, "preview")).toEqual([]);
   });
-  test("deploys send shared code to dev only, and a promotion to its stack", () => {
-    expect(affectedStacks(["index.ts"], stacks, "deploy")).toEqual(["dev"]);
-    expect(affectedStacks(["Pulumi.prod.yaml"], stacks, "deploy")).toEqual(["prod"]);
-    expect(affectedStacks(["package.json", "Pulumi.staging.yaml"], stacks, "deploy")).toEqual([
-      "dev",
-      "staging",
-    ]);
+  test("deploys send shared code to the first stage only, and a promotion to its stack", () => {
+    expect(affectedStacks(["index.ts"], stacks, stages, "deploy")).toEqual(["dev"]);
+    expect(affectedStacks(["Pulumi.prod.yaml"], stacks, stages, "deploy")).toEqual(["prod"]);
     expect(
-      affectedStacks(["Pulumi.local.yaml"], [...stacks, "local"], "deploy", ["local"]),
+      affectedStacks(["package.json", "Pulumi.staging.yaml"], stacks, stages, "deploy"),
+    ).toEqual(["dev", "staging"]);
+    expect(
+      affectedStacks(["Pulumi.local.yaml"], [...stacks, "local"], stages, "deploy", ["local"]),
     ).toEqual([]);
-    expect(affectedStacks(["Pulumi.local.yaml"], [...stacks, "local"], "preview")).toEqual([
+    expect(affectedStacks(["Pulumi.local.yaml"], [...stacks, "local"], stages, "preview")).toEqual([
       "local",
     ]);
-    expect(affectedStacks(["Pulumi.prod.yaml", "Pulumi.staging.yaml"], stacks, "deploy")).toEqual([
+    expect(
+      affectedStacks(["Pulumi.prod.yaml", "Pulumi.staging.yaml"], stacks, stages, "deploy"),
+    ).toEqual(["staging", "prod"]);
+  });
+  test("a qa stage and an eu-prod beside prod: the order follows the pipeline, not the names", () => {
+    const grown = pipeline("dev", "qa", "staging", "prod", "eu-prod<staging");
+    const all = ["dev", "eu-prod", "local", "prod", "qa", "staging"];
+    expect(affectedStacks(["platform/plan.ts"], all, grown, "preview")).toEqual([
+      "dev",
+      "qa",
       "staging",
       "prod",
+      "eu-prod",
+      "local",
     ]);
+    expect(
+      affectedStacks(["Pulumi.eu-prod.yaml", "Pulumi.qa.yaml", "index.ts"], all, grown, "deploy"),
+    ).toEqual(["dev", "qa", "eu-prod"]);
+    // A different first stage gets the shared code.
+    expect(affectedStacks(["index.ts"], all, pipeline("qa", "prod"), "deploy")).toEqual(["qa"]);
+    // A stack that is not a stage never deploys, even when its file changes.
+    expect(affectedStacks(["Pulumi.dev.yaml"], all, pipeline("qa", "prod"), "deploy")).toEqual([]);
   });
 });

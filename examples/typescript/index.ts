@@ -3,6 +3,7 @@
  * a tenant namespace with a quota, a Postgres database and a web API that may call it.
  *
  *   pulumi config set --secret dbPassword <value>
+ *   openssl rand -base64 32 | pulumi config set --secret secretChecksumKey   # per stack, once
  *   pulumi up                       # against the current kubeconfig context, or:
  *   pulumi config set renderYamlToDirectory rendered && pulumi up   # manifests only
  */
@@ -37,6 +38,8 @@ const db = new StatefulService(
     env: { PGDATA: "/var/lib/postgresql/data/pgdata" },
     secretEnv: { POSTGRES_PASSWORD: "db-password" },
     secrets: { "db-password": config.requireSecret("dbPassword") },
+    // Keys the checksum/secret-env annotation that rolls the pods when the password changes.
+    secretChecksumKey: config.requireSecret("secretChecksumKey"),
     writablePaths: ["/tmp", "/var/run/postgresql"],
     environment,
   },

@@ -5,11 +5,42 @@
 import { Quantity } from "../../components/quantity";
 import type { WorkloadConfig } from "../../components/schema";
 import { checkTenant, checkWorkload } from "../../components/validation";
+import { rollsOnSecretChange } from "../../components/podspec";
 import { isQuotaMap, type PlatformConfig } from "./schema";
 
 export interface ParseOptions {
-  /** Whether a config key exists and whether it is a secret, for checking `secretEnv`. */
+  /**
+   * Whether a config key exists and whether it is a secret, for checking `secretEnv` and
+   * `secretChecksumKey`.
+   */
   readonly lookupSecret?: (key: string) => "secret" | "plain" | "missing";
+  /** The stack's name, for the commands messages suggest. @default `<stack>` */
+  readonly stack?: string;
+}
+
+/** The stack config key holding the key of the `checksum/secret-env` annotations. */
+export const SECRET_CHECKSUM_KEY = "secretChecksumKey";
+
+/** What is wrong with the stack's `secretChecksumKey`, given the services that need it. */
+function checksumKeyProblems(config: PlatformConfig, options: ParseOptions): string[] {
+  const rolling = Object.keys(config.services)
+    .filter((n) => rollsOnSecretChange(config.services[n]))
+    .sort();
+  if (rolling.length === 0) return [];
+  const init = `npm run stack:init -- --stack ${options.stack ?? "<stack>"}`;
+  const one = rolling.length === 1;
+  const needs = `${rolling.join(", ")} roll${one ? "s its" : " their"} pods when a secretEnv value changes, through a checksum keyed by it`;
+  switch (options.lookupSecret?.(SECRET_CHECKSUM_KEY)) {
+    case "missing":
+      return [
+        `${SECRET_CHECKSUM_KEY}: not set; ${needs}. Create it with: ${init} (or set restartOnSecretChange: false on ${one ? "it" : "them"})`,
+      ];
+    case "plain":
+      return [
+        `${SECRET_CHECKSUM_KEY}: stored in plain text; replace it by a secret with: ${init} --rotate-checksum-key`,
+      ];
+  }
+  return [];
 }
 
 /** Checks that span several keys: references, kind-specific fields, consistency. */
@@ -58,6 +89,7 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
       }
     }
   }
+  problems.push(...checksumKeyProblems(config, options));
   if (
     config.cluster.renderYamlToDirectory &&
     (config.cluster.context || config.cluster.kubeconfig)
@@ -69,7 +101,6 @@ export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): 
   return problems;
 }
 
-/** Name of the emptyDir volume generated for a writable path. */
 /**
  * The cycle through `start` in the jobs' `before` order ("a -> b -> a"), or undefined. Only
  * reported for the alphabetically first job of the cycle, so it appears once.

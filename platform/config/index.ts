@@ -1,11 +1,20 @@
 /**
  * The program's stack configuration: schema composition, overrides, validation, errors.
  */
-export { crossCheck } from "./checks";
+export { crossCheck, SECRET_CHECKSUM_KEY } from "./checks";
 export type { ParseOptions } from "./checks";
 export { ConfigError } from "./error";
-export { mergeOverrides, parsePlatformConfig } from "./parse";
+export { mergeOverrides, neededSecretKeys, parsePlatformConfig } from "./parse";
 export type { RawConfig } from "./parse";
 export { platformSchema } from "./schema";
+export {
+  describePipeline,
+  findStage,
+  parseStages,
+  pathTo,
+  promotionProblem,
+  stagesSchema,
+} from "./stages";
+export type { Stage } from "./stages";
 export { isQuotaMap, tenantConfig } from "./schema";
 export type { ClusterConfig, NamespaceConfig, NodePoolConfig, PlatformConfig } from "./schema";

@@ -6,16 +6,21 @@
  * - `namespaces`, `services`: the application, described once (project-level config in
  *   Pulumi.yaml);
  * - `tier`, `cluster`, `capacity`: the environment (each Pulumi.<stack>.yaml);
+ * - `stages`: the promotion pipeline (Pulumi.yaml; see ./stages), checked here, used by the tools;
  * - `overrides`: a small per-stack patch deep-merged over `{ namespaces, services }`
  *   (objects merge, lists replace, `null` removes);
+ * - `secretChecksumKey`: the secret key of the `checksum/secret-env` annotations
+ *   (`npm run stack:init` creates it);
  * - any other key must be a secret referenced by a workload's `secretEnv`.
  *
  * Every problem is collected into one `ConfigError` whose lines name the key path and the fix.
  */
 import { closest } from "../../components/suggest";
-import { crossCheck, type ParseOptions } from "./checks";
+import { rollsOnSecretChange } from "../../components/podspec";
+import { crossCheck, SECRET_CHECKSUM_KEY, type ParseOptions } from "./checks";
 import { describe, issueMessages } from "../../components/issues";
 import { ConfigError } from "./error";
+import { parseStages } from "./stages";
 import { platformSchema, type PlatformConfig } from "./schema";
 
 // Merging the shared application description with a stack's overrides
@@ -67,7 +72,34 @@ export interface RawConfig {
   readonly [key: string]: unknown;
 }
 
+/** The config keys a stack's `secretEnv` entries name, from raw (unchecked) services. */
+function secretEnvKeys(services: unknown): string[] {
+  if (!isPlainObject(services)) return [];
+  return Object.values(services).flatMap((s) =>
+    isPlainObject(s) && isPlainObject(s.secretEnv) ? Object.values(s.secretEnv).map(String) : [],
+  );
+}
+
+/**
+ * The secret config keys the program reads for these raw (unchecked) services, e.g. a stack's
+ * effective `services`: every key a `secretEnv` names and, when a service rolls its pods on
+ * secret changes, `secretChecksumKey`. Offline tools take these as set when a file lacks them.
+ */
+export function neededSecretKeys(services: unknown): string[] {
+  const keys = new Set(secretEnvKeys(services));
+  const rolls = (s: unknown) =>
+    isPlainObject(s) &&
+    isPlainObject(s.secretEnv) &&
+    rollsOnSecretChange({
+      secretEnv: s.secretEnv as Record<string, string>,
+      restartOnSecretChange: s.restartOnSecretChange !== false,
+    });
+  if (isPlainObject(services) && Object.values(services).some(rolls)) keys.add(SECRET_CHECKSUM_KEY);
+  return [...keys].sort();
+}
+
 const STRUCTURED_KEYS = [
+  "stages",
   "tier",
   "cluster",
   "namespaces",
@@ -109,15 +141,14 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
   }
   // Keys that are neither structured config nor secrets some service references are typos.
   // Checked on the raw merged document, so they are reported together with schema problems.
-  const services =
-    isPlainObject(merged) && isPlainObject(merged.services) ? Object.values(merged.services) : [];
-  const referenced = new Set(
-    services.flatMap((s) =>
-      isPlainObject(s) && isPlainObject(s.secretEnv) ? Object.values(s.secretEnv).map(String) : [],
-    ),
-  );
+  const referenced = new Set(secretEnvKeys(isPlainObject(merged) ? merged.services : undefined));
   for (const key of Object.keys(raw)) {
-    if ((STRUCTURED_KEYS as readonly string[]).includes(key) || referenced.has(key)) continue;
+    if (
+      (STRUCTURED_KEYS as readonly string[]).includes(key) ||
+      key === SECRET_CHECKSUM_KEY ||
+      referenced.has(key)
+    )
+      continue;
     const hint = closest(key, [...STRUCTURED_KEYS]);
     problems.push(
       hint
@@ -125,6 +156,8 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
         : `${key}: unknown config key (structured keys are ${STRUCTURED_KEYS.join(", ")}; other keys must be secrets referenced by a service's secretEnv)`,
     );
   }
+
+  if (raw.stages !== undefined) problems.push(...parseStages(raw.stages).problems);
 
   const result = platformSchema.safeParse(merged, { reportInput: true });
   if (!result.success) {

@@ -8,12 +8,17 @@
  *          what the offline render and diff look at.
  * engine:  the same without render-only stacks (`cluster.renderYamlToDirectory`): what
  *          `pulumi preview` runs on against a backend.
- * deploy:  on a push to main, shared code goes to dev only; staging and prod move only when
- *          their own stack file changes (a merged promotion); render-only stacks never deploy.
+ * deploy:  on a push to main, shared code goes to the first stage of the pipeline only; the
+ *          other stages move only when their own stack file changes (a merged promotion);
+ *          stacks that are not stages, and render-only stacks, never deploy. Prints stage rows
+ *          (scripts/ci/stages.ts) for the deploy matrix.
+ * Stacks come in pipeline order (`platform:stages` in Pulumi.yaml), then the others by name.
  */
 import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
-import { listStacks, loadStackFiles, PROJECT_DIR } from "../lib/stack-files";
+import { listStacks, loadStackFiles, PROJECT_DIR, readStages } from "../lib/stack-files";
+import type { Stage } from "../../platform/config";
+import { stageRows } from "./stages";
 
 /** Paths whose change can alter every stack's output. */
 const SHARED = [
@@ -47,30 +52,33 @@ export function renderOnlyStacks(projectDir: string, stacks: readonly string[]):
   });
 }
 
-/** Promotion order: dev, staging, prod, then any other stack by name. */
-const ORDER = ["dev", "staging", "prod"];
-
-function inPromotionOrder(stacks: Iterable<string>): string[] {
-  const rank = (s: string) => (ORDER.includes(s) ? ORDER.indexOf(s) : ORDER.length);
-  return [...stacks].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-}
-
 export type Mode = "preview" | "engine" | "deploy";
 
+/**
+ * The stacks a change affects in `mode` (see the file comment), in pipeline order: the stages'
+ * stacks as `stages` lists them, then the other stacks by name.
+ */
 export function affectedStacks(
   changed: readonly string[],
   stacks: readonly string[],
+  stages: readonly Stage[],
   mode: Mode,
   renderOnly: readonly string[] = [],
 ): string[] {
+  const order = stages.map((s) => s.stack);
+  const rank = (s: string) => (order.includes(s) ? order.indexOf(s) : order.length);
+  const inOrder = (list: Iterable<string>) =>
+    [...list].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const own = stacks.filter((s) => changed.includes(`Pulumi.${s}.yaml`));
   const shared = changed.some((f) => SHARED.some((re) => re.test(f)));
   const previewed = shared ? stacks : own;
-  if (mode === "preview") return inPromotionOrder(previewed);
-  if (mode === "engine") return inPromotionOrder(previewed.filter((s) => !renderOnly.includes(s)));
-  const out = new Set(own.filter((s) => !renderOnly.includes(s)));
-  if (shared && stacks.includes("dev") && !renderOnly.includes("dev")) out.add("dev");
-  return inPromotionOrder(out);
+  if (mode === "preview") return inOrder(previewed);
+  if (mode === "engine") return inOrder(previewed.filter((s) => !renderOnly.includes(s)));
+  const deployable = (s: string) => order.includes(s) && !renderOnly.includes(s);
+  const out = new Set(own.filter(deployable));
+  const first = stages[0]?.stack;
+  if (shared && first !== undefined && deployable(first)) out.add(first);
+  return inOrder(out);
 }
 
 function main(): void {
@@ -96,9 +104,19 @@ function main(): void {
     .split("\n")
     .filter(Boolean);
   const stacks = listStacks(PROJECT_DIR);
-  console.log(
-    JSON.stringify(affectedStacks(changed, stacks, mode, renderOnlyStacks(PROJECT_DIR, stacks))),
+  const stages = readStages(PROJECT_DIR);
+  const affected = affectedStacks(
+    changed,
+    stacks,
+    stages,
+    mode,
+    renderOnlyStacks(PROJECT_DIR, stacks),
   );
+  if (mode !== "deploy") console.log(JSON.stringify(affected));
+  else {
+    const rows = stageRows(PROJECT_DIR, stages);
+    console.log(JSON.stringify(affected.map((stack) => rows.find((r) => r.stack === stack)!)));
+  }
 }
 
 if (require.main === module) main();

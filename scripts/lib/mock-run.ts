@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
+import { neededSecretKeys } from "../../platform/config";
 import { loadStackFiles, SECRET_PLACEHOLDER, type StackFiles } from "./stack-files";
 
 export interface CapturedResource {
@@ -138,27 +139,22 @@ function useEngineUrns(
   return m;
 }
 
+/** The secret keys the program will read (see `neededSecretKeys`), fully qualified. */
 function referencedSecretKeys(config: Record<string, string>, project: string): string[] {
   const keys = new Set<string>();
-  const collect = (json: string | undefined) => {
+  const collect = (json: string | undefined, pick: (parsed: unknown) => unknown) => {
     if (!json) return;
     try {
-      const parsed = JSON.parse(json) as Record<string, { secretEnv?: Record<string, string> }>;
-      for (const svc of Object.values(parsed ?? {}))
-        for (const k of Object.values(svc?.secretEnv ?? {})) keys.add(`${project}:${k}`);
+      for (const k of neededSecretKeys(pick(JSON.parse(json)))) keys.add(`${project}:${k}`);
     } catch {
       // Invalid JSON is reported by the program itself.
     }
   };
-  collect(config[`${project}:services`]);
-  const overrides = config[`${project}:overrides`];
-  if (overrides) {
-    try {
-      collect(JSON.stringify((JSON.parse(overrides) as { services?: unknown }).services ?? {}));
-    } catch {
-      // Reported by the program.
-    }
-  }
+  collect(config[`${project}:services`], (services) => services);
+  collect(
+    config[`${project}:overrides`],
+    (overrides) => (overrides as { services?: unknown })?.services,
+  );
   return [...keys];
 }
 

@@ -39,12 +39,23 @@ import {
 } from "yaml";
 import {
   ConfigError,
+  describePipeline,
+  findStage,
   mergeOverrides,
+  neededSecretKeys,
   parsePlatformConfig,
+  promotionProblem,
   type RawConfig,
+  type Stage,
 } from "../../platform/config";
 import { type Tier } from "../../components/schema";
-import { listStacks, loadStackFiles, SECRET_PLACEHOLDER, StackFileError } from "./stack-files";
+import {
+  listStacks,
+  loadStackFiles,
+  SECRET_PLACEHOLDER,
+  StackFileError,
+  stagesOf,
+} from "./stack-files";
 import { closest } from "../../components/suggest";
 
 // ---------------------------------------------------------------------------------------------
@@ -123,7 +134,11 @@ export interface PromoteRequest {
   readonly to: string;
   /** Services to promote. @default every service of the source that the target also runs */
   readonly only?: readonly string[];
-  /** Allow skipping a tier (dev straight to prod). @default false */
+  /**
+   * Emergency override: allow skipping stages of the pipeline (e.g. dev straight to prod). The
+   * plan then warns, naming what was skipped, and that warning goes into the pull request.
+   * @default false
+   */
   readonly allowSkip?: boolean;
   /** The source stack's `pulumi stack output --json`, whose `images` are promoted. */
   readonly outputs?: { readonly file: string; readonly json: unknown };
@@ -164,7 +179,14 @@ export class PromotionRefused extends Error {
 }
 
 const TIERS: readonly Tier[] = ["dev", "staging", "prod"];
-const OBJECT_KEYS = new Set(["cluster", "namespaces", "services", "capacity", "overrides"]);
+const OBJECT_KEYS = new Set([
+  "stages",
+  "cluster",
+  "namespaces",
+  "services",
+  "capacity",
+  "overrides",
+]);
 const DIGEST = /@sha256:[a-f0-9]{64}$/;
 
 // ---------------------------------------------------------------------------------------------
@@ -291,13 +313,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function configProblems(view: StackView): string[] {
   const raw: Record<string, unknown> = { ...view.raw };
   const secrets = new Set(view.secretKeys);
-  for (const svc of Object.values(effectiveServices(raw))) {
-    const secretEnv = isPlainObject(svc) && isPlainObject(svc.secretEnv) ? svc.secretEnv : {};
-    for (const key of Object.values(secretEnv).map(String)) {
-      if (raw[key] === undefined) {
-        raw[key] = SECRET_PLACEHOLDER;
-        secrets.add(key);
-      }
+  for (const key of neededSecretKeys(effectiveServices(raw))) {
+    if (raw[key] === undefined) {
+      raw[key] = SECRET_PLACEHOLDER;
+      secrets.add(key);
     }
   }
   try {
@@ -319,14 +338,25 @@ export function configProblems(view: StackView): string[] {
 export function planPromotion(files: ProjectFiles, req: PromoteRequest): Plan {
   const title = `promote ${req.from} → ${req.to}`;
   try {
-    knownStacks(files, [req.from, req.to]);
-    const from = current(files, req.from);
-    const to = current(files, req.to);
-    checkOrder(files, from, to, req.allowSkip ?? false);
+    const stages = stagesOf(files.projectText, (stack) => stack in files.stacks);
+    const [fromStage, toStage] = [stageNamed(stages, req.from), stageNamed(stages, req.to)];
+    const warnings: string[] = [];
+    const skip = promotionProblem(stages, fromStage, toStage);
+    if (skip !== undefined) {
+      const skips = / skips /.test(skip);
+      if (!skips || !req.allowSkip)
+        throw new PromotionRefused([
+          skips
+            ? `${skip}, or pass --allow-skip in an emergency (recorded in the pull request)`
+            : skip,
+        ]);
+      warnings.push(`EMERGENCY (--allow-skip): ${skip}`);
+    }
+    const from = current(files, fromStage.stack);
+    const to = current(files, toStage.stack);
     const targetTier = tierOf(to);
 
     const problems: string[] = [];
-    const warnings: string[] = [];
     const notes: string[] = [];
     const selected = selectServices(from, to, req.only, problems);
     const outputImages = req.outputs
@@ -409,8 +439,9 @@ export function planPromotion(files: ProjectFiles, req: PromoteRequest): Plan {
 export function planRollback(files: ProjectFiles, req: RollbackRequest): Plan {
   let title = `rollback ${req.to}`;
   try {
-    knownStacks(files, [req.to]);
-    const working = current(files, req.to);
+    const stack = stackNamed(files, req.to);
+    knownStacks(files, [stack]);
+    const working = current(files, stack);
     const tier = tierOf(working);
     const problems: string[] = [];
     for (const svc of req.only ?? []) {
@@ -426,7 +457,7 @@ export function planRollback(files: ProjectFiles, req: RollbackRequest): Plan {
     }
     const head = readAt(
       committed.projectText ?? files.projectText,
-      req.to,
+      stack,
       committed.stackText,
       "HEAD",
     );
@@ -438,7 +469,7 @@ export function planRollback(files: ProjectFiles, req: RollbackRequest): Plan {
       searched++;
       let past: StackView;
       try {
-        past = readStack(entry.projectText ?? files.projectText, req.to, entry.stackText);
+        past = readStack(entry.projectText ?? files.projectText, stack, entry.stackText);
       } catch (e) {
         if (e instanceof StackFileError) continue; // an unreadable old version cannot be restored
         throw e;
@@ -605,39 +636,34 @@ function tierOf(stack: StackView): Tier {
   const tier = stack.raw.tier;
   if (typeof tier === "string" && (TIERS as readonly string[]).includes(tier)) return tier as Tier;
   throw new PromotionRefused([
-    `${stack.file}: platform:tier is ${tier === undefined ? "not set" : JSON.stringify(tier)}; set it to dev, staging or prod (the promotion order comes from the tiers)`,
+    `${stack.file}: platform:tier is ${tier === undefined ? "not set" : JSON.stringify(tier)}; set it to ${TIERS.join(", ")} (its policies; prod takes digests only)`,
   ]);
 }
 
-function checkOrder(files: ProjectFiles, from: StackView, to: StackView, allowSkip: boolean): void {
-  const [fromTier, toTier] = [tierOf(from), tierOf(to)];
-  const [a, b] = [TIERS.indexOf(fromTier), TIERS.indexOf(toTier)];
-  const order = TIERS.join(" → ");
-  if (b <= a) {
-    throw new PromotionRefused([
-      b === a
-        ? `${from.stack} and ${to.stack} are both tier ${fromTier}; promotion goes up the tiers ${order}`
-        : `${from.stack} (tier ${fromTier}) → ${to.stack} (tier ${toTier}) goes against the promotion order ${order}; to put earlier images back use --rollback --to ${to.stack}`,
-    ]);
+/** The stack `name` names: a stack with a file, else a stage's stack (rollback needs no pipeline). */
+export function stackNamed(files: ProjectFiles, name: string): string {
+  if (name in files.stacks) return name;
+  try {
+    return (
+      findStage(
+        stagesOf(files.projectText, (st) => st in files.stacks),
+        name,
+      )?.stack ?? name
+    );
+  } catch {
+    return name; // no usable pipeline: the name is reported as an unknown stack
   }
-  if (allowSkip) return;
-  const skipped: { stack: string; tier: Tier; rank: number }[] = [];
-  for (const [stack, text] of Object.entries(files.stacks)) {
-    let tier: unknown;
-    try {
-      tier = readStack(files.projectText, stack, text).raw.tier;
-    } catch {
-      continue; // a broken stack file has no tier to skip
-    }
-    const rank = TIERS.indexOf(tier as Tier);
-    if (rank > a && rank < b) skipped.push({ stack, tier: tier as Tier, rank });
-  }
-  if (skipped.length > 0) {
-    skipped.sort((p, q) => p.rank - q.rank || p.stack.localeCompare(q.stack));
-    throw new PromotionRefused([
-      `${from.stack} (tier ${fromTier}) → ${to.stack} (tier ${toTier}) skips ${skipped.map((s) => `${s.stack} (tier ${s.tier})`).join(", ")}; promote --from ${from.stack} --to ${skipped[0].stack} first, or pass --allow-skip`,
-    ]);
-  }
+}
+
+/** The stage `name` names (a stage's name or its stack); refused, listing the stages, if none. */
+function stageNamed(stages: readonly Stage[], name: string): Stage {
+  const stage = findStage(stages, name);
+  if (stage) return stage;
+  const names = stages.map((s) => s.name);
+  const hint = closest(name, names);
+  throw new PromotionRefused([
+    `"${name}" is not a stage of the pipeline (${hint ? `did you mean "${hint}"? ` : ""}${describePipeline(stages)}; stages are defined in Pulumi.yaml, platform:stages)`,
+  ]);
 }
 
 function selectServices(
@@ -679,7 +705,8 @@ function readOutputImages(
 }
 
 function prodName(stack: StackView): string {
-  return stack.stack === "prod" ? "prod" : `${stack.stack} (tier prod)`;
+  const tier = tierOf(stack);
+  return stack.stack === tier ? stack.stack : `${stack.stack} (tier ${tier})`;
 }
 
 function describeCommit(entry: HistoryEntry): string {

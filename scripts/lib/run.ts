@@ -3,7 +3,8 @@
  * its whole process tree, so a stuck command (pulumi, its language host, its providers) can never
  * hang the caller.
  *
- * The command runs in a process group of its own (detached), stdin closed. When the timeout
+ * The command runs in a process group of its own (detached); its stdin is `input`, then closed
+ * (at once when there is none). When the timeout
  * passes, the tree is sent SIGTERM: the process, its group and every descendant found in /proc
  * (pulumi starts its plugins in process groups of their own, so the group alone is not enough);
  * KILL_GRACE_MS later, SIGKILL goes to what is left, including those descendants when the
@@ -28,6 +29,8 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Kill the command's tree when it has not exited after this many milliseconds. */
   readonly timeoutMs: number;
+  /** Written to the command's stdin, which is then closed (e.g. a secret kept off argv). */
+  readonly input?: string;
   /** Called with the command's pid as soon as it has started (e.g. to sample its tree). */
   readonly onSpawn?: (pid: number) => void;
 }
@@ -57,9 +60,11 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions): Pro
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
       detached: true,
     });
+    child.stdin.on("error", () => {}); // a command that exits without reading: EPIPE
+    child.stdin.end(opts.input ?? "");
     const pid = child.pid;
     if (pid !== undefined) track(pid);
     const out: Buffer[] = [];

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { parse, YAMLParseError } from "yaml";
+import { parseStages, type Stage } from "../../platform/config/stages";
 
 export interface StackFiles {
   readonly project: string;
@@ -30,7 +31,11 @@ export class StackFileError extends Error {
 export const MAX_ALIAS_COUNT = 10_000;
 
 function readYaml(file: string): unknown {
-  const text = readFileSync(file, "utf8");
+  return parseYaml(readFileSync(file, "utf8"), file);
+}
+
+/** Parses a YAML file's text; errors name the file (its base name) and line. */
+function parseYaml(text: string, file: string): unknown {
   try {
     return parse(text, { maxAliasCount: MAX_ALIAS_COUNT, uniqueKeys: true });
   } catch (e) {
@@ -64,6 +69,46 @@ function asObject(value: unknown, where: string): Record<string, unknown> {
     throw new StackFileError(`${where}: expected a mapping of config keys`);
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * The promotion pipeline: `platform:stages` of Pulumi.yaml (see platform/config/stages.ts),
+ * checked, defaults filled in, and each stage's stack file present. Throws StackFileError
+ * naming every problem.
+ */
+export function readStages(projectDir: string): Stage[] {
+  const projectFile = join(projectDir, "Pulumi.yaml");
+  if (!existsSync(projectFile))
+    throw new StackFileError(`${projectFile}: no Pulumi.yaml here; run from the project directory`);
+  return stagesOf(readFileSync(projectFile, "utf8"), (stack) =>
+    existsSync(join(projectDir, `Pulumi.${stack}.yaml`)),
+  );
+}
+
+/** `readStages` from Pulumi.yaml's text, with `hasStackFile` telling which stack files exist. */
+export function stagesOf(projectText: string, hasStackFile: (stack: string) => boolean): Stage[] {
+  const project = asObject(parseYaml(projectText, "Pulumi.yaml"), "Pulumi.yaml");
+  const config = asObject(project.config ?? {}, "Pulumi.yaml config");
+  const key = `${String(project.name)}:stages`;
+  const entry = config[key] ?? config.stages;
+  const value =
+    typeof entry === "object" && entry !== null && !Array.isArray(entry) && "value" in entry
+      ? (entry as { value: unknown }).value
+      : entry;
+  if (value === undefined)
+    throw new StackFileError(
+      `Pulumi.yaml: no ${key}; define the promotion pipeline once there, e.g.\n  ${key}:\n    value:\n      - name: dev\n      - name: staging\n      - name: prod\n        environment: production`,
+    );
+  const { stages, problems } = parseStages(value, key);
+  const missing = (stages ?? [])
+    .filter((s) => !hasStackFile(s.stack))
+    .map(
+      (s) =>
+        `${key}: stage ${s.name} has no Pulumi.${s.stack}.yaml; write its stack config (tier, cluster) or remove the stage`,
+    );
+  if (problems.length + missing.length > 0)
+    throw new StackFileError(`Pulumi.yaml: ${[...problems, ...missing].join("\n  ")}`);
+  return stages!;
 }
 
 /** Stack names that have a Pulumi.<stack>.yaml next to Pulumi.yaml. */

@@ -436,7 +436,9 @@ describe.skipIf(skip)(
 
       // The api pods roll: one ReplicaSet carries the new checksum and is ready, the others are
       // scaled to 0.
-      const checksum = secretChecksum(ns!, "api", { DB_PASSWORD: rotated });
+      const checksum = secretChecksum(await project!.checksumKey(STACK), ns!, "api", {
+        DB_PASSWORD: rotated,
+      });
       const rss = await replicaSets(ns!, "app.kubernetes.io/name=api");
       const sum = (r: ReplicaSet) => r.spec.template.metadata.annotations?.["checksum/secret-env"];
       const current = rss.filter((r) => sum(r) === checksum);

@@ -174,6 +174,43 @@ describeEngine("config changes preview exactly their diff (staging)", () => {
     expect(changes(back.steps)).toEqual([]);
   });
 
+  test("rotating the checksum key (stack:init --rotate-checksum-key) rolls those pods once, touching no Secret", async () => {
+    const p = project();
+    const before = await p.checksumKey(stack);
+    const init = await p.stackInit(["--stack", stack, "--rotate-checksum-key"]);
+    expect(init.stdout).toContain(
+      "stack-init: secretChecksumKey: replaced; every workload with secretEnv rolls its pods once at the next pulumi up",
+    );
+    try {
+      expect(await p.checksumKey(stack)).not.toBe(before);
+      const r = await p.preview(stack);
+      expect(r.code, explain(r)).toBe(0);
+      expect(changes(r.steps)).toEqual([
+        "replace migrate-job",
+        "update api-deploy",
+        "update backup-cron",
+        "update postgres-sts",
+        "update worker-deploy",
+      ]);
+      const annotation = "spec.template.metadata.annotations.checksum/secret-env";
+      expect(diffPaths(r, "api-deploy")).toEqual([annotation]);
+    } finally {
+      await p.pulumiOk([
+        "config",
+        "set",
+        "--secret",
+        "secretChecksumKey",
+        before,
+        "--stack",
+        stack,
+      ]);
+    }
+    // Run again without --rotate-checksum-key: the key is kept, nothing changes.
+    const again = await p.stackInit(["--stack", stack]);
+    expect(again.stdout).toContain("stack-init: secretChecksumKey: set already (kept)");
+    expect(changes((await p.preview(stack)).steps)).toEqual([]);
+  });
+
   test("control: a quantity that is not equivalent does preview a change", async () => {
     const r = await previewWith(project(), stack, (doc) => {
       override(doc, "services", "backup").volumes = {

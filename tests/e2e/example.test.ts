@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { installedExample, type Consumer } from "../helpers/consumer";
 import { countOps, describeEngine, engineEnv, explain, run, type RunResult } from "./helpers";
+import { CHECKSUM_KEY } from "../helpers/secrets";
 
 describeEngine("the example consumer program (library by package name)", () => {
   let consumer: Consumer;
@@ -32,6 +33,7 @@ describeEngine("the example consumer program (library by package name)", () => {
     await ok(["stack", "init", "dev"]);
     await ok(["config", "set", "renderYamlToDirectory", join(consumer.dir, "..", "rendered")]);
     await ok(["config", "set", "--secret", "dbPassword", "example-Secret-1"]);
+    await ok(["config", "set", "--secret", "secretChecksumKey", CHECKSUM_KEY]);
   });
   afterAll(() => consumer?.cleanup());
 

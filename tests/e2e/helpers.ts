@@ -455,10 +455,16 @@ export class TempProject {
 
   /**
    * Derives `stack` from the repository's Pulumi.<stack>.yaml: the same config, but the cluster
-   * renders YAML into renderDir(stack) (no context/kubeconfig); then creates the stack in the
-   * file backend and sets its secret.
+   * renders YAML into renderDir(stack) (no context/kubeconfig); then sets the stack up in the
+   * file backend with `npm run stack:init` (the work tree's, also for a project of an older
+   * commit; `stackInit: false` creates the bare stack, as releases before 0.4.0 did) and sets
+   * its secret.
    */
-  async initStack(stack: string, mutate?: (doc: StackDoc) => void): Promise<void> {
+  async initStack(
+    stack: string,
+    mutate?: (doc: StackDoc) => void,
+    { stackInit = true }: { stackInit?: boolean } = {},
+  ): Promise<void> {
     const doc = parse(readFileSync(join(REPO, `Pulumi.${stack}.yaml`), "utf8")) as StackDoc;
     const cluster = { ...(doc.config["platform:cluster"] as Record<string, unknown>) };
     delete cluster.context;
@@ -467,11 +473,25 @@ export class TempProject {
     doc.config["platform:cluster"] = cluster;
     mutate?.(doc);
     this.writeStack(stack, doc);
-    await this.pulumiOk(["stack", "init", stack], 60_000);
+    if (stackInit) await this.stackInit(["--stack", stack]);
+    else await this.pulumiOk(["stack", "init", stack], 60_000);
     await this.pulumiOk(
       ["config", "set", "--secret", "db-password", DB_PASSWORD, "--stack", stack],
       60_000,
     );
+  }
+
+  /** Runs the work tree's `npm run stack:init` in the project; throws when it fails. */
+  async stackInit(args: readonly string[]): Promise<RunResult> {
+    const r = await this.tsx(join(REPO, "scripts", "stack-init.ts"), args);
+    if (r.code !== 0) throw new Error(explain(r));
+    return r;
+  }
+
+  /** The stack's `secretChecksumKey`, decrypted (it keys the checksum/secret-env annotations). */
+  async checksumKey(stack: string): Promise<string> {
+    const r = await this.pulumiOk(["config", "get", "secretChecksumKey", "--stack", stack]);
+    return r.stdout.trim();
   }
 
   /** Runs pulumi in the project. */
@@ -679,12 +699,14 @@ interface PodTemplate {
  *  - Secrets: the offline render writes `stringData` with a placeholder (it never decrypts); the
  *    provider writes `data`, base64 of the real value (it warns that the YAML holds the secret).
  *  - the `checksum/secret-env` pod annotation: offline it is a placeholder (no secret values);
- *    the engine's must be exactly `secretChecksum` of the real values of the service's env Secret.
+ *    the engine's must be exactly `secretChecksum`, keyed by the stack's `checksumKey`, of the
+ *    real values of the service's env Secret.
  */
 export function compareWithOffline(
   engineDir: string,
   offlineDir: string,
   secretValue: string,
+  checksumKey: string,
 ): ManifestComparison {
   const engine = readManifests(engineDir);
   const offline = readManifests(offlineDir);
@@ -721,6 +743,7 @@ export function compareWithOffline(
       const envSecret = engine.get(`Secret/${ns}/${e.metadata.name}-env`)?.object;
       const envNames = Object.keys((envSecret?.data ?? {}) as Record<string, string>);
       const expected = secretChecksum(
+        checksumKey,
         ns,
         e.metadata.name,
         Object.fromEntries(envNames.map((n) => [n, secretValue])),
@@ -729,7 +752,7 @@ export function compareWithOffline(
         delete offTemplate!.metadata!.annotations![SECRET_CHECKSUM_ANNOTATION];
         delete engTemplate!.metadata!.annotations![SECRET_CHECKSUM_ANNOTATION];
         explained.push(
-          `${key}: ${SECRET_CHECKSUM_ANNOTATION} is the checksum of the real secret values (${envNames.join(", ")}); offline writes a placeholder`,
+          `${key}: ${SECRET_CHECKSUM_ANNOTATION} is the keyed checksum of the real secret values (${envNames.join(", ")}); offline writes a placeholder`,
         );
       }
     }

@@ -16,6 +16,7 @@ import {
 } from "../../scripts/lib/package-install";
 import { PROJECT_DIR } from "../../scripts/lib/stack-files";
 import { fileTree } from "../helpers/files";
+import { CHECKSUM_KEY } from "../helpers/secrets";
 import { countOps, describeEngine, engineEnv, explain, run, type RunResult } from "./helpers";
 
 /** The TypeScript twin of examples/yaml: the library's components, the same arguments. */
@@ -40,6 +41,7 @@ new StatefulService("postgres", {
   env: { PGDATA: "/var/lib/postgresql/data/pgdata" },
   secretEnv: { POSTGRES_PASSWORD: "db-password" },
   secrets: { "db-password": config.requireSecret("dbPassword") },
+  secretChecksumKey: config.requireSecret("secretChecksumKey"),
   writablePaths: ["/tmp", "/var/run/postgresql"],
 }, { provider });
 new WebService("api", {
@@ -117,6 +119,7 @@ describeEngine("the components from Pulumi YAML (the multi-language package)", (
       await ok(dir, ["stack", "init", "dev"]);
       await ok(dir, ["config", "set", "renderYamlToDirectory", join(root, `rendered-${name}`)]);
       await ok(dir, ["config", "set", "--secret", "dbPassword", "multi-Language-7"]);
+      await ok(dir, ["config", "set", "--secret", "secretChecksumKey", CHECKSUM_KEY]);
       await ok(dir, ["up", "--yes", "--skip-preview"]);
       rendered[name] = fileTree(join(root, `rendered-${name}`));
       // Deployed, then nothing left to change.

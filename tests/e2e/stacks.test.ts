@@ -119,8 +119,13 @@ describeEngine("sample stacks through the engine (render mode, file backend)", (
         expect(changes(upAgain.doc?.steps ?? [])).toEqual([]);
       });
 
-      test("the engine's manifests agree with the offline render (differences explained)", () => {
-        const cmp = compareWithOffline(project().renderDir(stack), offline.out, DB_PASSWORD);
+      test("the engine's manifests agree with the offline render (differences explained)", async () => {
+        const cmp = compareWithOffline(
+          project().renderDir(stack),
+          offline.out,
+          DB_PASSWORD,
+          await project().checksumKey(stack),
+        );
         expect(cmp.onlyInEngine).toEqual([]);
         expect(cmp.onlyOffline).toEqual([]);
         expect(cmp.differences).toEqual([]);
@@ -130,13 +135,19 @@ describeEngine("sample stacks through the engine (render mode, file backend)", (
         expect(cmp.explained.filter((e) => e.includes("checksum/secret-env"))).toHaveLength(5);
       });
 
-      test("the state holds the secret encrypted, never in plain text", () => {
+      test("the state holds the secret and the checksum key encrypted, never in plain text", async () => {
+        const key = await project().checksumKey(stack);
+        expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes from npm run stack:init
+        const stackFile = readFileSync(project().stackFile(stack), "utf8");
+        expect(stackFile).toMatch(/secretChecksumKey:\n\s+secure: v1:/);
+        expect(stackFile).not.toContain(key);
         const state = readdirSync(project().stateDir, { recursive: true, encoding: "utf8" })
           .filter((f) => f.endsWith(".json"))
           .map((f) => readFileSync(join(project().stateDir, f), "utf8"))
           .join("\n");
         expect(state).not.toContain(DB_PASSWORD);
         expect(state).not.toContain(Buffer.from(DB_PASSWORD).toString("base64"));
+        expect(state).not.toContain(key);
       });
 
       if (stack === "prod") {

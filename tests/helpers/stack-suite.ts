@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, test } from "vitest";
-import { podSecurityViolations, podSpecOf } from "../../policy/pod-security";
+import { podSecurityViolations, podSpecOf, podTemplateOf } from "../../policy/pod-security";
 import {
   runUnderMocks,
   type CapturedResource,
@@ -21,6 +21,8 @@ import {
 
 /** A value only the secret config key holds; it must never appear outside a secret. */
 export const SENTINEL = "s3ntinel-Secret-Value-42";
+/** The stack's checksum key under mocks: it keys the annotations and must appear nowhere. */
+const CHECKSUM_KEY = "s3ntinel-checksum-key-0123456789abcdefghijk";
 
 function plainStringsContaining(v: unknown, needle: string, path = ""): string[] {
   if (isSecretWrapper(v)) return [];
@@ -49,8 +51,11 @@ export function describeStack(stack: string, expected: StackExpectations): void 
       run = await runUnderMocks({
         projectDir: PROJECT_DIR,
         stack,
-        extraConfig: { "platform:db-password": SENTINEL },
-        extraSecretKeys: ["platform:db-password"],
+        extraConfig: {
+          "platform:db-password": SENTINEL,
+          "platform:secretChecksumKey": CHECKSUM_KEY,
+        },
+        extraSecretKeys: ["platform:db-password", "platform:secretChecksumKey"],
       });
       objects = kubernetesObjects(run.resources);
     });
@@ -111,11 +116,21 @@ export function describeStack(stack: string, expected: StackExpectations): void 
       }
     });
 
-    test("secret values never appear in plain inputs", () => {
+    test("secret values and the checksum key never appear in plain inputs", () => {
       const leaks = run.resources.flatMap((r) =>
-        plainStringsContaining(r.inputs, SENTINEL).map((p) => `${r.name}${p}`),
+        [SENTINEL, CHECKSUM_KEY].flatMap((needle) =>
+          plainStringsContaining(r.inputs, needle).map((p) => `${r.name}${p}`),
+        ),
       );
       expect(leaks).toEqual([]);
+      // The pod templates carry the keyed checksum of the secret values instead.
+      const sums = objects.flatMap((o) => {
+        const meta = podTemplateOf(o)?.metadata as { annotations?: Record<string, unknown> };
+        const sum = meta?.annotations?.["checksum/secret-env"];
+        return typeof sum === "string" ? [sum] : [];
+      });
+      expect(sums.length).toBeGreaterThan(0);
+      for (const sum of sums) expect(sum).toMatch(/^[0-9a-f]{64}$/);
       // ...and they do reach the Secrets, wrapped as secrets.
       const secrets = run.resources.filter((r) => r.type === "kubernetes:core/v1:Secret");
       expect(secrets.length).toBeGreaterThan(0);

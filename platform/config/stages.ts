@@ -1,0 +1,175 @@
+/**
+ * The promotion pipeline, defined once as data (`platform:stages` in Pulumi.yaml): an ordered
+ * list of stages, each a stack and the GitHub Environment its jobs run in, each promoted into
+ * from one earlier stage (by default the one listed before it). The first stage is the root:
+ * changes to the shared program reach it first. promote, the CI scripts and the workflows read
+ * this; no stack name is written anywhere else.
+ *
+ *   platform:stages:
+ *     value:
+ *       - { name: dev }
+ *       - { name: qa }
+ *       - { name: staging }
+ *       - { name: prod, environment: production }
+ *       - { name: eu-prod, from: staging, environment: production-eu }
+ *
+ * A stage's tier (its policy and strictness profile: dev, staging or prod) is its stack's
+ * `platform:tier`, independent of its name.
+ */
+import { z } from "zod";
+import { parseWith } from "../../components/issues";
+import { closest } from "../../components/suggest";
+
+/** Pulumi's stack name rule (one part of org/project/stack). */
+const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
+
+const stageSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, {
+      message: "must be lower-case letters, digits and '-' (e.g. qa, eu-prod)",
+    })
+    .max(40)
+    .describe("The stage's name: what promote --from/--to and the workflows take."),
+  stack: z
+    .string()
+    .regex(STACK_NAME, { message: "must be a stack name (letters, digits, '-', '_', '.')" })
+    .optional()
+    .describe("Its stack (Pulumi.<stack>.yaml). @default the stage's name"),
+  environment: z
+    .string()
+    .regex(/^[^'"`,;:\\\n]{1,255}$/, {
+      message: "must be a GitHub Environment name (1-255 characters, no quotes, ',', ';', ':')",
+    })
+    .optional()
+    .describe(
+      "The GitHub Environment its deploy, drift and promotion jobs run in. @default the stage's name",
+    ),
+  from: z
+    .string()
+    .optional()
+    .describe("The earlier stage it is promoted from. @default the stage listed before it"),
+});
+
+export const stagesSchema = z
+  .array(stageSchema)
+  .min(1, { message: "needs at least one stage" })
+  .describe("The promotion pipeline: stages in order.");
+
+/** One stage, with its defaults filled in. */
+export interface Stage {
+  readonly name: string;
+  readonly stack: string;
+  readonly environment: string;
+  /** The stage it is promoted from; undefined for the root (the first stage). */
+  readonly from?: string;
+}
+
+/**
+ * Checks a raw `stages` value and fills in the defaults. Problems name the key path under `at`
+ * (e.g. `stages[2].from: "stagign" is not a stage listed before qa (did you mean "staging"?)`).
+ */
+export function parseStages(
+  raw: unknown,
+  at = "stages",
+): { readonly stages?: Stage[]; readonly problems: string[] } {
+  const parsed = parseWith(stagesSchema, raw);
+  if (!parsed.data)
+    return {
+      problems: parsed.problems.map((p) =>
+        p.startsWith("(root)")
+          ? `${at}${p.slice("(root)".length)}`
+          : `${at}${p.startsWith("[") ? "" : "."}${p}`,
+      ),
+    };
+  const problems: string[] = [];
+  const stages: Stage[] = [];
+  const seen = { names: new Map<string, number>(), stacks: new Map<string, number>() };
+  parsed.data.forEach((s, i) => {
+    const stack = s.stack ?? s.name;
+    const earlier = stages.map((e) => e.name);
+    if (seen.names.has(s.name))
+      problems.push(
+        `${at}[${i}].name: "${s.name}" is also ${at}[${seen.names.get(s.name)}]; stage names are unique`,
+      );
+    if (seen.stacks.has(stack))
+      problems.push(
+        `${at}[${i}].stack: "${stack}" is also the stack of ${at}[${seen.stacks.get(stack)}]; each stage is its own stack`,
+      );
+    seen.names.set(s.name, i);
+    seen.stacks.set(stack, i);
+    let from: string | undefined;
+    if (i === 0) {
+      if (s.from !== undefined)
+        problems.push(
+          `${at}[0].from: the first stage is where the pipeline starts and is promoted from nothing; remove from, or list "${s.from}" first`,
+        );
+    } else if (s.from === undefined) {
+      from = earlier[i - 1];
+    } else if (!earlier.includes(s.from)) {
+      const hint = closest(s.from, earlier);
+      problems.push(
+        `${at}[${i}].from: "${s.from}" is not a stage listed before ${s.name} (${hint ? `did you mean "${hint}"?` : `earlier stages: ${earlier.join(", ")}`})`,
+      );
+    } else from = s.from;
+    stages.push({
+      name: s.name,
+      stack,
+      environment: s.environment ?? s.name,
+      ...(from !== undefined ? { from } : {}),
+    });
+  });
+  return problems.length > 0 ? { problems } : { stages, problems };
+}
+
+/** The stage named `name`, or the one whose stack is `name`. */
+export function findStage(stages: readonly Stage[], name: string): Stage | undefined {
+  return stages.find((s) => s.name === name) ?? stages.find((s) => s.stack === name);
+}
+
+/** The stages from the root to `stage`, both included. */
+export function pathTo(stages: readonly Stage[], stage: Stage): Stage[] {
+  const path = [stage];
+  for (let s = stage; s.from !== undefined;) {
+    s = stages.find((x) => x.name === s.from)!;
+    path.unshift(s);
+  }
+  return path;
+}
+
+/** The pipeline for messages: each path from the root to a last stage, e.g. `dev → qa → prod`. */
+export function describePipeline(stages: readonly Stage[]): string {
+  const feeding = new Set(stages.flatMap((s) => (s.from ? [s.from] : [])));
+  return stages
+    .filter((s) => !feeding.has(s.name))
+    .map((leaf) =>
+      pathTo(stages, leaf)
+        .map((s) => s.name)
+        .join(" → "),
+    )
+    .join("; ");
+}
+
+/**
+ * Why promoting `from` into `to` is not the next step, or undefined when `to` takes its
+ * releases from `from`. Names the path to take.
+ */
+export function promotionProblem(
+  stages: readonly Stage[],
+  from: Stage,
+  to: Stage,
+): string | undefined {
+  if (to.from === from.name) return undefined;
+  const pipeline = `the pipeline is ${describePipeline(stages)}`;
+  if (from.name === to.name)
+    return `${from.name} → ${to.name}: a stage is not promoted into itself`;
+  const path = pathTo(stages, to).map((s) => s.name);
+  const i = path.indexOf(from.name);
+  if (i >= 0) {
+    const skipped = path.slice(i + 1, -1);
+    return `${from.name} → ${to.name} skips ${skipped.join(", ")} (${pipeline}); promote --from ${from.name} --to ${skipped[0]} first`;
+  }
+  if (pathTo(stages, from).some((s) => s.name === to.name))
+    return `${from.name} → ${to.name} goes against the pipeline (${pipeline}); to put earlier images back use --rollback --to ${to.name}`;
+  return `${to.name} takes its releases from ${to.from ?? "nothing (it is the first stage)"}, not from ${from.name} (${pipeline})`;
+}
