@@ -2,7 +2,7 @@
  * Cloud profiles: everything that differs between kind, EKS, GKE, AKS and a generic cluster,
  * in one place. Components ask the profile; they never branch on the cloud themselves.
  */
-import type { Cloud, Tier } from "./types";
+import type { Cloud, ClusterDefaults, Tier } from "./types";
 
 export type { Cloud };
 
@@ -38,10 +38,30 @@ export interface CloudProfile {
   /** The Retain StorageClass to create for prod, or undefined when the cloud has none to derive. */
   readonly retainClass: StorageClassSpec | undefined;
   /**
-   * Where traffic from the ingress controller or load balancer comes from, for the NetworkPolicy
-   * of a service that has an Ingress or route. `cluster.ingressNamespace` overrides it.
+   * Where traffic comes from for a service behind an in-cluster Ingress controller or Gateway
+   * (a class that is not `managedClass`), when `cluster.ingressNamespace` does not say.
    */
   readonly ingressPeers: ReadonlyArray<Record<string, unknown>>;
+  /**
+   * Whether an Ingress or Gateway class's data plane is the cloud's load balancer, whose
+   * traffic and health checks come from `loadBalancerSources` (not from a namespace).
+   */
+  managedClass(className: string): boolean;
+  /** Managed classes whose Envoy proxies sit in the proxy-only subnet (GKE regional, internal). */
+  proxySubnetClass(className: string): boolean;
+  /** Where the cloud's load balancers reach pods from; undefined when only the cluster knows (EKS: the ALB's subnets). */
+  readonly loadBalancerSources: readonly string[] | undefined;
+  /** Annotations an Ingress of `className` needs to serve traffic on this cloud. */
+  ingressAnnotations(
+    className: string | undefined,
+    cluster: ClusterDefaults,
+  ): Record<string, string>;
+  /**
+   * Egress a workload with a cloud identity needs: its token endpoint and the cloud's APIs, on
+   * 443 outside the cluster's own CIDRs (NetworkPolicy cannot name hosts), plus the node-local
+   * metadata server where the cloud has one.
+   */
+  identityEgress(clusterCidrs: readonly string[]): EgressRule[];
   /** Egress rules that let pods resolve names. */
   dnsEgress(nodeLocalDns: boolean): EgressRule;
   /** ServiceAccount annotations and pod labels binding a cloud identity, or an error message. */
@@ -81,6 +101,21 @@ function retain(provisioner: string, parameters: Record<string, string> = {}): S
   return { name: RETAIN_CLASS_NAME, provisioner, parameters, reclaimPolicy: "Retain" };
 }
 
+/** HTTPS to everything outside the cluster: where token endpoints and cloud APIs live. */
+function httpsOutside(clusterCidrs: readonly string[]): EgressRule {
+  return {
+    to: [
+      { ipBlock: { cidr: "0.0.0.0/0", except: [...clusterCidrs].filter((c) => c.includes(".")) } },
+    ],
+    ports: [{ protocol: "TCP", port: 443 }],
+  };
+}
+
+const none = () => false;
+const noAnnotations = (): Record<string, string> => ({});
+/** Any namespace: an in-cluster controller whose namespace is not known. */
+const anyNamespace = [{ namespaceSelector: {} }];
+
 function noIdentity(cloud: Cloud) {
   return (): { error: string } => ({
     error: `workload identity is not supported on ${cloud}; remove serviceAccount.identity or use annotations`,
@@ -96,6 +131,11 @@ const profiles: Record<Cloud, CloudProfile> = {
     ingressPeers: [
       { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } },
     ],
+    managedClass: none,
+    proxySubnetClass: none,
+    loadBalancerSources: undefined,
+    ingressAnnotations: noAnnotations,
+    identityEgress: () => [],
     loadBalancerAnnotations: () => ({}),
     storageClassName: (tier) => (tier === "prod" ? RETAIN_CLASS_NAME : "standard"),
     retainClass: retain("rancher.io/local-path"),
@@ -109,9 +149,30 @@ const profiles: Record<Cloud, CloudProfile> = {
     zoneLabel: ZONE_LABEL,
     ingressClass: "alb",
     gatewayClass: "amazon-vpc-lattice",
-    // The AWS Load Balancer Controller targets pod IPs from the VPC; narrow with cluster.ingressNamespace
-    // or a service's ingressFrom when the VPC CIDR is known.
-    ingressPeers: [{ ipBlock: { cidr: "0.0.0.0/0" } }],
+    // An in-cluster controller (not the ALB): its namespace, from cluster.ingressNamespace.
+    ingressPeers: anyNamespace,
+    // The AWS Load Balancer Controller's ALBs reach pod IPs (target type ip) from their subnets,
+    // which only the cluster's config knows: cluster.loadBalancerSources.
+    managedClass: (c) => c === "alb",
+    proxySubnetClass: none,
+    loadBalancerSources: undefined,
+    ingressAnnotations: (className, cluster) =>
+      className !== "alb"
+        ? {}
+        : {
+            // Pod IPs as targets: the Service stays ClusterIP (instance targets need NodePort).
+            "alb.ingress.kubernetes.io/target-type": "ip",
+            "alb.ingress.kubernetes.io/scheme": cluster.ingressScheme ?? "internet-facing",
+            // HTTPS with an ACM certificate; the ALB ignores Ingress TLS secrets.
+            ...(cluster.certificateArn
+              ? {
+                  "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
+                  "alb.ingress.kubernetes.io/certificate-arn": cluster.certificateArn,
+                  "alb.ingress.kubernetes.io/ssl-redirect": "443",
+                }
+              : {}),
+          },
+    identityEgress: (cidrs) => [httpsOutside(cidrs)],
     loadBalancerAnnotations: (internal) => ({
       "service.beta.kubernetes.io/aws-load-balancer-type": "external",
       "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
@@ -135,8 +196,26 @@ const profiles: Record<Cloud, CloudProfile> = {
     zoneLabel: ZONE_LABEL,
     ingressClass: "gce",
     gatewayClass: "gke-l7-global-external-managed",
+    ingressPeers: anyNamespace,
+    // The GCE Ingress classes and the GKE Gateway classes are Google load balancers.
+    managedClass: (c) => c === "gce" || c === "gce-internal" || c.startsWith("gke-l7-"),
+    // Envoy-based regional and internal ones proxy from the region's proxy-only subnet.
+    proxySubnetClass: (c) =>
+      c === "gce-internal" ||
+      /^gke-l7-(rilb|regional-external-managed|cross-regional-internal-managed)/.test(c),
     // Google front ends and health checkers.
-    ingressPeers: [{ ipBlock: { cidr: "35.191.0.0/16" } }, { ipBlock: { cidr: "130.211.0.0/22" } }],
+    loadBalancerSources: ["35.191.0.0/16", "130.211.0.0/22"],
+    ingressAnnotations: noAnnotations,
+    // The GKE metadata server (Workload Identity tokens): 169.254.169.254:80, and
+    // 169.254.169.252:988 on GKE Dataplane V2; then Google APIs on 443.
+    identityEgress: (cidrs) => [
+      { to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
+      {
+        to: [{ ipBlock: { cidr: "169.254.169.252/32" } }],
+        ports: [{ protocol: "TCP", port: 988 }],
+      },
+      httpsOutside(cidrs),
+    ],
     loadBalancerAnnotations: (internal): Record<string, string> =>
       internal ? { "networking.gke.io/load-balancer-type": "Internal" } : {},
     storageClassName: (tier) => (tier === "prod" ? RETAIN_CLASS_NAME : "standard-rwo"),
@@ -162,6 +241,13 @@ const profiles: Record<Cloud, CloudProfile> = {
         namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "app-routing-system" } },
       },
     ],
+    // The application routing add-on is an in-cluster NGINX (its namespace above).
+    managedClass: none,
+    proxySubnetClass: none,
+    loadBalancerSources: undefined,
+    ingressAnnotations: noAnnotations,
+    // Microsoft Entra ID (login.microsoftonline.com) and Azure APIs.
+    identityEgress: (cidrs) => [httpsOutside(cidrs)],
     loadBalancerAnnotations: (internal): Record<string, string> =>
       internal ? { "service.beta.kubernetes.io/azure-load-balancer-internal": "true" } : {},
     storageClassName: (tier) => (tier === "prod" ? RETAIN_CLASS_NAME : "managed-csi"),
@@ -184,7 +270,12 @@ const profiles: Record<Cloud, CloudProfile> = {
     ingressClass: undefined,
     gatewayClass: undefined,
     // Unknown controller: allow from any namespace in the cluster; set cluster.ingressNamespace to narrow.
-    ingressPeers: [{ namespaceSelector: {} }],
+    ingressPeers: anyNamespace,
+    managedClass: none,
+    proxySubnetClass: none,
+    loadBalancerSources: undefined,
+    ingressAnnotations: noAnnotations,
+    identityEgress: () => [],
     loadBalancerAnnotations: () => ({}),
     // Without a known provisioner the cluster's default class is used; set cluster.storageClass
     // to a Retain class for prod.

@@ -276,9 +276,12 @@ export function buildWorkload(
     if (className) spec.ingressClassName = className;
     if (svc.ingress.tlsSecret)
       spec.tls = [{ hosts: [svc.ingress.host], secretName: svc.ingress.tlsSecret }];
-    const annotations = ctx.profile.skipAwaitKinds.has("Ingress")
-      ? { annotations: { "pulumi.com/skipAwait": "true" } }
-      : {};
+    const ingressAnnotations = {
+      ...ctx.profile.ingressAnnotations(className, ctx.cluster),
+      ...(ctx.profile.skipAwaitKinds.has("Ingress") ? { "pulumi.com/skipAwait": "true" } : {}),
+    };
+    const annotations =
+      Object.keys(ingressAnnotations).length > 0 ? { annotations: ingressAnnotations } : {};
     out.push({
       apiVersion: "networking.k8s.io/v1",
       kind: "Ingress",

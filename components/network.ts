@@ -111,6 +111,39 @@ export function tenantNetworkPolicies(ctx: ResolvedEnvironment, namespace: strin
 }
 
 /**
+ * The Ingress or Gateway class a web service is reached through: its Ingress's class, else the
+ * cluster's Gateway class for a route; undefined when neither says.
+ */
+export function edgeClass(
+  ctx: Pick<ResolvedEnvironment, "cluster" | "profile">,
+  svc: WorkloadConfig,
+): string | undefined {
+  if (svc.ingress)
+    return svc.ingress.className ?? ctx.cluster.ingressClass ?? ctx.profile.ingressClass;
+  return svc.route ? (ctx.cluster.gatewayClass ?? ctx.profile.gatewayClass) : undefined;
+}
+
+/**
+ * Where a web service's Ingress or route traffic comes from: the controller's namespace
+ * (`cluster.ingressNamespace`), and, for a class whose data plane is the cloud's load balancer,
+ * the load balancer's sources (and the proxy-only subnet of GKE's Envoy-based classes) as well,
+ * so its traffic and health checks are admitted whatever the namespace says.
+ */
+export function edgePeers(ctx: ResolvedEnvironment, svc: WorkloadConfig): Obj[] {
+  const cls = edgeClass(ctx, svc);
+  const peers: Obj[] = [];
+  if (ctx.cluster.ingressNamespace)
+    peers.push({ namespaceSelector: namespaceSelector(ctx.cluster.ingressNamespace) });
+  if (cls !== undefined && ctx.profile.managedClass(cls)) {
+    for (const cidr of ctx.cluster.loadBalancerSources ?? ctx.profile.loadBalancerSources ?? [])
+      peers.push({ ipBlock: { cidr } });
+    if (ctx.profile.proxySubnetClass(cls) && ctx.cluster.proxyOnlySubnet)
+      peers.push({ ipBlock: { cidr: ctx.cluster.proxyOnlySubnet } });
+  } else if (!ctx.cluster.ingressNamespace) peers.push(...ctx.profile.ingressPeers);
+  return peers;
+}
+
+/**
  * The workload's own allow rules, or undefined when it needs none (the namespace's
  * default-deny then applies unchanged).
  */
@@ -123,9 +156,7 @@ export function workloadNetworkPolicy(
   for (const caller of ctx.callers.get(name) ?? [])
     ingress.push(callerRule(ctx.services[caller].namespace, caller, svc.ports));
   if (svc.ingress || svc.route) {
-    const from = ctx.cluster.ingressNamespace
-      ? [{ namespaceSelector: namespaceSelector(ctx.cluster.ingressNamespace) }]
-      : ctx.profile.ingressPeers;
+    const from = edgePeers(ctx, svc);
     const portName = svc.ingress?.port ?? svc.route?.port;
     ingress.push({ from, ports: tcpPorts(svc.ports, portName ? [portName] : undefined) });
   }
@@ -152,6 +183,9 @@ export function workloadNetworkPolicy(
       ports: tcpPorts(callee.ports),
     });
   }
+  if (svc.serviceAccount?.identity && ctx.cluster.clusterCidrs)
+    for (const rule of ctx.profile.identityEgress(ctx.cluster.clusterCidrs))
+      egress.push({ to: rule.to, ports: rule.ports });
   for (const rule of svc.egress ?? []) {
     const block: Obj = { cidr: rule.cidr };
     if (rule.except?.length) block.except = rule.except;

@@ -206,10 +206,12 @@ const toleration = z.strictObject({
   tolerationSeconds: z.number().int().optional(),
 });
 
+const cidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/, {
+  message: 'must be a CIDR such as "10.0.0.0/8" or "203.0.113.7/32"',
+});
+
 const egressRule = z.strictObject({
-  cidr: z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/, {
-    message: 'must be a CIDR such as "10.0.0.0/8" or "203.0.113.7/32"',
-  }),
+  cidr,
   except: z.array(z.string()).optional(),
   ports: z.array(port).optional(),
   protocol: z.enum(["TCP", "UDP"]).optional(),
@@ -435,6 +437,18 @@ export const clusterDefaultsFields = {
   gateway: z.strictObject({ name: z.string(), namespace: z.string() }).optional(),
   ingressNamespace: z.string().optional(),
   storageClass: z.string().optional(),
+  gatewayClass: z.string().optional(),
+  loadBalancerSources: z.array(cidr).min(1).optional(),
+  proxyOnlySubnet: cidr.optional(),
+  clusterCidrs: z.array(cidr).min(1).optional(),
+  ingressScheme: z.enum(["internet-facing", "internal"]).optional(),
+  certificateArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/, {
+      message:
+        "must be an ACM certificate ARN (e.g. arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-...)",
+    })
+    .optional(),
 };
 
 /** The environment's tier; drives safety defaults (protection, strict capacity). */

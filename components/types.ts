@@ -344,6 +344,25 @@ export interface ClusterDefaults {
   ingressNamespace?: string;
   /** StorageClass for stateful volumes. @default the cloud profile's */
   storageClass?: string;
+  /** GatewayClass of `gateway`: whether its data plane is the cloud's load balancer. @default the cloud profile's */
+  gatewayClass?: string;
+  /**
+   * CIDRs the cloud's load balancers reach pods from (traffic and health checks), admitted into
+   * web services behind a cloud-managed Ingress or Gateway class. EKS: the ALB's subnets
+   * (required there). @default the cloud profile's (GKE: 35.191.0.0/16 and 130.211.0.0/22)
+   */
+  loadBalancerSources?: string[];
+  /** GKE: the proxy-only subnet of Envoy-based regional and internal load balancers (gce-internal, gke-l7-rilb, gke-l7-regional-external-managed). */
+  proxyOnlySubnet?: string;
+  /**
+   * The cluster's pod and service CIDRs. With a workload `identity`, egress on 443 is opened to
+   * everything outside them (the cloud's token endpoint and APIs). Required with an identity.
+   */
+  clusterCidrs?: string[];
+  /** EKS: the ALB's scheme. @default "internet-facing" */
+  ingressScheme?: "internet-facing" | "internal";
+  /** EKS: the ACM certificate of the ALB's HTTPS listener (the ALB ignores Ingress TLS secrets). */
+  certificateArn?: string;
 }
 
 /**

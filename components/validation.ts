@@ -5,11 +5,13 @@
  * config, with the peers it knows (other services, namespaces, priority classes, secrets).
  */
 import { cloudProfile } from "./cloud";
+import { edgeClass } from "./network";
 import { Quantity, QUANTITY_EXAMPLES } from "./quantity";
 import { IMAGE_REF } from "./schema";
 import {
   KIND_ONLY,
   type Cloud,
+  type ClusterDefaults,
   type ResourcesConfig,
   type TenantConfig,
   type WorkloadConfig,
@@ -17,11 +19,11 @@ import {
 } from "./types";
 import { closest } from "./suggest";
 
-/** What a workload is built for, as far as its checks need it. */
-export interface CheckEnvironment {
+/** What a workload is built for, as far as its checks need it: the cloud and the cluster defaults. */
+export interface CheckEnvironment extends ClusterDefaults {
   readonly cloud: Cloud;
-  /** Whether a default Gateway exists for routes that name none. */
-  readonly gateway?: unknown;
+  /** Where these settings are given, for messages: `cluster` (stack config, the default) or `environment` (a component's argument). */
+  readonly settingsAt?: string;
 }
 
 /** What the program knows beside one workload; each check that needs a peer runs only with it. */
@@ -43,6 +45,38 @@ export interface WorkloadPeers {
 /** Namespaces the cluster owns: `default` and `kube-*` (kube-system, kube-public, ...). */
 export const isReservedNamespace = (name: string): boolean =>
   name === "default" || name.startsWith("kube-");
+
+/**
+ * What this cloud needs to know for the workload's traffic to flow: where its load balancer
+ * reaches pods from, the proxy-only subnet of GKE's Envoy-based classes, the cluster's CIDRs
+ * for a workload identity's egress, and that an ALB takes its certificate from ACM.
+ */
+function cloudTrafficProblems(pre: string, svc: WorkloadConfig, env: CheckEnvironment): string[] {
+  const problems: string[] = [];
+  const at = env.settingsAt ?? "cluster";
+  const profile = cloudProfile(env.cloud);
+  const cls = edgeClass({ profile, cluster: env }, svc);
+  const edge = svc.ingress ? "ingress" : "route";
+  if (cls !== undefined && profile.managedClass(cls)) {
+    if (!env.loadBalancerSources && !profile.loadBalancerSources)
+      problems.push(
+        `${pre}${edge}: class ${cls} is served by the cloud's load balancer, which reaches pods from its subnets; list their CIDRs in ${at}.loadBalancerSources (e.g. ["10.0.0.0/20", "10.0.16.0/20"]) so the NetworkPolicy admits exactly them`,
+      );
+    if (profile.proxySubnetClass(cls) && !env.proxyOnlySubnet)
+      problems.push(
+        `${pre}${edge}: class ${cls} proxies from the region's proxy-only subnet; set ${at}.proxyOnlySubnet (its CIDR) so the NetworkPolicy admits it`,
+      );
+    if (env.cloud === "eks" && cls === "alb" && svc.ingress?.tlsSecret)
+      problems.push(
+        `${pre}ingress.tlsSecret: the ALB ignores Ingress TLS secrets; remove it and set ${at}.certificateArn (an ACM certificate for ${svc.ingress.host}) for HTTPS`,
+      );
+  }
+  if (svc.serviceAccount?.identity && !env.clusterCidrs && profile.identityEgress([]).length > 0)
+    problems.push(
+      `${pre}serviceAccount.identity: the pods must reach ${env.cloud}'s token endpoint and APIs on 443; set ${at}.clusterCidrs (the pod and service CIDRs) so egress can be opened to everything outside the cluster`,
+    );
+  return problems;
+}
 
 /**
  * Every problem of one workload, each naming its key path under `at` (e.g. `services.api`; an
@@ -123,6 +157,7 @@ export function checkWorkload(
       `${pre}route.gateway: no gateway given and cluster.gateway is not set; set one of them`,
     );
   }
+  problems.push(...cloudTrafficProblems(pre, svc, env));
   for (const [field, portName] of [
     ["ingress.port", svc.ingress?.port],
     ["route.port", svc.route?.port],

@@ -290,8 +290,9 @@ export function resolveWorkload<K extends WorkloadKind>(
     } as WorkloadConfig;
     problems.push(
       ...checkWorkload("", name, spec, {
+        ...env.resolved.cluster,
         cloud: env.resolved.profile.cloud,
-        gateway: env.resolved.cluster.gateway,
+        settingsAt: "environment",
       }),
     );
     for (const [envName, key] of Object.entries(spec.secretEnv ?? {}))

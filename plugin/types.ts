@@ -39,6 +39,18 @@ export interface EnvironmentArgs {
   ingressNamespace?: string;
   /** StorageClass for stateful volumes. @default the cloud profile's */
   storageClass?: string;
+  /** GatewayClass of `gateway`: whether its data plane is the cloud's load balancer. @default the cloud profile's */
+  gatewayClass?: string;
+  /** CIDRs the cloud's load balancers reach pods from (EKS: the ALB's subnets; required there). @default the cloud profile's */
+  loadBalancerSources?: string[];
+  /** GKE: the proxy-only subnet of Envoy-based regional and internal load balancers. */
+  proxyOnlySubnet?: string;
+  /** The cluster's pod and service CIDRs; with an identity, egress on 443 is opened outside them. */
+  clusterCidrs?: string[];
+  /** EKS: the ALB's scheme, "internet-facing" or "internal". @default "internet-facing" */
+  ingressScheme?: string;
+  /** EKS: the ACM certificate of the ALB's HTTPS listener. */
+  certificateArn?: string;
 }
 
 /** Who may work in a tenant's namespace. */

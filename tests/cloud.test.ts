@@ -25,6 +25,15 @@ const IDENTITY: Partial<Record<Cloud, string>> = {
 
 const requests = { requests: { cpu: "100m", memory: "128Mi" } };
 
+/** What each cloud's cluster must say for the sample to serve traffic (see "clouds that serve traffic"). */
+const TRAFFIC: Record<Cloud, Fields> = {
+  kind: {},
+  eks: { loadBalancerSources: ["10.0.0.0/22", "10.0.4.0/22"], clusterCidrs: ["10.0.0.0/16"] },
+  gke: { clusterCidrs: ["10.4.0.0/14", "10.8.0.0/20"] },
+  aks: { clusterCidrs: ["10.244.0.0/16", "10.0.0.0/16"] },
+  generic: {},
+};
+
 function build(
   cloud: Cloud,
   tier: "dev" | "prod" = "dev",
@@ -33,7 +42,7 @@ function build(
   const identity = IDENTITY[cloud];
   const config = parsePlatformConfig({
     tier,
-    cluster: { cloud, name: "c1", ...extra.cluster },
+    cluster: { cloud, name: "c1", ...TRAFFIC[cloud], ...extra.cluster },
     namespaces: { shop: {} },
     services: {
       web: {
@@ -43,7 +52,11 @@ function build(
         ports: { http: 8080 },
         resources: requests,
         expose: { type: "LoadBalancer" },
-        ingress: { host: "shop.example.com", tlsSecret: "shop-tls" },
+        // The ALB takes its certificate from ACM (cluster.certificateArn), not a Secret.
+        ingress: {
+          host: "shop.example.com",
+          ...(cloud === "eks" ? {} : { tlsSecret: "shop-tls" }),
+        },
         serviceAccount: { annotations: { team: "shop" }, ...(identity ? { identity } : {}) },
         ...extra.web,
       },
@@ -158,8 +171,8 @@ describe("Ingress", () => {
           },
         },
       ],
-      tls: [{ hosts: ["shop.example.com"], secretName: "shop-tls" }],
     };
+    if (cloud !== "eks") spec.tls = [{ hosts: ["shop.example.com"], secretName: "shop-tls" }];
     if (CLASS[cloud]) spec.ingressClassName = CLASS[cloud];
     expect(ingress.spec).toEqual(spec);
     expect("ingressClassName" in ingress.spec).toBe(CLASS[cloud] !== undefined);
@@ -169,7 +182,7 @@ describe("Ingress", () => {
     for (const cloud of CLOUDS) {
       const annotations = build(cloud).find("web", "Ingress").metadata.annotations;
       if (cloud === "kind") expect(annotations).toEqual({ "pulumi.com/skipAwait": "true" });
-      else expect(annotations, cloud).toBeUndefined();
+      else expect(annotations?.["pulumi.com/skipAwait"], cloud).toBeUndefined();
     }
   });
 
@@ -350,5 +363,139 @@ describe("other profile facts", () => {
     expect(cloudProfile("gke").dnsEgress(false).to).not.toContainEqual({
       ipBlock: { cidr: "169.254.20.10/32" },
     });
+  });
+});
+
+describe("clouds that serve traffic", () => {
+  const web = (cloud: Cloud, cluster: Fields = {}, svc: Fields = {}) =>
+    build(cloud, "dev", { cluster, web: { expose: undefined, ...svc } });
+  const ingressFrom = (b: ReturnType<typeof build>) =>
+    b
+      .find("web", "NetworkPolicy")
+      .spec.ingress.map((r: Json) => r.from)
+      .flat();
+  const problems = (cloud: Cloud, cluster: Fields, svc: Fields = {}) => {
+    try {
+      web(cloud, cluster, svc);
+    } catch (e) {
+      return (e as { problems?: string[] }).problems ?? [String(e)];
+    }
+    return [];
+  };
+
+  test("GKE: the Google front ends and health checkers stay admitted beside the gateway's namespace", () => {
+    const b = web(
+      "gke",
+      { gateway: { name: "external", namespace: "gateway" }, ingressNamespace: "gateway" },
+      { ingress: undefined, route: { hostnames: ["shop.example.com"] } },
+    );
+    expect(ingressFrom(b)).toEqual([
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "gateway" } } },
+      { ipBlock: { cidr: "35.191.0.0/16" } },
+      { ipBlock: { cidr: "130.211.0.0/22" } },
+    ]);
+  });
+
+  test("GKE: Envoy-based regional and internal classes add the proxy-only subnet, which they need", () => {
+    const route = { ingress: undefined, route: { hostnames: ["shop.internal"] } };
+    const gateway = { name: "internal", namespace: "gateway" };
+    const b = web(
+      "gke",
+      { gateway, gatewayClass: "gke-l7-rilb", proxyOnlySubnet: "10.129.0.0/23" },
+      route,
+    );
+    expect(ingressFrom(b)).toEqual([
+      { ipBlock: { cidr: "35.191.0.0/16" } },
+      { ipBlock: { cidr: "130.211.0.0/22" } },
+      { ipBlock: { cidr: "10.129.0.0/23" } },
+    ]);
+    expect(
+      problems("gke", {}, { ingress: { host: "shop.internal", className: "gce-internal" } }),
+    ).toEqual([
+      "services.web.ingress: class gce-internal proxies from the region's proxy-only subnet; set cluster.proxyOnlySubnet (its CIDR) so the NetworkPolicy admits it",
+    ]);
+  });
+
+  test("EKS: the ALB targets pod IPs from its subnets, never 0.0.0.0/0; its scheme and certificate are config", () => {
+    const b = web("eks");
+    expect(ingressFrom(b)).toEqual([
+      { ipBlock: { cidr: "10.0.0.0/22" } },
+      { ipBlock: { cidr: "10.0.4.0/22" } },
+    ]);
+    expect(b.find("web", "Ingress").metadata.annotations).toEqual({
+      "alb.ingress.kubernetes.io/target-type": "ip",
+      "alb.ingress.kubernetes.io/scheme": "internet-facing",
+    });
+    expect(b.find("web", "Service").spec.type).toBe("ClusterIP");
+    const certificateArn =
+      "arn:aws:acm:eu-west-1:123456789012:certificate/5f1c3b2a-8d4e-4f6a-9b7c-2e1d0a9f8c7b";
+    const https = web("eks", { ingressScheme: "internal", certificateArn });
+    expect(https.find("web", "Ingress").metadata.annotations).toEqual({
+      "alb.ingress.kubernetes.io/target-type": "ip",
+      "alb.ingress.kubernetes.io/scheme": "internal",
+      "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
+      "alb.ingress.kubernetes.io/certificate-arn": certificateArn,
+      "alb.ingress.kubernetes.io/ssl-redirect": "443",
+    });
+  });
+
+  test("EKS: without the ALB's subnets, or with a TLS secret it would ignore, the config is refused", () => {
+    expect(
+      problems(
+        "eks",
+        { loadBalancerSources: undefined },
+        { ingress: { host: "a.example.com", tlsSecret: "t" } },
+      ),
+    ).toEqual([
+      'services.web.ingress: class alb is served by the cloud\'s load balancer, which reaches pods from its subnets; list their CIDRs in cluster.loadBalancerSources (e.g. ["10.0.0.0/20", "10.0.16.0/20"]) so the NetworkPolicy admits exactly them',
+      "services.web.ingress.tlsSecret: the ALB ignores Ingress TLS secrets; remove it and set cluster.certificateArn (an ACM certificate for a.example.com) for HTTPS",
+    ]);
+    // An in-cluster controller on EKS is reached from its namespace, as anywhere.
+    const nginx = web("eks", {
+      loadBalancerSources: undefined,
+      ingressClass: "nginx",
+      ingressNamespace: "ingress-nginx",
+    });
+    expect(ingressFrom(nginx)).toEqual([
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" } } },
+    ]);
+  });
+
+  test("an identity opens its cloud's token endpoint: 443 outside the cluster, and GKE's metadata server", () => {
+    const egressOf = (cloud: Cloud) => build(cloud).find("web", "NetworkPolicy").spec.egress;
+    expect(egressOf("eks")).toEqual([
+      {
+        to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/16"] } }],
+        ports: [{ protocol: "TCP", port: 443 }],
+      },
+    ]);
+    expect(egressOf("aks")).toEqual([
+      {
+        to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.244.0.0/16", "10.0.0.0/16"] } }],
+        ports: [{ protocol: "TCP", port: 443 }],
+      },
+    ]);
+    expect(egressOf("gke")).toEqual([
+      { to: [{ ipBlock: { cidr: "169.254.169.254/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
+      {
+        to: [{ ipBlock: { cidr: "169.254.169.252/32" } }],
+        ports: [{ protocol: "TCP", port: 988 }],
+      },
+      {
+        to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.4.0.0/14", "10.8.0.0/20"] } }],
+        ports: [{ protocol: "TCP", port: 443 }],
+      },
+    ]);
+    expect(problems("gke", { clusterCidrs: undefined })).toEqual([
+      "services.web.serviceAccount.identity: the pods must reach gke's token endpoint and APIs on 443; set cluster.clusterCidrs (the pod and service CIDRs) so egress can be opened to everything outside the cluster",
+    ]);
+  });
+
+  test("AKS: the application routing add-on's NGINX, from its namespace; no load balancer ranges", () => {
+    expect(ingressFrom(web("aks"))).toEqual([
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "app-routing-system" } },
+      },
+    ]);
   });
 });

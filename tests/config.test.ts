@@ -381,7 +381,7 @@ describe("top-level config keys", () => {
 
   test("any other key must be a referenced secret", () => {
     expect(problemsOf(raw(undefined, { "db-password": "x" }))).toEqual([
-      "db-password: unknown config key (structured keys are tier, cluster, namespaces, services, capacity, overrides; other keys must be secrets referenced by a service's secretEnv)",
+      "db-password: unknown config key (structured keys are tier, cluster, namespaces, services, capacity, overrides, stages; other keys must be secrets referenced by a service's secretEnv)",
     ]);
   });
 });
@@ -941,7 +941,10 @@ describe("workload identity, per cloud", () => {
   const EMAIL = "shop-api@my-project.iam.gserviceaccount.com";
   const UUID = "0f0e0d0c-0000-4000-8000-00000000abcd";
   const withIdentity = (cloud: string, identity: string) =>
-    raw({ web: web({ serviceAccount: { identity } }) }, { cluster: { cloud, name: "c1" } });
+    raw(
+      { web: web({ serviceAccount: { identity } }) },
+      { cluster: { cloud, name: "c1", clusterCidrs: ["10.0.0.0/16"] } },
+    );
 
   test.each([
     ["eks", ARN],

@@ -356,19 +356,33 @@ describe("ingress controller peers", () => {
   const ingressRule = (cloud: string, cluster: Fields = {}, web: Fields = {}) =>
     setup(graph({ web }), { cloud, ...cluster }).policyOf("web").spec.ingress;
 
+  const ALB_SUBNETS = { loadBalancerSources: ["10.0.0.0/22", "10.0.4.0/22"] };
   test.each([
     ["kind", [{ namespaceSelector: { matchLabels: { [NS]: "ingress-nginx" } } }]],
-    ["eks", [{ ipBlock: { cidr: "0.0.0.0/0" } }]],
+    ["eks", [{ ipBlock: { cidr: "10.0.0.0/22" } }, { ipBlock: { cidr: "10.0.4.0/22" } }]],
     ["gke", [{ ipBlock: { cidr: "35.191.0.0/16" } }, { ipBlock: { cidr: "130.211.0.0/22" } }]],
     ["aks", [{ namespaceSelector: { matchLabels: { [NS]: "app-routing-system" } } }]],
     ["generic", [{ namespaceSelector: {} }]],
   ])("%s", (cloud, from) => {
-    expect(ingressRule(cloud)).toEqual([{ from, ports: tcp(8080) }]);
+    expect(ingressRule(cloud, cloud === "eks" ? ALB_SUBNETS : {})).toEqual([
+      { from, ports: tcp(8080) },
+    ]);
   });
 
-  test("cluster.ingressNamespace overrides the profile", () => {
-    expect(ingressRule("eks", { ingressNamespace: "traefik" })).toEqual([
+  test("cluster.ingressNamespace replaces an in-cluster controller's peers, never a load balancer's", () => {
+    expect(ingressRule("kind", { ingressNamespace: "traefik" })).toEqual([
       { from: [{ namespaceSelector: { matchLabels: { [NS]: "traefik" } } }], ports: tcp(8080) },
+    ]);
+    // The ALB (a managed class) still reaches the pods from its subnets.
+    expect(ingressRule("eks", { ingressNamespace: "traefik", ...ALB_SUBNETS })).toEqual([
+      {
+        from: [
+          { namespaceSelector: { matchLabels: { [NS]: "traefik" } } },
+          { ipBlock: { cidr: "10.0.0.0/22" } },
+          { ipBlock: { cidr: "10.0.4.0/22" } },
+        ],
+        ports: tcp(8080),
+      },
     ]);
   });
 
@@ -512,7 +526,9 @@ describe("DNS egress", () => {
   test.each([["kind"], ["eks"], ["gke"], ["aks"], ["generic"]])(
     "%s: kube-dns in kube-system on port 53",
     (cloud) => {
-      expect(dnsRule({ cloud })).toEqual([{ to: [KUBE_DNS], ports: DNS_PORTS }]);
+      // (EKS: the sample's web Ingress needs the ALB's subnets.)
+      const alb = cloud === "eks" ? { loadBalancerSources: ["10.0.0.0/22"] } : {};
+      expect(dnsRule({ cloud, ...alb })).toEqual([{ to: [KUBE_DNS], ports: DNS_PORTS }]);
     },
   );
 

@@ -44,7 +44,7 @@ describeStack("prod", {
       });
     });
 
-    test("the web tier is routed through the Gateway, reachable only from the gateway namespace", () => {
+    test("the web tier is routed through the Gateway, reachable from its namespace and Google's front ends", () => {
       expect(find("HTTPRoute", "web").spec).toEqual({
         parentRefs: [{ name: "external", namespace: "gateway" }],
         hostnames: ["shop.example.com"],
@@ -57,8 +57,11 @@ describeStack("prod", {
       });
       expect(find("NetworkPolicy", "web").spec.ingress).toEqual([
         {
+          // The Gateway's class is Google-managed: its front ends and health checkers.
           from: [
             { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "gateway" } } },
+            { ipBlock: { cidr: "35.191.0.0/16" } },
+            { ipBlock: { cidr: "130.211.0.0/22" } },
           ],
           ports: [{ protocol: "TCP", port: 8080 }],
         },

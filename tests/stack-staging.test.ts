@@ -46,10 +46,26 @@ describeStack("staging", {
       );
     });
 
-    test("EKS: ALB ingress class, TLS, and IRSA on the API's service account", () => {
-      expect(find("Ingress", "web").spec).toMatchObject({
-        ingressClassName: "alb",
-        tls: [{ hosts: ["shop.staging.example.com"], secretName: "shop-tls" }],
+    test("EKS: the ALB (pod targets, HTTPS with ACM) from its subnets, and IRSA with its egress", () => {
+      const ingress = find("Ingress", "web");
+      expect(ingress.spec.ingressClassName).toBe("alb");
+      expect(ingress.spec.tls).toBeUndefined();
+      expect(ingress.metadata.annotations).toEqual({
+        "alb.ingress.kubernetes.io/target-type": "ip",
+        "alb.ingress.kubernetes.io/scheme": "internet-facing",
+        "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
+        "alb.ingress.kubernetes.io/certificate-arn":
+          "arn:aws:acm:eu-west-1:123456789012:certificate/5f1c3b2a-8d4e-4f6a-9b7c-2e1d0a9f8c7b",
+        "alb.ingress.kubernetes.io/ssl-redirect": "443",
+      });
+      expect(find("NetworkPolicy", "web").spec.ingress[0].from).toEqual([
+        { ipBlock: { cidr: "10.0.0.0/22" } },
+        { ipBlock: { cidr: "10.0.4.0/22" } },
+        { ipBlock: { cidr: "10.0.8.0/22" } },
+      ]);
+      expect(find("NetworkPolicy", "api").spec.egress).toContainEqual({
+        to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/16", "172.20.0.0/16"] } }],
+        ports: [{ protocol: "TCP", port: 443 }],
       });
       expect(find("ServiceAccount", "api").metadata.annotations).toEqual({
         "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/shop-api-staging",

@@ -99,13 +99,13 @@ export function neededSecretKeys(services: unknown): string[] {
 }
 
 const STRUCTURED_KEYS = [
-  "stages",
   "tier",
   "cluster",
   "namespaces",
   "services",
   "capacity",
   "overrides",
+  "stages",
 ] as const;
 
 /**

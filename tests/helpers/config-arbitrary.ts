@@ -204,10 +204,15 @@ const independent: fc.Arbitrary<Raw> = fc
   .chain((nsNames) =>
     fc.record({
       tier: fc.constantFrom("dev", "staging", "prod"),
-      cluster: fc.record({
-        cloud: fc.constantFrom("kind", "eks", "gke", "aks", "generic"),
-        name: fc.constant("fuzz"),
-      }),
+      cluster: fc.record(
+        {
+          cloud: fc.constantFrom("kind", "eks", "gke", "aks", "generic"),
+          name: fc.constant("fuzz"),
+          // Where an EKS ALB reaches pods from (required there with an Ingress).
+          loadBalancerSources: fc.constant(["10.0.0.0/22", "10.0.4.0/22"]),
+        },
+        { requiredKeys: ["cloud", "name"] },
+      ),
       namespaces: fc
         .tuple(
           ...nsNames.map((n) =>
