@@ -11,7 +11,13 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { WorkloadConfig } from "./types";
 import { commonLabels, selectorLabels, type BuildContext, type Manifest } from "./context";
 import { workloadNetworkPolicy } from "./network";
-import { buildPodTemplate, generatedConfigMapName, isBatch, maxReplicas } from "./podspec";
+import {
+  buildPodTemplate,
+  generatedConfigMapName,
+  isBatch,
+  maxReplicas,
+  withWorkloadMetadata,
+} from "./podspec";
 import { EXPOSE_ANNOTATION } from "./labels";
 
 type Obj = Record<string, unknown>;
@@ -278,6 +284,7 @@ export function buildWorkload(
       spec.tls = [{ hosts: [svc.ingress.host], secretName: svc.ingress.tlsSecret }];
     const ingressAnnotations = {
       ...ctx.profile.ingressAnnotations(className, ctx.cluster),
+      ...svc.ingress.annotations,
       ...(ctx.profile.skipAwaitKinds.has("Ingress") ? { "pulumi.com/skipAwait": "true" } : {}),
     };
     const annotations =
@@ -312,7 +319,7 @@ export function buildWorkload(
 
   const policy = workloadNetworkPolicy(ctx, name, svc);
   if (policy) out.push(policy);
-  return out;
+  return out.map((m) => withWorkloadMetadata(m, svc.labels, svc.podAnnotations));
 }
 
 function servicePorts(svc: WorkloadConfig): Obj[] {

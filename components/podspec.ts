@@ -7,7 +7,7 @@
 import { createHash, createHmac } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ContainerConfig, ProbeConfig, ResourcesConfig, WorkloadConfig } from "./types";
-import { selectorLabels, type BuildContext } from "./context";
+import { selectorLabels, type BuildContext, type Manifest } from "./context";
 
 /** Numeric identity used when a workload states none (distroless "nonroot"). */
 export const DEFAULT_UID = 65532;
@@ -205,11 +205,22 @@ export function withPodAnnotation<M extends { kind: string; spec?: unknown }>(
   key: string,
   value: pulumi.Input<string>,
 ): M {
-  const annotate = (template: Obj): Obj => {
+  return withPodTemplate(m, (template) => {
     const meta = (template.metadata ?? {}) as Obj;
     const annotations = (meta.annotations ?? {}) as Obj;
     return { ...template, metadata: { ...meta, annotations: { ...annotations, [key]: value } } };
-  };
+  });
+}
+
+/**
+ * The manifest with its pod template (Deployment, StatefulSet, Job: spec.template; CronJob:
+ * spec.jobTemplate.spec.template) mapped by `f`; other kinds are returned unchanged. The input
+ * is not modified.
+ */
+function withPodTemplate<M extends { kind: string; spec?: unknown }>(
+  m: M,
+  f: (template: Obj) => Obj,
+): M {
   const spec = m.spec as Obj | undefined;
   if (!spec) return m;
   if (m.kind === "CronJob") {
@@ -219,14 +230,42 @@ export function withPodAnnotation<M extends { kind: string; spec?: unknown }>(
       ...m,
       spec: {
         ...spec,
-        jobTemplate: { ...job, spec: { ...jobSpec, template: annotate(jobSpec.template as Obj) } },
+        jobTemplate: { ...job, spec: { ...jobSpec, template: f(jobSpec.template as Obj) } },
       },
     };
   }
   if (["Deployment", "StatefulSet", "Job"].includes(m.kind) && spec.template) {
-    return { ...m, spec: { ...spec, template: annotate(spec.template as Obj) } };
+    return { ...m, spec: { ...spec, template: f(spec.template as Obj) } };
   }
   return m;
+}
+
+/**
+ * The manifest with a workload's own `labels` on its metadata and pod template, and its
+ * `podAnnotations` on the pod template. The platform's keys win on a clash; selectors are
+ * never touched. The input is not modified.
+ */
+export function withWorkloadMetadata<M extends Manifest>(
+  m: M,
+  labels: Readonly<Record<string, string>> = {},
+  podAnnotations: Readonly<Record<string, string>> = {},
+): M {
+  if (Object.keys(labels).length + Object.keys(podAnnotations).length === 0) return m;
+  const labelled = {
+    ...m,
+    metadata: { ...m.metadata, labels: { ...labels, ...m.metadata.labels } },
+  };
+  return withPodTemplate(labelled, (template) => {
+    const meta = (template.metadata ?? {}) as Obj;
+    return {
+      ...template,
+      metadata: {
+        ...meta,
+        labels: { ...labels, ...((meta.labels ?? {}) as Obj) },
+        annotations: { ...podAnnotations, ...((meta.annotations ?? {}) as Obj) },
+      },
+    };
+  });
 }
 
 export function stableStringify(value: unknown): string {

@@ -270,6 +270,7 @@ const workloadFields = {
       className: z.string().optional(),
       tlsSecret: z.string().optional(),
       port: z.string().optional(),
+      annotations: z.record(z.string(), z.string()).optional(),
     })
     .optional(),
   route: z
@@ -301,6 +302,8 @@ const workloadFields = {
       annotations: z.record(z.string(), z.string()).optional(),
     })
     .optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  podAnnotations: z.record(z.string(), z.string()).optional(),
   imagePullSecrets: z.array(z.string()).optional(),
   nodeSelector: z.record(z.string(), z.string()).optional(),
   tolerations: z.array(toleration).optional(),

@@ -159,6 +159,8 @@ export interface WorkloadFields {
     tlsSecret?: string;
     /** Port name to route to. @default the first port */
     port?: string;
+    /** Annotations for the Ingress controller; they win over the cloud profile's. */
+    annotations?: Record<string, string>;
   };
   /** A Gateway API HTTPRoute. Excludes `ingress`. */
   route?: {
@@ -197,6 +199,13 @@ export interface WorkloadFields {
     identity?: string;
     annotations?: Record<string, string>;
   };
+  /**
+   * Labels added to every object of the workload and to its pods, never to selectors (e.g. a
+   * cost centre). The platform's own `app.kubernetes.io/*` labels cannot be set.
+   */
+  labels?: Record<string, string>;
+  /** Annotations on the pod template (e.g. a service mesh's or a log shipper's). */
+  podAnnotations?: Record<string, string>;
   imagePullSecrets?: string[];
   nodeSelector?: Record<string, string>;
   tolerations?: TolerationConfig[];

@@ -42,6 +42,14 @@ export interface WorkloadPeers {
   readonly lookupSecret?: (key: string) => "secret" | "plain" | "missing";
 }
 
+/** Labels the platform sets on every object; selectors and NetworkPolicies rely on them. */
+const PLATFORM_LABELS = [
+  "app.kubernetes.io/name",
+  "app.kubernetes.io/component",
+  "app.kubernetes.io/part-of",
+  "app.kubernetes.io/managed-by",
+];
+
 /** Namespaces the cluster owns: `default` and `kube-*` (kube-system, kube-public, ...). */
 export const isReservedNamespace = (name: string): boolean =>
   name === "default" || name.startsWith("kube-");
@@ -158,6 +166,11 @@ export function checkWorkload(
     );
   }
   problems.push(...cloudTrafficProblems(pre, svc, env));
+  for (const key of Object.keys(svc.labels ?? {}))
+    if (PLATFORM_LABELS.includes(key))
+      problems.push(
+        `${pre}labels.${key}: set by the platform on every object (${PLATFORM_LABELS.join(", ")}); use another key`,
+      );
   for (const [field, portName] of [
     ["ingress.port", svc.ingress?.port],
     ["route.port", svc.route?.port],

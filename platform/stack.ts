@@ -29,6 +29,7 @@ const OBJECT_KEYS = new Set([
   "services",
   "capacity",
   "overrides",
+  "defaults",
 ]);
 
 /** The project's config as short keys (without the `<project>:` prefix) to parsed values. */

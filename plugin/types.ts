@@ -168,6 +168,8 @@ export interface IngressArgs {
   tlsSecret?: string;
   /** Port name to route to. @default the first port */
   port?: string;
+  /** Annotations for the Ingress controller; they win over the cloud profile's. */
+  annotations?: { [key: string]: string };
 }
 
 /** A Gateway API HTTPRoute. Excludes `ingress`. */
@@ -321,6 +323,10 @@ export interface WorkloadArgs {
   egress?: EgressArgs[];
   ingressFrom?: IngressFromArgs[];
   serviceAccount?: ServiceAccountArgs;
+  /** Labels on every object of the workload and its pods, never on selectors. */
+  labels?: { [key: string]: string };
+  /** Annotations on the pod template. */
+  podAnnotations?: { [key: string]: string };
   imagePullSecrets?: string[];
   nodeSelector?: { [label: string]: string };
   tolerations?: TolerationArgs[];

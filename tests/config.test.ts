@@ -329,7 +329,7 @@ describe("schema problems", () => {
     expect(
       problemsOf(raw({ web: web({ ingress: { host: "a.example.com", tls: true } }) })),
     ).toEqual([
-      "services.web.ingress.tls: unknown key (allowed here: host, path, className, tlsSecret, port)",
+      "services.web.ingress.tls: unknown key (allowed here: host, path, className, tlsSecret, port, annotations)",
     ]);
   });
 
@@ -381,7 +381,7 @@ describe("top-level config keys", () => {
 
   test("any other key must be a referenced secret", () => {
     expect(problemsOf(raw(undefined, { "db-password": "x" }))).toEqual([
-      "db-password: unknown config key (structured keys are tier, cluster, namespaces, services, capacity, overrides, stages; other keys must be secrets referenced by a service's secretEnv)",
+      "db-password: unknown config key (structured keys are tier, cluster, namespaces, services, capacity, overrides, defaults, stages; other keys must be secrets referenced by a service's secretEnv)",
     ]);
   });
 });
@@ -1112,6 +1112,71 @@ describe("overrides", () => {
       raw(undefined, { overrides: { services: { web: { env: { A: "1", B: null } } } } }),
     );
     expect(config.services.web.env).toEqual({ A: "1" });
+  });
+});
+
+describe("stack-wide defaults", () => {
+  const tainted = {
+    nodeSelector: { pool: "shop" },
+    tolerations: [{ key: "dedicated", value: "shop", effect: "NoSchedule" }],
+    priorityClassName: "shop-standard",
+    imagePullSecrets: ["regcred"],
+    labels: { "cost-center": "42", team: "platform" },
+    podAnnotations: { "sidecar.istio.io/inject": "false" },
+    ingressAnnotations: { "nginx.ingress.kubernetes.io/proxy-body-size": "8m" },
+  };
+  const withDefaults = (services: Fields) =>
+    parsePlatformConfig(
+      raw(services, {
+        defaults: tainted,
+        cluster: {
+          cloud: "kind",
+          name: "dev",
+          priorityClasses: { "shop-standard": { value: 1000 } },
+        },
+        namespaces: { shop: { labels: { team: "shop" } } },
+      }),
+    );
+
+  test("every service gets them unless it sets its own; maps merge with the service's keys winning", () => {
+    const config = withDefaults({
+      web: web({ ingress: { host: "a.example.com", annotations: { extra: "1" } } }),
+      own: web({
+        nodeSelector: { pool: "gpu" },
+        tolerations: [],
+        labels: { team: "own" },
+        podAnnotations: { "sidecar.istio.io/inject": "true" },
+      }),
+    });
+    expect(config.services.web).toMatchObject({
+      nodeSelector: { pool: "shop" },
+      tolerations: tainted.tolerations,
+      priorityClassName: "shop-standard",
+      imagePullSecrets: ["regcred"],
+      labels: { "cost-center": "42", team: "platform" },
+      podAnnotations: { "sidecar.istio.io/inject": "false" },
+      ingress: {
+        host: "a.example.com",
+        annotations: { "nginx.ingress.kubernetes.io/proxy-body-size": "8m", extra: "1" },
+      },
+    });
+    expect(config.services.own).toMatchObject({
+      nodeSelector: { pool: "gpu" },
+      tolerations: [],
+      labels: { "cost-center": "42", team: "own" },
+      podAnnotations: { "sidecar.istio.io/inject": "true" },
+    });
+    // Labels go on the tenants too; the namespace's own win.
+    expect(config.namespaces.shop.labels).toEqual({ "cost-center": "42", team: "shop" });
+  });
+
+  test("defaults are checked like the service fields they become", () => {
+    expect(
+      problemsOf(raw({ web: web() }, { defaults: { priorityClassName: "gold", nodeSelectr: {} } })),
+    ).toEqual(['defaults.nodeSelectr: unknown key (did you mean "nodeSelector"?)']);
+    expect(problemsOf(raw({ web: web() }, { defaults: { priorityClassName: "gold" } }))).toEqual([
+      'services.web.priorityClassName: "gold" is not declared under cluster.priorityClasses (declared: none); pods naming an unknown class are rejected at admission',
+    ]);
   });
 });
 

@@ -1054,3 +1054,56 @@ describe("Tenant", () => {
     });
   });
 });
+
+describe("a workload's own labels and pod annotations", () => {
+  test("labels go on every object and on the pods, never on selectors; the platform's keys win", () => {
+    const objects = build(
+      web({
+        labels: { "cost-center": "42", team: "shop" },
+        podAnnotations: { "sidecar.istio.io/inject": "false" },
+        autoscale: { min: 2, max: 4 },
+        ingress: {
+          host: "a.example.com",
+          annotations: { "nginx.ingress.kubernetes.io/proxy-body-size": "8m" },
+        },
+      }),
+    );
+    for (const o of objects)
+      expect(o.metadata.labels, `${o.kind}/${o.metadata.name}`).toMatchObject({
+        "cost-center": "42",
+        team: "shop",
+        "app.kubernetes.io/name": "app",
+      });
+    const deployment = find(objects, "Deployment");
+    expect(deployment.spec.selector).toEqual({ matchLabels: { "app.kubernetes.io/name": "app" } });
+    expect(deployment.spec.template.metadata.labels).toMatchObject({ "cost-center": "42" });
+    expect(deployment.spec.template.metadata.annotations).toMatchObject({
+      "sidecar.istio.io/inject": "false",
+      "checksum/config": expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(find(objects, "Service").spec.selector).toEqual({ "app.kubernetes.io/name": "app" });
+    expect(find(objects, "PodDisruptionBudget").spec.selector).toEqual({
+      matchLabels: { "app.kubernetes.io/name": "app" },
+    });
+    expect(find(objects, "Ingress").metadata.annotations).toEqual({
+      "nginx.ingress.kubernetes.io/proxy-body-size": "8m",
+      "pulumi.com/skipAwait": "true",
+    });
+  });
+
+  test("a CronJob's pods get them too", () => {
+    const cronJob = find(
+      build(cron({ labels: { team: "ops" }, podAnnotations: { a: "b" } })),
+      "CronJob",
+    );
+    const template = cronJob.spec.jobTemplate.spec.template;
+    expect(template.metadata.labels).toMatchObject({ team: "ops" });
+    expect(template.metadata.annotations).toMatchObject({ a: "b" });
+  });
+
+  test("the platform's own labels cannot be set", () => {
+    expect(() => build(web({ labels: { "app.kubernetes.io/name": "other" } }))).toThrowError(
+      "services.app.labels.app.kubernetes.io/name: set by the platform on every object (app.kubernetes.io/name, app.kubernetes.io/component, app.kubernetes.io/part-of, app.kubernetes.io/managed-by); use another key",
+    );
+  });
+});

@@ -7,6 +7,7 @@
  *   Pulumi.yaml);
  * - `tier`, `cluster`, `capacity`: the environment (each Pulumi.<stack>.yaml);
  * - `stages`: the promotion pipeline (Pulumi.yaml; see ./stages), checked here, used by the tools;
+ * - `defaults`: settings every service gets unless it sets its own (see `withDefaults`);
  * - `overrides`: a small per-stack patch deep-merged over `{ namespaces, services }`
  *   (objects merge, lists replace, `null` removes);
  * - `secretChecksumKey`: the secret key of the `checksum/secret-env` annotations
@@ -105,6 +106,7 @@ const STRUCTURED_KEYS = [
   "services",
   "capacity",
   "overrides",
+  "defaults",
   "stages",
 ] as const;
 
@@ -115,7 +117,14 @@ const STRUCTURED_KEYS = [
 export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}): PlatformConfig {
   const problems: string[] = [];
   const base: Record<string, unknown> = {};
-  for (const key of ["tier", "cluster", "namespaces", "services", "capacity"] as const) {
+  for (const key of [
+    "tier",
+    "cluster",
+    "namespaces",
+    "services",
+    "capacity",
+    "defaults",
+  ] as const) {
     if (raw[key] !== undefined) base[key] = raw[key];
   }
   let merged: Json = base;
@@ -164,10 +173,56 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
     const schemaProblems = result.error.issues.flatMap((i) => issueMessages(i, platformSchema));
     throw new ConfigError([...schemaProblems, ...problems]);
   }
-  const config = result.data;
+  const config = withDefaults(result.data);
   problems.push(...crossCheck(config, options));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * The config with its `defaults` given to every service that does not set its own: lists and
+ * single values (nodeSelector, tolerations, priorityClassName, imagePullSecrets) only where the
+ * service has none; maps (labels, podAnnotations, Ingress annotations) merged, the service's
+ * keys winning. `labels` also go on the tenants. The checks then see the effective values.
+ */
+export function withDefaults(config: PlatformConfig): PlatformConfig {
+  const d = config.defaults;
+  if (!d) return config;
+  const merged = <T extends object>(a: T | undefined, b: T | undefined): T | undefined =>
+    a || b ? ({ ...a, ...b } as T) : undefined;
+  const defined = (o: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  const services = Object.fromEntries(
+    Object.entries(config.services).map(([name, svc]) => [
+      name,
+      {
+        ...svc,
+        ...defined({
+          nodeSelector: svc.nodeSelector ?? d.nodeSelector,
+          tolerations: svc.tolerations ?? d.tolerations,
+          priorityClassName: svc.priorityClassName ?? d.priorityClassName,
+          imagePullSecrets: svc.imagePullSecrets ?? d.imagePullSecrets,
+          labels: merged(d.labels, svc.labels),
+          podAnnotations: merged(d.podAnnotations, svc.podAnnotations),
+        }),
+        ...(svc.ingress
+          ? {
+              ingress: {
+                ...svc.ingress,
+                ...defined({ annotations: merged(d.ingressAnnotations, svc.ingress.annotations) }),
+              },
+            }
+          : {}),
+      },
+    ]),
+  );
+  const namespaces = Object.fromEntries(
+    Object.entries(config.namespaces).map(([name, ns]) => [
+      name,
+      { ...ns, ...defined({ labels: merged(d.labels, ns.labels) }) },
+    ]),
+  );
+  return { ...config, services, namespaces } as PlatformConfig;
 }
 
 /** Checks that span several keys: references, kind-specific fields, consistency. */

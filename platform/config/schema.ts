@@ -110,6 +110,22 @@ const capacity = z.strictObject({
   scoring: z.enum(["spread", "binpack"]).optional(),
 });
 
+/**
+ * Settings every service of the stack gets unless it sets its own (e.g. a stack on its own
+ * tainted node pool). Lists and single values are replaced by a service's; maps are merged,
+ * the service's keys winning. `labels` also go on the tenants' Namespaces.
+ */
+export const defaultsSchema = z.strictObject({
+  nodeSelector: workload.shape.nodeSelector,
+  tolerations: workload.shape.tolerations,
+  priorityClassName: workload.shape.priorityClassName,
+  imagePullSecrets: workload.shape.imagePullSecrets,
+  labels: workload.shape.labels,
+  podAnnotations: workload.shape.podAnnotations,
+  /** Annotations of every service's Ingress (e.g. the controller's). */
+  ingressAnnotations: z.record(z.string(), z.string()).optional(),
+});
+
 /** The merged document that is validated. */
 export const platformSchema = z.strictObject({
   /** The environment's tier; drives safety defaults (protection, strict capacity). */
@@ -118,8 +134,10 @@ export const platformSchema = z.strictObject({
   namespaces: z.record(dnsLabel("a namespace name"), namespace),
   services: z.record(dnsLabel("a service name"), workload),
   capacity: capacity.optional(),
+  defaults: defaultsSchema.optional(),
 });
 
+export type DefaultsConfig = z.output<typeof defaultsSchema>;
 export type PlatformConfig = z.output<typeof platformSchema>;
 export type ClusterConfig = z.output<typeof cluster>;
 export type NodePoolConfig = z.output<typeof nodePool>;

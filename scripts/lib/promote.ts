@@ -186,6 +186,7 @@ const OBJECT_KEYS = new Set([
   "services",
   "capacity",
   "overrides",
+  "defaults",
 ]);
 const DIGEST = /@sha256:[a-f0-9]{64}$/;
 
