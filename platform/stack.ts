@@ -7,6 +7,7 @@ import {
   ConfigError,
   parsePlatformConfig,
   SECRET_CHECKSUM_KEY,
+  STRUCTURED_VALUE_KEYS,
   type PlatformConfig,
   type RawConfig,
 } from "./config";
@@ -21,17 +22,6 @@ function isConfigSecret(fullKey: string): boolean {
   return fn ? fn(fullKey) : true;
 }
 
-/** Keys whose values are structured (objects), parsed from the JSON Pulumi hands the program. */
-const OBJECT_KEYS = new Set([
-  "stages",
-  "cluster",
-  "namespaces",
-  "services",
-  "capacity",
-  "overrides",
-  "defaults",
-]);
-
 /** The project's config as short keys (without the `<project>:` prefix) to parsed values. */
 export function rawStackConfig(project: string = pulumi.getProject()): {
   raw: RawConfig;
@@ -45,7 +35,7 @@ export function rawStackConfig(project: string = pulumi.getProject()): {
     if (!fullKey.startsWith(prefix)) continue;
     const key = fullKey.slice(prefix.length);
     if (isConfigSecret(fullKey)) secretKeys.add(key);
-    if (OBJECT_KEYS.has(key)) {
+    if (STRUCTURED_VALUE_KEYS.has(key)) {
       try {
         raw[key] = JSON.parse(value);
       } catch {

@@ -25,7 +25,7 @@ import {
 import { PROJECT_DIR, StackFileError } from "./lib/stack-files";
 
 const USAGE = `usage: npm run promote -- --from <stage> --to <stage> [--only <svc,...>] [--from-outputs <file>] [--allow-skip] [--dry-run]
-       npm run promote -- --rollback --to <stage> [--only <svc,...>] [--dry-run]
+       npm run promote -- --rollback --to <stage> [--steps <n>] [--only <svc,...>] [--dry-run]
   --from          the stage whose images are promoted (a stage of platform:stages in Pulumi.yaml)
   --to            the stage it feeds; its stack file is edited:
                   Pulumi.<stack>.yaml, platform:overrides.services.<svc>.image
@@ -33,8 +33,10 @@ const USAGE = `usage: npm run promote -- --from <stage> --to <stage> [--only <sv
   --from-outputs  the source stack's \`pulumi stack output --json\`: promote the references it
                   deployed (images.<svc>, digests included) instead of its config
   --allow-skip    emergency: allow skipping stages of the pipeline (recorded as a warning)
-  --rollback      restore the images of the most recent earlier commit of Pulumi.<to>.yaml
-                  (or Pulumi.yaml) whose images differ from HEAD's
+  --rollback      restore the images the stage ran before the current ones, from the git
+                  history of its stack file (or Pulumi.yaml); a second rollback goes one step
+                  further back, never back to the images just rolled back from
+  --steps         with --rollback: walk back this many steps at once (default 1)
   --dry-run       show what would change; write nothing
 exit codes: 0 done or nothing to do, 1 refused (nothing written), 2 usage error`;
 
@@ -47,6 +49,8 @@ export interface PromoteOptions {
   readonly to: string;
   readonly only?: string[];
   readonly fromOutputs?: string;
+  /** Rollback: how many earlier sets of images to walk back. */
+  readonly steps?: number;
   readonly allowSkip: boolean;
   readonly dryRun: boolean;
   readonly help: boolean;
@@ -62,6 +66,7 @@ export function parsePromoteArgs(argv: readonly string[]): PromoteOptions {
       "from-outputs": { type: "string" },
       "allow-skip": { type: "boolean" },
       rollback: { type: "boolean" },
+      steps: { type: "string" },
       "dry-run": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -86,8 +91,24 @@ export function parsePromoteArgs(argv: readonly string[]): PromoteOptions {
           `--rollback and --${flag} exclude each other (a rollback restores the stack's own history)\n${USAGE}`,
         );
     }
-    return { mode: "rollback", to: values.to, ...(only ? { only } : {}), ...base, help: false };
+    let steps: number | undefined;
+    if (values.steps !== undefined) {
+      steps = Number(values.steps);
+      if (!Number.isInteger(steps) || steps < 1)
+        throw new UsageError(
+          `--steps ${values.steps}: give a whole number of steps back, 1 or more`,
+        );
+    }
+    return {
+      mode: "rollback",
+      to: values.to,
+      ...(only ? { only } : {}),
+      ...(steps !== undefined ? { steps } : {}),
+      ...base,
+      help: false,
+    };
   }
+  if (values.steps !== undefined) throw new UsageError(`--steps goes with --rollback\n${USAGE}`);
   if (values.from === undefined)
     throw new UsageError(`give --from <stack> (or --rollback)\n${USAGE}`);
   if (values.from === values.to)
@@ -136,6 +157,7 @@ export function promote(argv: readonly string[], io: PromoteIo = {}): number {
       plan = planRollback(files, {
         to: opts.to,
         ...(opts.only ? { only: opts.only } : {}),
+        ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
         history: readGitHistory(projectDir, stackNamed(files, opts.to)),
       });
     } else {

@@ -813,6 +813,35 @@ describe("rollback from the stack file's git history", () => {
     return dir;
   }
 
+  test("a committed rollback walks further back, never back to the images it left; --steps walks several", () => {
+    const dir = history();
+    const staging = () => String(stackOf(dir, "staging").images.api);
+    expect(staging()).toBe(`${base}@${digest("2")}`);
+    expect(run(dir, "--rollback", "--to", "staging").code).toBe(0);
+    expect(staging()).toBe(`${base}@${digest("1")}`);
+    commit(dir, "roll staging back");
+    // Not a toggle back to digest 2: one more step, to the images before digest 1.
+    const second = run(dir, "--rollback", "--to", "staging");
+    expect(second.code).toBe(0);
+    expect(second.err).toContain("has no digest; restored as a tag, which can move");
+    expect(staging()).toBe(base);
+    commit(dir, "roll staging back again");
+    expect(run(dir, "--rollback", "--to", "staging")).toEqual({
+      code: 1,
+      out: "",
+      err: expect.stringContaining(
+        "no earlier commit of Pulumi.staging.yaml (or Pulumi.yaml) has other images than HEAD",
+      ) as unknown as string,
+    });
+
+    const again = history();
+    expect(run(again, "--rollback", "--to", "staging", "--steps", "2").code).toBe(0);
+    expect(String(stackOf(again, "staging").images.api)).toBe(base);
+    expect(run(again, "--rollback", "--to", "staging", "--steps", "0").err).toContain(
+      "--steps 0: give a whole number of steps back, 1 or more",
+    );
+  });
+
   test("restores the images of the most recent earlier commit whose images differ; a second run is a no-op", () => {
     const dir = history();
     const head = read(dir, "Pulumi.staging.yaml");

@@ -4,7 +4,12 @@
 export { crossCheck, SECRET_CHECKSUM_KEY } from "./checks";
 export type { ParseOptions } from "./checks";
 export { ConfigError } from "./error";
-export { mergeOverrides, neededSecretKeys, parsePlatformConfig } from "./parse";
+export {
+  mergeOverrides,
+  neededSecretKeys,
+  parsePlatformConfig,
+  STRUCTURED_VALUE_KEYS,
+} from "./parse";
 export type { RawConfig } from "./parse";
 export { platformSchema } from "./schema";
 export {

@@ -111,6 +111,14 @@ const STRUCTURED_KEYS = [
 ] as const;
 
 /**
+ * The config keys whose values are structured (lists and mappings): Pulumi hands them to the
+ * program as JSON text, which whoever reads raw config parses.
+ */
+export const STRUCTURED_VALUE_KEYS: ReadonlySet<string> = new Set(
+  STRUCTURED_KEYS.filter((k) => k !== "tier"),
+);
+
+/**
  * Validates a raw stack configuration and returns the plain, typed platform config.
  * Throws one ConfigError listing every problem.
  */

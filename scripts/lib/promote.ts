@@ -45,6 +45,7 @@ import {
   neededSecretKeys,
   parsePlatformConfig,
   promotionProblem,
+  STRUCTURED_VALUE_KEYS,
   type RawConfig,
   type Stage,
 } from "../../platform/config";
@@ -148,6 +149,8 @@ export interface RollbackRequest {
   readonly to: string;
   /** Services to roll back. @default every service of the stack */
   readonly only?: readonly string[];
+  /** How many earlier sets of images to walk back. @default 1 */
+  readonly steps?: number;
   readonly history: StackHistory;
 }
 
@@ -179,15 +182,6 @@ export class PromotionRefused extends Error {
 }
 
 const TIERS: readonly Tier[] = ["dev", "staging", "prod"];
-const OBJECT_KEYS = new Set([
-  "stages",
-  "cluster",
-  "namespaces",
-  "services",
-  "capacity",
-  "overrides",
-  "defaults",
-]);
 const DIGEST = /@sha256:[a-f0-9]{64}$/;
 
 // ---------------------------------------------------------------------------------------------
@@ -255,7 +249,7 @@ function readStackUncached(
     if (!fullKey.startsWith(prefix)) continue;
     const key = fullKey.slice(prefix.length);
     // As components/stack.ts reads them; loadStackFiles serialises every mapping as JSON.
-    raw[key] = OBJECT_KEYS.has(key) || /^[[{]/.test(value) ? parseJsonOr(value) : value;
+    raw[key] = STRUCTURED_VALUE_KEYS.has(key) || /^[[{]/.test(value) ? parseJsonOr(value) : value;
   }
   const secretKeys = new Set(
     loaded.secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
@@ -463,7 +457,12 @@ export function planRollback(files: ProjectFiles, req: RollbackRequest): Plan {
       "HEAD",
     );
 
-    let target: { view: StackView; entry: HistoryEntry } | undefined;
+    // The stack's history as runs of equal images (for the selected services), newest first. Walking back one step from the current images
+    // goes past their earlier appearance, if any (the images a rollback restored), to what came
+    // before: so two rollbacks go two steps back instead of toggling.
+    const key = (view: StackView) =>
+      JSON.stringify(selected.map((svc) => view.images[svc] ?? null));
+    const runs: { key: string; view: StackView; entry: HistoryEntry }[] = [];
     let searched = 0;
     for (const entry of req.history.entries) {
       if (entry.stackText === undefined) continue;
@@ -475,21 +474,22 @@ export function planRollback(files: ProjectFiles, req: RollbackRequest): Plan {
         if (e instanceof StackFileError) continue; // an unreadable old version cannot be restored
         throw e;
       }
-      const differs = selected.some(
-        (s) =>
-          past.images[s] !== undefined &&
-          head.images[s] !== undefined &&
-          !isDeepStrictEqual(past.images[s], head.images[s]),
-      );
-      if (differs) {
-        target = { view: past, entry };
-        break;
-      }
+      const k = key(past);
+      // A run is named by its newest commit (the images were last seen there).
+      if (runs.at(-1)?.key !== k) runs.push({ key: k, view: past, entry });
     }
+    let index = runs.length > 0 && runs[0].key === key(head) ? 0 : -1;
+    const steps = req.steps ?? 1;
+    for (let step = 0; step < steps && index < runs.length; step++) {
+      const now = index < 0 ? key(head) : runs[index].key;
+      const again = runs.findIndex((r, i) => i > index && r.key === now);
+      index = (again >= 0 ? again : index) + 1;
+    }
+    const target = runs[index];
     const which = req.only ? ` for ${req.only.join(", ")}` : "";
     if (!target) {
       throw new PromotionRefused([
-        `no earlier commit of ${working.file} (or Pulumi.yaml) has other images${which} than HEAD (${searched} commit${searched === 1 ? "" : "s"} searched); nothing to roll back to`,
+        `no earlier commit of ${working.file} (or Pulumi.yaml) has other images${which} ${steps === 1 ? "than HEAD" : `${steps} steps back`} (${searched} commit${searched === 1 ? "" : "s"} searched); nothing to roll back to`,
       ]);
     }
     const at = describeCommit(target.entry);

@@ -1,5 +1,9 @@
 /** Shared by the cluster tier's test files. */
-import { parsePlatformConfig, type PlatformConfig } from "../../platform/config";
+import {
+  parsePlatformConfig,
+  STRUCTURED_VALUE_KEYS,
+  type PlatformConfig,
+} from "../../platform/config";
 import {
   clusterBinaries,
   clusterCacheDir,
@@ -22,11 +26,10 @@ export function clusterBinariesOrWarn(test: string): ClusterBinaries | undefined
 export function stackConfig(stack: string): PlatformConfig {
   const files = loadStackFiles(PROJECT_DIR, stack);
   const raw: Record<string, unknown> = {};
-  const objectKeys = new Set(["cluster", "namespaces", "services", "capacity", "overrides"]);
   for (const [full, value] of Object.entries(files.config)) {
     if (!full.startsWith(`${files.project}:`)) continue;
     const key = full.slice(files.project.length + 1);
-    raw[key] = objectKeys.has(key) ? JSON.parse(value) : value;
+    raw[key] = STRUCTURED_VALUE_KEYS.has(key) ? JSON.parse(value) : value;
   }
   return parsePlatformConfig(raw, { lookupSecret: () => "secret" });
 }
