@@ -15,8 +15,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out || "(root)";
 }
 
-/** Walks the schema to the object at `path` and returns its allowed keys (for "unknown key" hints). */
-function allowedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+/** Walks the schema to the value at `path`, unwrapped (optional, nullable, defaults, pipes). */
+function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | undefined {
   let current: z.ZodType | undefined = schema;
   for (const part of path) {
     current = unwrap(current);
@@ -24,10 +24,29 @@ function allowedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] 
       current = (current.shape as Record<string, z.ZodType>)[String(part)];
     else if (current instanceof z.ZodRecord) current = current._zod.def.valueType as z.ZodType;
     else if (current instanceof z.ZodArray) current = current._zod.def.element as z.ZodType;
-    else return [];
+    else return undefined;
   }
-  current = unwrap(current);
-  return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
+  return unwrap(current);
+}
+
+/** The allowed keys of the object at `path` (for "unknown key" hints). */
+function allowedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  const found = schemaAt(schema, path);
+  return found instanceof z.ZodObject ? Object.keys(found.shape) : [];
+}
+
+/**
+ * The shape of the object expected at `path`, e.g. `{ size, mountPath, storageClass? }`
+ * (optional keys marked), or undefined when no object is expected there.
+ */
+function expectedShape(schema: z.ZodType, path: readonly PropertyKey[]): string | undefined {
+  const found = schemaAt(schema, path);
+  if (!(found instanceof z.ZodObject)) return undefined;
+  const keys = Object.entries(found.shape as Record<string, z.ZodType>).map(([k, v]) =>
+    v.safeParse(undefined).success ? `${k}?` : k,
+  );
+  const shown = keys.length > 8 ? [...keys.slice(0, 8), "..."] : keys;
+  return `{ ${shown.join(", ")} }`;
 }
 
 function unwrap(schema: z.ZodType | undefined): z.ZodType | undefined {
@@ -65,8 +84,10 @@ export function issueMessages(issue: z.core.$ZodIssue, root: z.ZodType): string[
     }
     case "invalid_type": {
       const input = (issue as { input?: unknown }).input;
-      if (input === undefined) return [`${path}: is required (expected ${issue.expected})`];
-      return [`${path}: expected ${issue.expected}, got ${describe(input)}`];
+      const shape = issue.expected === "object" ? expectedShape(root, issue.path) : undefined;
+      const expected = shape ? `object ${shape}` : issue.expected;
+      if (input === undefined) return [`${path}: is required (expected ${expected})`];
+      return [`${path}: expected ${expected}, got ${describe(input)}`];
     }
     case "invalid_value":
       if ((issue as { input?: unknown }).input === undefined) {

@@ -281,7 +281,7 @@ describe("schema problems", () => {
 
   test("missing objects", () => {
     expect(problemsOf({ tier: "dev", namespaces: {} })).toEqual([
-      "cluster: is required (expected object)",
+      "cluster: is required (expected object { cloud, name, context?, kubeconfig?, renderYamlToDirectory?, nodePools?, nodeLocalDns?, ingressClass?, ... })",
       "services: is required (expected record)",
     ]);
   });
@@ -305,6 +305,12 @@ describe("schema problems", () => {
     ]);
   });
 
+  test("a value of the wrong type shows the shape expected there", () => {
+    expect(problemsOf(raw({ db: { ...web(), kind: "stateful", storage: "1Gi" } }))).toContain(
+      'services.db.storage: expected object { size, mountPath, storageClass? }, got string "1Gi"',
+    );
+  });
+
   test("unknown keys get a did-you-mean hint when one is close", () => {
     expect(
       problemsOf(
@@ -318,7 +324,7 @@ describe("schema problems", () => {
       ),
     ).toEqual([
       'cluster.clod: unknown key (did you mean "cloud"?)',
-      "services.web.resources.requests: is required (expected object)",
+      "services.web.resources.requests: is required (expected object { cpu, memory, ephemeral-storage? })",
       'services.web.resources.request: unknown key (did you mean "requests"?)',
       'services.web.replicsa: unknown key (did you mean "replicas"?)',
       'capacity.peakOverQuote: unknown key (did you mean "peakOverQuota"?)',

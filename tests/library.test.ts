@@ -263,7 +263,9 @@ describe("arguments are checked before anything is registered", () => {
           image: "postgres:17.6",
           resources: requests,
         }),
-    ).toThrowError('StatefulService "db": storage: is required (expected object)');
+    ).toThrowError(
+      'StatefulService "db": storage: is required (expected object { size, mountPath, storageClass? })',
+    );
     expect(
       () => new CronTask("backup", { ...web({ ports: undefined }), schedule: "daily" }),
     ).toThrowError(
