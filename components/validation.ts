@@ -40,6 +40,11 @@ export interface WorkloadPeers {
   readonly priorityClasses?: readonly string[];
   /** Whether a secret config key exists and is stored as a secret. */
   readonly lookupSecret?: (key: string) => "secret" | "plain" | "missing";
+  /**
+   * Services (in `services`) whose own fields failed their schema: they exist, but what they
+   * expose is unknown, so nothing is concluded from it.
+   */
+  readonly unchecked?: ReadonlySet<string>;
 }
 
 /** Labels the platform sets on every object; selectors and NetworkPolicies rely on them. */
@@ -268,7 +273,11 @@ export function checkWorkload(
       problems.push(
         `${pre}dependencies[${i}]: "${dep}" is not a configured service (${hint ? `did you mean "${hint}"?` : `services: ${services.join(", ")}`})`,
       );
-    } else if (peers.services && Object.keys(peers.services[dep].ports ?? {}).length === 0) {
+    } else if (
+      peers.services &&
+      !peers.unchecked?.has(dep) &&
+      Object.keys(peers.services[dep].ports ?? {}).length === 0
+    ) {
       problems.push(
         `${pre}dependencies[${i}]: "${dep}" exposes no ports, so nothing can call it; add ports to it or remove the dependency`,
       );

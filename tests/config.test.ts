@@ -305,6 +305,23 @@ describe("schema problems", () => {
     ]);
   });
 
+  test("type errors and the checks that span keys are reported together, in one pass", () => {
+    expect(
+      problemsOf(
+        raw({
+          db: { ...web(), kind: "stateful", storage: "1Gi" },
+          web: web({ dependencies: ["db", "apii"] }),
+          api: web({ namespace: "shpo" }),
+        }),
+      ),
+    ).toEqual([
+      'services.db.storage: expected object { size, mountPath, storageClass? }, got string "1Gi"',
+      // The services that parsed are cross-checked; db, which did not, still exists for them.
+      'services.web.dependencies[1]: "apii" is not a configured service (did you mean "api"?)',
+      'services.api.namespace: "shpo" is not a configured namespace (did you mean "shop"? add it under namespaces or use one of: shop)',
+    ]);
+  });
+
   test("a value of the wrong type shows the shape expected there", () => {
     expect(problemsOf(raw({ db: { ...web(), kind: "stateful", storage: "1Gi" } }))).toContain(
       'services.db.storage: expected object { size, mountPath, storageClass? }, got string "1Gi"',

@@ -18,6 +18,15 @@ export interface ParseOptions {
   readonly stack?: string;
 }
 
+/**
+ * Services and namespaces that exist in the raw config but failed their schema: cross-checks of
+ * the rest still run (one pass reports everything) and take them as present, fields unknown.
+ */
+export interface UncheckedEntries {
+  readonly services: readonly string[];
+  readonly namespaces: readonly string[];
+}
+
 /** The stack config key holding the key of the `checksum/secret-env` annotations. */
 export const SECRET_CHECKSUM_KEY = "secretChecksumKey";
 
@@ -44,15 +53,24 @@ function checksumKeyProblems(config: PlatformConfig, options: ParseOptions): str
 }
 
 /** Checks that span several keys: references, kind-specific fields, consistency. */
-export function crossCheck(config: PlatformConfig, options: ParseOptions = {}): string[] {
+export function crossCheck(
+  config: PlatformConfig,
+  options: ParseOptions = {},
+  unchecked: UncheckedEntries = { services: [], namespaces: [] },
+): string[] {
   const problems: string[] = [];
-  const namespaces = Object.keys(config.namespaces);
+  const namespaces = [...Object.keys(config.namespaces), ...unchecked.namespaces];
+  const services = {
+    ...Object.fromEntries(unchecked.services.map((n) => [n, {}])),
+    ...config.services,
+  };
 
   for (const [name, svc] of Object.entries(config.services)) {
     problems.push(
       ...checkWorkload(`services.${name}`, name, svc, config.cluster, {
         namespaces,
-        services: config.services,
+        services,
+        unchecked: new Set(unchecked.services),
         cycleOf: (start) => beforeCycle(config.services, start),
         priorityClasses: Object.keys(config.cluster.priorityClasses ?? {}),
         lookupSecret: options.lookupSecret,

@@ -16,9 +16,15 @@
  *
  * Every problem is collected into one `ConfigError` whose lines name the key path and the fix.
  */
+import type { z } from "zod";
 import { closest } from "../../components/suggest";
 import { rollsOnSecretChange } from "../../components/podspec";
-import { crossCheck, SECRET_CHECKSUM_KEY, type ParseOptions } from "./checks";
+import {
+  crossCheck,
+  SECRET_CHECKSUM_KEY,
+  type ParseOptions,
+  type UncheckedEntries,
+} from "./checks";
 import { describe, issueMessages } from "../../components/issues";
 import { ConfigError } from "./error";
 import { parseStages } from "./stages";
@@ -179,7 +185,12 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
   const result = platformSchema.safeParse(merged, { reportInput: true });
   if (!result.success) {
     const schemaProblems = result.error.issues.flatMap((i) => issueMessages(i, platformSchema));
-    throw new ConfigError([...schemaProblems, ...problems]);
+    // The checks that span keys still run on what did parse, so one pass reports everything.
+    const partial = validParts(merged);
+    const cross = partial
+      ? crossCheck(withDefaults(partial.config), options, partial.unchecked)
+      : [];
+    throw new ConfigError([...schemaProblems, ...problems, ...cross]);
   }
   const config = withDefaults(result.data);
   problems.push(...crossCheck(config, options));
@@ -231,6 +242,45 @@ export function withDefaults(config: PlatformConfig): PlatformConfig {
     ]),
   );
   return { ...config, services, namespaces } as PlatformConfig;
+}
+
+/**
+ * The parts of a document that failed the schema that are valid on their own: the services
+ * and namespaces that pass theirs (the others named as unchecked), with the environment, which
+ * must be valid for anything to be checked (undefined otherwise).
+ */
+function validParts(
+  merged: Json,
+): { config: PlatformConfig; unchecked: UncheckedEntries } | undefined {
+  if (!isPlainObject(merged)) return undefined;
+  const shape = platformSchema.shape;
+  const tier = shape.tier.safeParse(merged.tier);
+  const cluster = shape.cluster.safeParse(merged.cluster);
+  if (!tier.success || !cluster.success) return undefined;
+  const optional = <T>(r: { success: boolean; data?: T }) => (r.success ? r.data : undefined);
+  const entries = (value: unknown, schema: z.ZodType) => {
+    const valid: Record<string, unknown> = {};
+    const invalid: string[] = [];
+    for (const [name, v] of Object.entries(isPlainObject(value) ? value : {})) {
+      const r = schema.safeParse(v);
+      if (r.success) valid[name] = r.data;
+      else invalid.push(name);
+    }
+    return { valid, invalid };
+  };
+  const services = entries(merged.services, shape.services.valueType);
+  const namespaces = entries(merged.namespaces, shape.namespaces.valueType);
+  return {
+    config: {
+      tier: tier.data,
+      cluster: cluster.data,
+      services: services.valid,
+      namespaces: namespaces.valid,
+      capacity: optional(shape.capacity.safeParse(merged.capacity)),
+      defaults: optional(shape.defaults.safeParse(merged.defaults)),
+    } as PlatformConfig,
+    unchecked: { services: services.invalid, namespaces: namespaces.invalid },
+  };
 }
 
 /** Checks that span several keys: references, kind-specific fields, consistency. */
