@@ -53,7 +53,8 @@ const USAGE = `usage: npx tsx scripts/bench-engine.ts [--sizes 10,100,1000] [--u
   --keep     leave the temporary projects behind (their paths are printed)
   --config-via  stack: the services are stack config (Pulumi.bench.yaml), as in real use;
              program: a generated index.ts reads the same config from a file; auto (default):
-             stack while the config fits in one environment string (128 KiB), else program`;
+             stack while the config fits in one environment string (128 KiB), else program
+exit codes: 0 measured, 1 a pulumi command failed, 2 usage error or no engine`;
 
 // ---------------------------------------------------------------------------------------------
 

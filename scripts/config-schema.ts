@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectFileSchema, stackFileSchema } from "../platform/config/json-schema";
+import { EXIT, parseFlags, UsageError, wantsHelp } from "./lib/cli";
 import { loadStackFiles, PROJECT_DIR, listStacks } from "./lib/stack-files";
 
 /** Where the schemas live, and their files' text for this project. */
@@ -21,13 +22,31 @@ export function schemaFiles(projectDir = PROJECT_DIR): Record<string, string> {
   };
 }
 
-if (require.main === module) {
+const USAGE = `usage: npm run config:schema
+  writes schema/stack.schema.json and schema/project.schema.json from the config's zod schemas
+exit codes: 0 written, 2 usage error`;
+
+function main(argv: readonly string[]): number {
+  if (wantsHelp(argv)) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  try {
+    parseFlags(argv, {}, USAGE);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`config-schema: ${e.message}`);
+    return EXIT.usage;
+  }
   mkdirSync(SCHEMA_DIR, { recursive: true });
-  for (const [file, text] of Object.entries(schemaFiles()))
-    writeFileSync(join(SCHEMA_DIR, file), text);
+  const files = schemaFiles();
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(SCHEMA_DIR, file), text);
   console.log(
-    `wrote ${Object.keys(schemaFiles())
+    `wrote ${Object.keys(files)
       .map((f) => `schema/${f}`)
       .join(", ")}`,
   );
+  return EXIT.ok;
 }
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

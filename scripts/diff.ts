@@ -6,8 +6,9 @@
  * Renders both sides offline (the base from a temporary git worktree, with this checkout's
  * node_modules) and prints objects added, removed and changed, field by field, flagging every
  * change that makes Kubernetes or Pulumi replace an object.
- * Exit codes: 0 diff printed; 1 a side failed to render or violates a mandatory policy;
- * 2 usage error (unknown flag, stack or ref); 3 with --fail-on-replace, something is replaced.
+ * Exit codes (scripts/lib/cli.ts EXIT): 0 diff printed; 1 a side failed to render, violates a
+ * mandatory policy or, with --fail-on-replace, something is replaced (as the engine's
+ * replacement gate); 2 usage error (unknown flag, stack or ref).
  */
 import { execFile, spawnSync } from "node:child_process";
 import {
@@ -24,14 +25,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
-import { exitWhenFlushed, parseFlags, UsageError } from "./lib/cli";
+import { EXIT, exitWhenFlushed, parseFlags, UsageError, wantsHelp } from "./lib/cli";
 import { diffRenders, formatDiffMarkdown, formatDiffText, type Obj, type Render } from "./lib/diff";
 import { PROJECT_DIR } from "./lib/stack-files";
 
 const run = promisify(execFile);
 
 const USAGE = `usage: npm run diff -- --stack <name> --base <git ref> [--format text|markdown] [--out <file>] [--fail-on-replace]
-  --fail-on-replace  exit 3 when any object would be replaced (the prod deploy gate)`;
+  --fail-on-replace  exit 1 when any object would be replaced (the prod deploy gate)
+exit codes: 0 diff printed, 1 a side failed to render or violates a mandatory policy, or a
+replacement with --fail-on-replace, 2 usage error`;
 
 interface DiffOptions {
   readonly stack: string;
@@ -129,9 +132,14 @@ async function renderSide(
 }
 
 async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (wantsHelp(argv)) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
   let opts: DiffOptions;
   try {
-    opts = parseDiffArgs(process.argv.slice(2));
+    opts = parseDiffArgs(argv);
   } catch (e) {
     console.error(`diff: ${(e as Error).message}`);
     return 2;
@@ -178,7 +186,7 @@ async function main(): Promise<number> {
       console.error(
         `diff: ${replaced.length} object${replaced.length === 1 ? "" : "s"} would be replaced in stack ${opts.stack}: ${replaced.map((r) => r.key).join(", ")}`,
       );
-      return 3;
+      return EXIT.failed;
     }
     if (head.policyFailed) {
       console.error(

@@ -9,7 +9,9 @@ import { writeFileSync } from "node:fs";
 import { PLUGIN_DIR, PLUGIN_SCHEMA, installedCopy, pluginSchema } from "./lib/package-install";
 import { UsageError, parseFlags } from "./lib/cli";
 
-const USAGE = "usage: npm run plugin:schema   (writes plugin/schema.json)";
+const USAGE = `usage: npm run plugin:schema
+  writes plugin/schema.json as pulumi package get-schema states it
+exit codes: 0 written, 2 usage error`;
 
 function main(): number {
   const flags = parseFlags(process.argv.slice(2), { help: { type: "boolean", short: "h" } }, USAGE);

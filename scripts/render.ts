@@ -13,15 +13,17 @@ import { basename, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { SECRET_CHECKSUM_ANNOTATION } from "../components/podspec";
 import { evaluatePolicies, formatViolations, type Obj, type Violation } from "../policy/rules";
-import { exitWhenFlushed, parseFlags, UsageError } from "./lib/cli";
-import { identityOf, runUnderMocks, type CapturedResource } from "./lib/mock-run";
+import { EXIT, exitWhenFlushed, parseFlags, UsageError, wantsHelp } from "./lib/cli";
+// The mock engine (and with it @pulumi/pulumi) loads only when rendering, so --help is instant.
+import type { CapturedResource, MockRunResult } from "./lib/mock-run";
 import { PROJECT_DIR, SECRET_PLACEHOLDER, StackFileError } from "./lib/stack-files";
 
 const USAGE = `usage: npm run render -- (--stack <name> | --config <stack file>) [--out <dir>] [--project <dir>]
   --stack    a stack with a Pulumi.<name>.yaml in the project (dev, staging, prod, ...)
   --config   any stack file, e.g. an uncommitted Pulumi.try.yaml
   --out      output directory (default rendered/<stack>); replaced on every run
-  --project  the project to render (default: this one); npm run diff uses it for a base checkout`;
+  --project  the project to render (default: this one); npm run diff uses it for a base checkout
+exit codes: 0 rendered, 1 a config, capacity or mandatory policy error, 2 usage error`;
 
 export { UsageError };
 
@@ -40,11 +42,9 @@ export function parseRenderArgs(argv: readonly string[]): RenderOptions {
       config: { type: "string" },
       out: { type: "string" },
       project: { type: "string" },
-      help: { type: "boolean", short: "h" },
     },
     USAGE,
   );
-  if (values.help) throw new UsageError(USAGE);
   if (values.stack === undefined && values.config === undefined)
     throw new UsageError(`give --stack or --config\n${USAGE}`);
   if (values.stack !== undefined && values.config !== undefined)
@@ -169,6 +169,7 @@ export interface RenderSummary {
 
 export async function render(opts: RenderOptions): Promise<RenderSummary> {
   ensureSafeOut(opts.out);
+  const { runUnderMocks, identityOf } = await import("./lib/mock-run.js");
   const result = await runUnderMocks({
     projectDir: opts.projectDir,
     stack: opts.stack,
@@ -181,7 +182,7 @@ export async function render(opts: RenderOptions): Promise<RenderSummary> {
   const staging = `${opts.out}.rendering-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   try {
-    const summary = writeRender(staging, opts.stack, rendered, result);
+    const summary = writeRender(staging, opts.stack, rendered, result, identityOf);
     const previous = `${opts.out}.previous-${process.pid}`;
     if (existsSync(opts.out)) renameSync(opts.out, previous);
     renameSync(staging, opts.out);
@@ -197,7 +198,8 @@ function writeRender(
   dir: string,
   stack: string,
   rendered: ReturnType<typeof kubernetesResources>,
-  result: Awaited<ReturnType<typeof runUnderMocks>>,
+  result: MockRunResult,
+  identityOf: (urn: string) => string,
 ): RenderSummary {
   const objects = rendered.map((r) => r.object);
   mkdirSync(dir, { recursive: true });
@@ -236,9 +238,14 @@ function writeRender(
 }
 
 async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (wantsHelp(argv)) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
   let opts: RenderOptions;
   try {
-    opts = parseRenderArgs(process.argv.slice(2));
+    opts = parseRenderArgs(argv);
     const summary = await render(opts);
     const where = relative(process.cwd(), opts.out) || ".";
     console.log(`rendered stack ${summary.stack}: ${summary.objects} objects into ${where}/`);

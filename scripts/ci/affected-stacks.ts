@@ -15,7 +15,7 @@
  * Stacks come in pipeline order (`platform:stages` in Pulumi.yaml), then the others by name.
  */
 import { execFileSync } from "node:child_process";
-import { parseArgs } from "node:util";
+import { EXIT, parseFlags, UsageError, wantsHelp } from "../lib/cli";
 import { listStacks, loadStackFiles, PROJECT_DIR, readStages } from "../lib/stack-files";
 import type { Stage } from "../../platform/config";
 import { stageRows } from "./stages";
@@ -81,22 +81,31 @@ export function affectedStacks(
   return inOrder(out);
 }
 
-function main(): void {
-  const { values } = parseArgs({
-    options: { base: { type: "string" }, head: { type: "string" }, mode: { type: "string" } },
-    strict: true,
-  });
-  if (!values.base) {
-    console.error(
-      "usage: affected-stacks --base <sha> [--head <sha>] [--mode preview|engine|deploy]",
+const USAGE = `usage: npx tsx scripts/ci/affected-stacks.ts --base <sha> [--head <sha>] [--mode preview|engine|deploy]
+  prints the stacks a change affects as JSON (deploy: stage rows for the deploy matrix)
+exit codes: 0 printed, 2 usage error`;
+
+function main(argv: readonly string[]): number {
+  if (wantsHelp(argv)) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  let values;
+  try {
+    values = parseFlags(
+      argv,
+      { base: { type: "string" }, head: { type: "string" }, mode: { type: "string" } },
+      USAGE,
     );
-    process.exit(2);
+    if (!values.base) throw new UsageError(`give --base <sha>\n${USAGE}`);
+    if (values.mode !== undefined && !["preview", "engine", "deploy"].includes(values.mode))
+      throw new UsageError(`--mode ${values.mode}: expected preview, engine or deploy`);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`affected-stacks: ${e.message}`);
+    return EXIT.usage;
   }
   const mode = (values.mode ?? "preview") as Mode;
-  if (!["preview", "engine", "deploy"].includes(mode)) {
-    console.error(`--mode ${String(values.mode)}: expected preview, engine or deploy`);
-    process.exit(2);
-  }
   const changed = execFileSync("git", ["diff", "--name-only", values.base, values.head ?? "HEAD"], {
     cwd: PROJECT_DIR,
     encoding: "utf8",
@@ -117,6 +126,7 @@ function main(): void {
     const rows = stageRows(PROJECT_DIR, stages);
     console.log(JSON.stringify(affected.map((stack) => rows.find((r) => r.stack === stack)!)));
   }
+  return EXIT.ok;
 }
 
-if (require.main === module) main();
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

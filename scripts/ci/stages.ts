@@ -5,7 +5,7 @@
  * prints JSON: stage rows (`StageRow`), which the workflows use as matrix entries, so no workflow
  * names a stack or an environment.
  */
-import { parseFlags, UsageError } from "../lib/cli";
+import { EXIT, parseFlags, UsageError, wantsHelp } from "../lib/cli";
 import { loadStackFiles, PROJECT_DIR, readStages, StackFileError } from "../lib/stack-files";
 import { describePipeline, findStage, type Stage } from "../../platform/config";
 import { closest } from "../../components/suggest";
@@ -40,9 +40,15 @@ export function stageRows(projectDir: string, stages: readonly Stage[]): StageRo
   });
 }
 
-const USAGE = "usage: npx tsx scripts/ci/stages.ts [--stage <name>]";
+const USAGE = `usage: npx tsx scripts/ci/stages.ts [--stage <name>]
+  prints the stages of platform:stages (Pulumi.yaml) as JSON rows, or the one named by --stage
+exit codes: 0 printed, 2 usage error or no such stage`;
 
 export function main(argv: readonly string[], projectDir = PROJECT_DIR): number {
+  if (wantsHelp(argv)) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
   try {
     const values = parseFlags(argv, { stage: { type: "string" } }, USAGE);
     const stages = readStages(projectDir);
