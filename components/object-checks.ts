@@ -18,6 +18,7 @@ import {
   isValidPortName,
 } from "./k8s-validation";
 import { objectId } from "./labels";
+import { podTemplateOf, podTemplatePath } from "./pod-template";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -96,17 +97,10 @@ function metadataProblems(at: string, meta: unknown): string[] {
 }
 
 /** The pod template of a workload object, and where it sits. */
-function podTemplateOf(m: Manifest): { at: string; template: unknown } | undefined {
-  const spec = m.spec as Obj | undefined;
-  if (!spec) return undefined;
-  if (m.kind === "CronJob") {
-    const job =
-      isObj(spec.jobTemplate) && isObj(spec.jobTemplate.spec) ? spec.jobTemplate.spec : {};
-    return { at: "spec.jobTemplate.spec.template", template: job.template };
-  }
-  if (["Deployment", "StatefulSet", "Job"].includes(m.kind))
-    return { at: "spec.template", template: spec.template };
-  return undefined;
+function podTemplateAt(m: Manifest): { at: string; template: unknown } | undefined {
+  const path = podTemplatePath(m.kind);
+  if (path === undefined || path.length === 0) return undefined;
+  return { at: path.join("."), template: podTemplateOf(m) };
 }
 
 function podSpecProblems(at: string, podSpec: Obj, claims: readonly string[]): string[] {
@@ -279,7 +273,7 @@ function shapeProblems(m: Manifest): string[] {
       out.push(
         `spec.${field}: Invalid value: ${JSON.stringify(spec[field])}: must be an integer between 0 and ${INT32_MAX}`,
       );
-  const pod = podTemplateOf(m);
+  const pod = podTemplateAt(m);
   if (pod && !(isObj(pod.template) && isObj(pod.template.spec)))
     out.push(`${pod.at}: Invalid value: must be a pod template (an object with a spec)`);
   return out;
@@ -292,7 +286,7 @@ export function checkObject(m: Manifest): string[] {
     out.push(`metadata.name: Invalid value: "${m.metadata.name}": ${e}`);
   out.push(...metadataProblems("metadata", m.metadata));
   out.push(...shapeProblems(m));
-  const pod = podTemplateOf(m);
+  const pod = podTemplateAt(m);
   if (pod && isObj(pod.template) && isObj(pod.template.spec)) {
     out.push(...metadataProblems(`${pod.at}.metadata`, pod.template.metadata));
     const templates =

@@ -8,6 +8,7 @@ import { createHash, createHmac } from "node:crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import type { ContainerConfig, ProbeConfig, ResourcesConfig, WorkloadConfig } from "./types";
 import { selectorLabels, type BuildContext, type Manifest } from "./context";
+import { withPodTemplate } from "./pod-template";
 
 /** Numeric identity used when a workload states none (distroless "nonroot"). */
 export const DEFAULT_UID = 65532;
@@ -210,34 +211,6 @@ export function withPodAnnotation<M extends { kind: string; spec?: unknown }>(
     const annotations = (meta.annotations ?? {}) as Obj;
     return { ...template, metadata: { ...meta, annotations: { ...annotations, [key]: value } } };
   });
-}
-
-/**
- * The manifest with its pod template (Deployment, StatefulSet, Job: spec.template; CronJob:
- * spec.jobTemplate.spec.template) mapped by `f`; other kinds are returned unchanged. The input
- * is not modified.
- */
-function withPodTemplate<M extends { kind: string; spec?: unknown }>(
-  m: M,
-  f: (template: Obj) => Obj,
-): M {
-  const spec = m.spec as Obj | undefined;
-  if (!spec) return m;
-  if (m.kind === "CronJob") {
-    const job = spec.jobTemplate as Obj;
-    const jobSpec = job.spec as Obj;
-    return {
-      ...m,
-      spec: {
-        ...spec,
-        jobTemplate: { ...job, spec: { ...jobSpec, template: f(jobSpec.template as Obj) } },
-      },
-    };
-  }
-  if (["Deployment", "StatefulSet", "Job"].includes(m.kind) && spec.template) {
-    return { ...m, spec: { ...spec, template: f(spec.template as Obj) } };
-  }
-  return m;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Manifest } from "../components/context";
 import { Quantity } from "../components/quantity";
 import type { ContainerConfig, ResourcesConfig, WorkloadConfig } from "../components/types";
 import type { PlatformConfig } from "./config";
+import { podTemplateOf } from "../components/pod-template";
 
 type Obj = Record<string, unknown>;
 
@@ -74,10 +75,7 @@ export function plannedWorkload(
       job: "Job",
     }[svc.kind],
   );
-  const podSpec =
-    svc.kind === "cron"
-      ? at(owner, "spec", "jobTemplate", "spec", "template", "spec")
-      : at(owner, "spec", "template", "spec");
+  const podSpec = owner ? podTemplateOf(owner)?.spec : undefined;
   const containers = byName(at(podSpec, "containers"));
   const inits = byName(at(podSpec, "initContainers"));
   const out: WorkloadConfig = {

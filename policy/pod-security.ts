@@ -6,6 +6,8 @@
  * @see https://kubernetes.io/docs/concepts/security/pod-security-standards/
  */
 
+import { podTemplateOf } from "../components/pod-template";
+
 type Obj = Record<string, unknown>;
 
 const ALLOWED_VOLUME_TYPES = new Set([
@@ -81,28 +83,7 @@ export function podSecurityViolations(spec: Obj): string[] {
   return out;
 }
 
-/**
- * The pod template inside a workload object (a Pod is its own), or undefined for kinds that
- * have none.
- */
-export function podTemplateOf(obj: Obj): Obj | undefined {
-  const spec = obj.spec as Obj | undefined;
-  switch (obj.kind) {
-    case "Pod":
-      return obj;
-    case "Deployment":
-    case "StatefulSet":
-    case "DaemonSet":
-    case "ReplicaSet":
-    case "Job":
-      return spec?.template as Obj | undefined;
-    case "CronJob":
-      return ((spec?.jobTemplate as Obj | undefined)?.spec as Obj | undefined)?.template as
-        Obj | undefined;
-    default:
-      return undefined;
-  }
-}
+export { podTemplateOf };
 
 /** The pod spec inside a workload object, or undefined for kinds that have none. */
 export function podSpecOf(obj: Obj): Obj | undefined {
