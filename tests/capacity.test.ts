@@ -389,6 +389,20 @@ describe("namespaceFit", () => {
     ]);
   });
 
+  it("names the autoscaled workloads when the rollout that cannot start has no HPA", () => {
+    // web (2, no HPA) and worker (HPA max 8) fill 10 pods; web's first surge pod does not fit.
+    const config = platform(
+      {
+        web: web({ replicas: 2 }),
+        worker: { ...web({ autoscale: { min: 1, max: 8 } }), kind: "worker", ports: undefined },
+      },
+      { shop: { quota: { pods: 10 } } },
+    );
+    expect(findingsOf(config).map((f) => [f.severity, f.message])).toEqual([
+      ["warning", "web rollout cannot start while worker is at HPA max (maxUnavailable 0)"],
+    ]);
+  });
+
   it("checks storage, claims and per-class keys", () => {
     const config = platform(
       { db: stateful({ replicas: 3 }) },

@@ -839,7 +839,14 @@ function quotaFindings(policy: CapacityPolicy, u: KeyUse): CapacityFinding[] {
     const message = model.objects
       ? "peak object count over quota"
       : stuck
-        ? `${stuck.name} rollout at HPA max cannot start (maxUnavailable 0)`
+        ? stuck.autoscaled
+          ? `${stuck.name} rollout at HPA max cannot start (maxUnavailable 0)`
+          : `${stuck.name} rollout cannot start while ${workloads
+              .filter((w) => w.autoscaled)
+              .map((w) => w.name)
+              .join(
+                ", ",
+              )} ${workloads.filter((w) => w.autoscaled).length === 1 ? "is" : "are"} at HPA max (maxUnavailable 0)`
         : "rollout surge over quota: rollouts slowed";
     return [
       {

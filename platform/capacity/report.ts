@@ -154,7 +154,7 @@ export function formatCapacityTable(report: CapacityReport): string {
     const eph = c.pools.some((p) => p.ephemeralStorage);
     out.push(
       "",
-      `Cluster (${c.nodes} nodes, ${c.scoring} scoring): ${c.placed} of ${c.pods} peak pods placed`,
+      `Cluster (${c.nodes} node${c.nodes === 1 ? "" : "s"}, ${c.scoring} scoring): ${c.placed} of ${c.pods} peak pod${c.pods === 1 ? "" : "s"} placed`,
       ...textTable(
         ["pool", "zones", "nodes used", "cpu", "memory", "pods", ...(eph ? ["ephemeral"] : [])],
         c.pools.map((p) => [
@@ -245,7 +245,7 @@ export function formatCapacityMarkdown(report: CapacityReport): string {
     const eph = c.pools.some((p) => p.ephemeralStorage);
     out.push(
       "",
-      `#### Cluster: ${c.placed} of ${c.pods} peak pods placed on ${c.nodes} nodes (${c.scoring} scoring)`,
+      `#### Cluster: ${c.placed} of ${c.pods} peak pod${c.pods === 1 ? "" : "s"} placed on ${c.nodes} node${c.nodes === 1 ? "" : "s"} (${c.scoring} scoring)`,
       "",
       eph
         ? "| pool | zones | nodes used | cpu | memory | pods | ephemeral-storage |"

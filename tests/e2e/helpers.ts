@@ -454,18 +454,19 @@ export class TempProject {
   }
 
   /**
-   * Derives `stack` from the repository's Pulumi.<stack>.yaml: the same config, but the cluster
-   * renders YAML into renderDir(stack) (no context/kubeconfig); then sets the stack up in the
-   * file backend with `npm run stack:init` (the work tree's, also for a project of an older
-   * commit; `stackInit: false` creates the bare stack, as releases before 0.4.0 did) and sets
-   * its secret.
+   * Derives `stack` from the repository's Pulumi.<stack>.yaml (`own: true`: the project's own,
+   * e.g. an older commit's): the same config, but the cluster renders YAML into renderDir(stack)
+   * (no context/kubeconfig); then sets the stack up in the file backend with
+   * `npm run stack:init` (the work tree's, also for a project of an older commit;
+   * `stackInit: false` creates the bare stack, as releases before 0.4.0 did) and sets its secret.
    */
   async initStack(
     stack: string,
     mutate?: (doc: StackDoc) => void,
-    { stackInit = true }: { stackInit?: boolean } = {},
+    { stackInit = true, own = false }: { stackInit?: boolean; own?: boolean } = {},
   ): Promise<void> {
-    const doc = parse(readFileSync(join(REPO, `Pulumi.${stack}.yaml`), "utf8")) as StackDoc;
+    const source = own ? this.stackFile(stack) : join(REPO, `Pulumi.${stack}.yaml`);
+    const doc = parse(readFileSync(source, "utf8")) as StackDoc;
     const cluster = { ...(doc.config["platform:cluster"] as Record<string, unknown>) };
     delete cluster.context;
     delete cluster.kubeconfig;
