@@ -18,9 +18,10 @@ for (const file of process.argv.slice(2)) {
     continue;
   }
   passed += report.numPassedTests ?? 0;
-  // Files that failed to load count as failures too: their tests never ran.
+  // A file that failed with no failed test counts as a failure too: it did not load, or a
+  // beforeAll/afterAll hook failed (its tests are then reported skipped, not failed).
   const brokenFiles = (report.testResults ?? []).filter(
-    (r) => r.status === "failed" && (r.assertionResults ?? []).length === 0,
+    (r) => r.status === "failed" && !(r.assertionResults ?? []).some((a) => a.status === "failed"),
   ).length;
   failed += (report.numFailedTests ?? 0) + brokenFiles;
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
