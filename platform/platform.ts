@@ -17,7 +17,6 @@ import {
   type Workload,
   type WorkloadConfig,
   type WorkloadDescription,
-  rollsOnSecretChange,
 } from "../components";
 import { registerManifest } from "../components/register";
 import { planCapacity, type CapacityReport } from "./capacity/capacity";
@@ -27,7 +26,14 @@ import {
   formatCapacityTable,
   formatCapacityWarnings,
 } from "./capacity/report";
-import { ConfigError, SECRET_CHECKSUM_KEY, tenantConfig, type PlatformConfig } from "./config";
+import {
+  checksumKeyNeed,
+  ConfigError,
+  SECRET_CHECKSUM_KEY,
+  servicesNeedingChecksumKey,
+  tenantConfig,
+  type PlatformConfig,
+} from "./config";
 import { environmentOf, planPlatform, type PlatformPlan } from "./plan";
 
 export interface PlatformArgs {
@@ -92,12 +98,10 @@ function argumentProblems(config: PlatformConfig, args: PlatformArgs): string[] 
     problems.push(
       `Platform: ${given.join(" and ")} given, so cluster.${fromConfig.join(" and cluster.")} in the config would be ignored; remove ${fromConfig.length > 1 ? "them" : "it"} from the config`,
     );
-  const rolling = Object.keys(config.services)
-    .filter((n) => rollsOnSecretChange(config.services[n]))
-    .sort();
+  const rolling = servicesNeedingChecksumKey(config.services);
   if (rolling.length > 0 && args.secretChecksumKey === undefined)
     problems.push(
-      `Platform: secretChecksumKey is required: ${rolling.join(", ")} roll${rolling.length === 1 ? "s its" : " their"} pods when a secretEnv value changes, through a checksum keyed by it (the program reads the secret stack config key ${SECRET_CHECKSUM_KEY}, created by: npm run stack:init -- --stack <stack>)`,
+      `Platform: secretChecksumKey is required: ${checksumKeyNeed(rolling)} (the program reads the secret stack config key ${SECRET_CHECKSUM_KEY}, created by: npm run stack:init -- --stack <stack>)`,
     );
   return problems;
 }

@@ -30,15 +30,28 @@ export interface UncheckedEntries {
 /** The stack config key holding the key of the `checksum/secret-env` annotations. */
 export const SECRET_CHECKSUM_KEY = "secretChecksumKey";
 
+/** The services whose pods roll on a secretEnv change, so need `secretChecksumKey`; sorted. */
+export function servicesNeedingChecksumKey(
+  services: Readonly<Record<string, Parameters<typeof rollsOnSecretChange>[0]>>,
+): string[] {
+  return Object.keys(services)
+    .filter((n) => rollsOnSecretChange(services[n]))
+    .sort();
+}
+
+/** Why those services need the key: "api, web roll their pods when …, through a checksum keyed by it". */
+export function checksumKeyNeed(services: readonly string[]): string {
+  const one = services.length === 1;
+  return `${services.join(", ")} roll${one ? "s its" : " their"} pods when a secretEnv value changes, through a checksum keyed by it`;
+}
+
 /** What is wrong with the stack's `secretChecksumKey`, given the services that need it. */
 function checksumKeyProblems(config: PlatformConfig, options: ParseOptions): string[] {
-  const rolling = Object.keys(config.services)
-    .filter((n) => rollsOnSecretChange(config.services[n]))
-    .sort();
+  const rolling = servicesNeedingChecksumKey(config.services);
   if (rolling.length === 0) return [];
   const init = `npm run stack:init -- --stack ${options.stack ?? "<stack>"}`;
   const one = rolling.length === 1;
-  const needs = `${rolling.join(", ")} roll${one ? "s its" : " their"} pods when a secretEnv value changes, through a checksum keyed by it`;
+  const needs = checksumKeyNeed(rolling);
   switch (options.lookupSecret?.(SECRET_CHECKSUM_KEY)) {
     case "missing":
       return [

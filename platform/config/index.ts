@@ -1,7 +1,12 @@
 /**
  * The program's stack configuration: schema composition, overrides, validation, errors.
  */
-export { crossCheck, SECRET_CHECKSUM_KEY } from "./checks";
+export {
+  checksumKeyNeed,
+  crossCheck,
+  SECRET_CHECKSUM_KEY,
+  servicesNeedingChecksumKey,
+} from "./checks";
 export type { ParseOptions } from "./checks";
 export { ConfigError } from "./error";
 export {
