@@ -113,10 +113,13 @@ class StepFailed extends Error {
   override name = "StepFailed";
 }
 
-/** Runs pulumi with a bound; throws StepFailed with its output when it fails. */
+/**
+ * Runs pulumi with a bound; throws StepFailed with its output when it fails, unless
+ * `mayFail` (then the caller reads the exit code). Without pulumi on PATH: a UsageError.
+ */
 async function pulumi(
   args: readonly string[],
-  opts: { cwd: string; input?: string },
+  opts: { cwd: string; input?: string; mayFail?: boolean },
 ): Promise<RunResult> {
   const r = await run("pulumi", [...args, "--non-interactive"], {
     cwd: opts.cwd,
@@ -127,7 +130,7 @@ async function pulumi(
     throw new UsageError(
       "pulumi is not on PATH (source scripts/engine/env.sh, or install the Pulumi CLI)",
     );
-  if (r.code !== 0)
+  if (r.code !== 0 && !opts.mayFail)
     throw new StepFailed(
       `pulumi ${args.join(" ")} failed (${r.timedOut ? "timed out" : `exit ${r.code}`}):\n${(r.stderr || r.stdout).trim()}`,
     );
@@ -144,14 +147,10 @@ export async function initStack(opts: StackInitOptions): Promise<string[]> {
     );
   }
   const done: string[] = [];
-  const selected = await run("pulumi", ["stack", "select", opts.stack, "--non-interactive"], {
+  const selected = await pulumi(["stack", "select", opts.stack], {
     cwd: opts.cwd,
-    timeoutMs: 120_000,
+    mayFail: true,
   });
-  if (selected.error?.code === "ENOENT")
-    throw new UsageError(
-      "pulumi is not on PATH (source scripts/engine/env.sh, or install the Pulumi CLI)",
-    );
   if (selected.code === 0) {
     done.push(
       `stack ${opts.stack}: exists${opts.secretsProvider ? `; its secrets provider is left as it is (change it with: pulumi stack change-secrets-provider)` : ""}`,
