@@ -46,6 +46,9 @@ function patchOf(schema: Json): Json {
   return nullable(walk(schema));
 }
 
+/** The sections of the config document, by key. */
+const shape: Readonly<Record<string, z.ZodType>> = platformSchema.shape;
+
 const SECURE: Json = {
   type: "object",
   description: "A secret, encrypted by the stack's secrets provider (pulumi config set --secret).",
@@ -58,7 +61,6 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The `platform:*` keys of a stack file and their schemas. */
 function stackConfigKeys(): Record<string, Json> {
-  const shape = (platformSchema as unknown as z.ZodObject).shape as Record<string, z.ZodType>;
   const section = (key: string) => toJson(shape[key]);
   const services = section("services");
   const namespaces = section("namespaces");
@@ -129,7 +131,6 @@ export function stackFileSchema(project: string): Json {
 
 /** The JSON Schema of `Pulumi.yaml` for the project named `project`. */
 export function projectFileSchema(project: string): Json {
-  const shape = (platformSchema as unknown as z.ZodObject).shape as Record<string, z.ZodType>;
   const valued = (schema: Json, description: string): Json => ({
     type: "object",
     description,
