@@ -5,10 +5,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CapacityError, ConfigError, Platform, loadPlatformConfig } from "./platform";
 
-function build(): Platform {
+function build(): { platform: Platform; release: string | undefined } {
   try {
     const loaded = loadPlatformConfig();
-    return new Platform(pulumi.getStack(), loaded);
+    return { platform: new Platform(pulumi.getStack(), loaded), release: loaded.release };
   } catch (e) {
     // A clean, readable failure (no stack trace) for problems the user can fix in config.
     if (e instanceof ConfigError || e instanceof CapacityError)
@@ -17,7 +17,7 @@ function build(): Platform {
   }
 }
 
-const platform = build();
+const { platform, release: running } = build();
 
 /** Namespaces the stack manages. */
 export const namespaces = Object.keys(platform.tenants);
@@ -27,6 +27,11 @@ export const endpoints = platform.endpoints;
 export const hosts = platform.hosts;
 /** The image reference each service runs: what promotion copies to the next stack. */
 export const images = platform.images;
+/**
+ * The commit this program is (set by `npm run deploy`; absent from a plain `pulumi up`): what
+ * promotion pins in the next stage, with the images.
+ */
+export const release = running;
 /** The capacity plan (quota fit, placement on the node pools, failover) as a table. */
 export const capacity = platform.capacityReport.text;
 /** The same plan as Markdown with utilisation bars, for pull request comments. */

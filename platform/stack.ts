@@ -6,10 +6,14 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   ConfigError,
   parsePlatformConfig,
+  parseStages,
+  RELEASE_ENV,
   SECRET_CHECKSUM_KEY,
   STRUCTURED_VALUE_KEYS,
   type PlatformConfig,
   type RawConfig,
+  verificationJobs,
+  withReleaseStamp,
 } from "./config";
 
 /**
@@ -59,21 +63,43 @@ export interface LoadedConfig {
   readonly secrets: Record<string, pulumi.Output<string>>;
   /** The key of the `checksum/secret-env` annotations, when the stack has one. */
   readonly secretChecksumKey?: pulumi.Output<string>;
+  /**
+   * The release this program is (`PLATFORM_RELEASE`, set by `npm run deploy`), when known: the
+   * program exports it so promotion copies what ran.
+   */
+  readonly release?: string;
 }
 
-/** Reads and validates the stack config; throws one ConfigError listing every problem. */
+/**
+ * Reads and validates the stack config; throws one ConfigError listing every problem, among
+ * them a stack pinned to another release than this program's (`PLATFORM_RELEASE`).
+ */
 export function loadPlatformConfig(project: string = pulumi.getProject()): LoadedConfig {
   const { raw, secretKeys } = rawStackConfig(project);
-  const config = parsePlatformConfig(raw, {
+  const release = process.env[RELEASE_ENV] || undefined;
+  const parsed = parsePlatformConfig(raw, {
     lookupSecret: (key) =>
       secretKeys.has(key) ? "secret" : raw[key] === undefined ? "missing" : "plain",
     stack: pulumi.getStack(),
+    program: { release },
   });
+  // The job services that later stages' gates verify releases with run once per release.
+  const stages = raw.stages === undefined ? undefined : parseStages(raw.stages).stages;
+  const config = withReleaseStamp(
+    parsed,
+    verificationJobs(stages ?? [], pulumi.getStack()),
+    release,
+  );
   const cfg = new pulumi.Config(project);
   const secrets: Record<string, pulumi.Output<string>> = {};
   for (const svc of Object.values(config.services)) {
     for (const key of Object.values(svc.secretEnv ?? {})) secrets[key] ??= cfg.requireSecret(key);
   }
   const secretChecksumKey = cfg.getSecret(SECRET_CHECKSUM_KEY);
-  return { config, secrets, ...(secretChecksumKey ? { secretChecksumKey } : {}) };
+  return {
+    config,
+    secrets,
+    ...(secretChecksumKey ? { secretChecksumKey } : {}),
+    ...(release ? { release } : {}),
+  };
 }

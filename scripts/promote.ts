@@ -1,9 +1,10 @@
 /**
- * Image promotion: copy each workload's image from one stack into the next stack's file, pinned
- * to a digest, or put back the images an earlier commit of a stack file recorded.
+ * Promotion of releases: copy the release (the program's commit, with its application) and each
+ * workload's image, pinned to a digest, from one stage into the next stage's stack file; or put
+ * back the release and images an earlier commit of a stack file recorded.
  *
  *   npm run promote -- --from dev --to staging [--only web,api] [--from-outputs dev.json] [--dry-run]
- *   npm run promote -- --rollback --to staging [--only api] [--dry-run]
+ *   npm run promote -- --rollback --to staging [--steps 2 | --release <commit>] [--only api] [--dry-run]
  *
  * Only Pulumi.<to>.yaml is edited, atomically and after every check passed; the lead commits it.
  * Exit codes: 0 done, or nothing to do; 1 refused (nothing written); 2 usage error.
@@ -22,21 +23,30 @@ import {
   writeFileAtomic,
   type Plan,
 } from "./lib/promote";
-import { PROJECT_DIR, StackFileError } from "./lib/stack-files";
+import { headCommit, ReleaseError } from "./lib/release";
+import { loadStackFiles, PROJECT_DIR, readStages, StackFileError } from "./lib/stack-files";
+import { collectEvidence, EvidenceError, type GateEvidence } from "./lib/gate";
+import { findStage, shortRelease } from "../platform/config";
 
 const USAGE = `usage: npm run promote -- --from <stage> --to <stage> [--only <svc,...>] [--from-outputs <file>] [--allow-skip] [--dry-run]
-       npm run promote -- --rollback --to <stage> [--steps <n>] [--only <svc,...>] [--dry-run]
-  --from          the stage whose images are promoted (a stage of platform:stages in Pulumi.yaml)
-  --to            the stage it feeds; its stack file is edited:
-                  Pulumi.<stack>.yaml, platform:overrides.services.<svc>.image
-  --only          comma-separated services (default: every service both stacks run)
-  --from-outputs  the source stack's \`pulumi stack output --json\`: promote the references it
-                  deployed (images.<svc>, digests included) instead of its config
+       npm run promote -- --rollback --to <stage> [--steps <n> | --release <commit>] [--only <svc,...>] [--dry-run]
+  --from          the stage whose release and images are promoted (platform:stages in Pulumi.yaml)
+  --to            the stage it feeds; its stack file is edited: Pulumi.<stack>.yaml,
+                  platform:release and platform:overrides.services.<svc>.image
+  --only          comma-separated services (default: every service both stages run)
+  --from-outputs  the source stack's \`pulumi stack output --json\`: promote the release and the
+                  references it deployed (digests included) instead of its config
   --allow-skip    emergency: allow skipping stages of the pipeline (recorded as a warning)
-  --rollback      restore the images the stage ran before the current ones, from the git
-                  history of its stack file (or Pulumi.yaml); a second rollback goes one step
-                  further back, never back to the images just rolled back from
+  --skip-gate     emergency: promote although the target's gate (soak, rollouts, verification
+                  Job) is not passed (recorded as a warning); without it, a gated target needs
+                  --from-outputs, and promote reads the source's update history (pulumi) and
+                  workloads (kubectl)
+  --rollback      restore the release and images the stage ran before the current ones, from
+                  the git history of its stack file (or Pulumi.yaml); a second rollback goes one
+                  step further back, never back to what was just rolled back from
   --steps         with --rollback: walk back this many steps at once (default 1)
+  --release       with --rollback: back to the newest earlier state that ran this release
+                  (a commit id or its prefix)
   --dry-run       show what would change; write nothing
 exit codes: 0 done or nothing to do, 1 refused (nothing written), 2 usage error`;
 
@@ -51,7 +61,10 @@ export interface PromoteOptions {
   readonly fromOutputs?: string;
   /** Rollback: how many earlier sets of images to walk back. */
   readonly steps?: number;
+  /** Rollback: back to the newest earlier state that pinned this release (a prefix). */
+  readonly release?: string;
   readonly allowSkip: boolean;
+  readonly skipGate: boolean;
   readonly dryRun: boolean;
   readonly help: boolean;
 }
@@ -65,14 +78,20 @@ export function parsePromoteArgs(argv: readonly string[]): PromoteOptions {
       only: { type: "string" },
       "from-outputs": { type: "string" },
       "allow-skip": { type: "boolean" },
+      "skip-gate": { type: "boolean" },
       rollback: { type: "boolean" },
       steps: { type: "string" },
+      release: { type: "string" },
       "dry-run": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     USAGE,
   );
-  const base = { allowSkip: values["allow-skip"] ?? false, dryRun: values["dry-run"] ?? false };
+  const base = {
+    allowSkip: values["allow-skip"] ?? false,
+    skipGate: values["skip-gate"] ?? false,
+    dryRun: values["dry-run"] ?? false,
+  };
   if (values.help) return { mode: "promote", to: "", ...base, help: true };
   if (values.to === undefined) throw new UsageError(`give --to <stack>\n${USAGE}`);
   let only: string[] | undefined;
@@ -85,7 +104,7 @@ export function parsePromoteArgs(argv: readonly string[]): PromoteOptions {
     only = [...new Set(names)];
   }
   if (values.rollback) {
-    for (const flag of ["from", "from-outputs", "allow-skip"] as const) {
+    for (const flag of ["from", "from-outputs", "allow-skip", "skip-gate"] as const) {
       if (values[flag] !== undefined)
         throw new UsageError(
           `--rollback and --${flag} exclude each other (a rollback restores the stack's own history)\n${USAGE}`,
@@ -99,16 +118,31 @@ export function parsePromoteArgs(argv: readonly string[]): PromoteOptions {
           `--steps ${values.steps}: give a whole number of steps back, 1 or more`,
         );
     }
+    const release = values.release;
+    if (release !== undefined && steps !== undefined)
+      throw new UsageError(`--steps and --release exclude each other (give one)\n${USAGE}`);
+    if (release !== undefined && only !== undefined)
+      throw new UsageError(
+        `--release and --only exclude each other: a release is the whole stage's (--only rolls back images)\n${USAGE}`,
+      );
+    if (release !== undefined && !/^[0-9a-f]{4,40}$/.test(release))
+      throw new UsageError(
+        `--release ${JSON.stringify(release)}: give a commit id or a prefix of at least 4 hex digits, as platform:release holds it`,
+      );
     return {
       mode: "rollback",
       to: values.to,
       ...(only ? { only } : {}),
       ...(steps !== undefined ? { steps } : {}),
+      ...(release !== undefined ? { release } : {}),
       ...base,
       help: false,
     };
   }
-  if (values.steps !== undefined) throw new UsageError(`--steps goes with --rollback\n${USAGE}`);
+  for (const flag of ["steps", "release"] as const) {
+    if (values[flag] !== undefined)
+      throw new UsageError(`--${flag} goes with --rollback\n${USAGE}`);
+  }
   if (values.from === undefined)
     throw new UsageError(`give --from <stack> (or --rollback)\n${USAGE}`);
   if (values.from === values.to)
@@ -158,6 +192,7 @@ export function promote(argv: readonly string[], io: PromoteIo = {}): number {
         to: opts.to,
         ...(opts.only ? { only: opts.only } : {}),
         ...(opts.steps !== undefined ? { steps: opts.steps } : {}),
+        ...(opts.release !== undefined ? { toRelease: opts.release } : {}),
         history: readGitHistory(projectDir, stackNamed(files, opts.to)),
       });
     } else {
@@ -177,12 +212,19 @@ export function promote(argv: readonly string[], io: PromoteIo = {}): number {
           ]);
         }
       }
+      const gate =
+        outputs && !opts.skipGate
+          ? gateEvidence(projectDir, opts.from!, opts.to, outputs)
+          : undefined;
       plan = planPromotion(files, {
         from: opts.from!,
         to: opts.to,
         allowSkip: opts.allowSkip,
+        skipGate: opts.skipGate,
+        ...(gate ? { gate } : {}),
         ...(opts.only ? { only: opts.only } : {}),
         ...(outputs ? { outputs } : {}),
+        ...commitOfCheckout(projectDir),
       });
     }
     if (!plan.ok) {
@@ -191,12 +233,19 @@ export function promote(argv: readonly string[], io: PromoteIo = {}): number {
     }
     for (const w of plan.warnings) err(`warning: ${w}`);
     for (const n of plan.notes) out(`note: ${n}`);
-    if (plan.changes.length === 0) {
-      out(`nothing to do: ${plan.file} already has these images (${plan.title}); no file changed`);
+    if (plan.changes.length === 0 && !plan.release) {
+      out(
+        `nothing to do: ${plan.file} already has ${plan.pinnedRelease ? `release ${shortRelease(plan.pinnedRelease)} and ` : ""}these images (${plan.title}); no file changed`,
+      );
       return 0;
     }
     out(formatDiff(plan));
-    const n = `${plan.changes.length} image${plan.changes.length === 1 ? "" : "s"}`;
+    const n = [
+      ...(plan.release ? ["the release"] : []),
+      ...(plan.changes.length > 0
+        ? [`${plan.changes.length} image${plan.changes.length === 1 ? "" : "s"}`]
+        : []),
+    ].join(" and ");
     if (opts.dryRun) {
       out(`dry run: ${plan.file} not written (${n} would change)`);
       return 0;
@@ -216,6 +265,12 @@ export function promote(argv: readonly string[], io: PromoteIo = {}): number {
       err(`promote: ${e.message}`);
       return 2;
     }
+    if (e instanceof EvidenceError) {
+      err(
+        `promote ${opts.from} → ${opts.to} refused; nothing was changed:\n  - ${opts.to}'s gate needs what ${opts.from} ran: ${e.message}`,
+      );
+      return 1;
+    }
     if (e instanceof PromotionRefused) {
       const title =
         opts.mode === "rollback" ? `rollback ${opts.to}` : `promote ${opts.from} → ${opts.to}`;
@@ -226,6 +281,54 @@ export function promote(argv: readonly string[], io: PromoteIo = {}): number {
     }
     err(`promote: ${(e as Error).message}`);
     return 1;
+  }
+}
+
+/**
+ * What the target's gate needs of the source, read from its backend and cluster; undefined when
+ * the target has no gate (or the names are not stages: planPromotion reports that).
+ */
+function gateEvidence(
+  projectDir: string,
+  from: string,
+  to: string,
+  outputs: { file: string; json: unknown },
+): GateEvidence | undefined {
+  const stages = readStages(projectDir);
+  const [source, target] = [findStage(stages, from), findStage(stages, to)];
+  if (!source || !target?.gate) return undefined;
+  const json = (outputs.json ?? {}) as { release?: unknown; namespaces?: unknown };
+  if (typeof json.release !== "string") return undefined; // refused by planPromotion, with why
+  const files = loadStackFiles(projectDir, source.stack);
+  const cluster = JSON.parse(files.config[`${files.project}:cluster`] ?? "{}") as {
+    renderYamlToDirectory?: string;
+    kubeconfig?: string;
+    context?: string;
+  };
+  return collectEvidence({
+    stage: source.name,
+    stack: source.stack,
+    dir: projectDir,
+    release: json.release,
+    namespaces: Array.isArray(json.namespaces) ? json.namespaces.map(String) : [],
+    ...(cluster.renderYamlToDirectory
+      ? {}
+      : {
+          cluster: {
+            ...(cluster.kubeconfig !== undefined ? { kubeconfig: cluster.kubeconfig } : {}),
+            ...(cluster.context !== undefined ? { context: cluster.context } : {}),
+          },
+        }),
+  });
+}
+
+/** The checkout's commit, when it is a git work tree (the first stage runs main). */
+function commitOfCheckout(dir: string): { checkoutCommit?: string } {
+  try {
+    return { checkoutCommit: headCommit(dir) };
+  } catch (e) {
+    if (e instanceof ReleaseError) return {};
+    throw e;
   }
 }
 

@@ -5,6 +5,7 @@
  *   npm run render -- --stack dev [--out rendered/dev]
  *   npm run render -- --config path/to/Pulumi.try.yaml [--out dir]
  *
+ * A stack that pins a release renders that commit (see `render`).
  * Exit codes: 0 rendered; 1 the config (or capacity, or a mandatory policy) is wrong;
  * 2 usage error (unknown flag or stack, missing file, unsafe output directory).
  */
@@ -17,6 +18,8 @@ import { EXIT, exitWhenFlushed, parseFlags, UsageError, wantsHelp } from "./lib/
 // The mock engine (and with it @pulumi/pulumi) loads only when rendering, so --help is instant.
 import type { CapturedResource, MockRunResult } from "./lib/mock-run";
 import { PROJECT_DIR, SECRET_PLACEHOLDER, StackFileError } from "./lib/stack-files";
+import { pinnedRelease, prepareRelease, ReleaseError } from "./lib/release";
+import { RELEASE_ENV } from "../platform/config/release";
 
 const USAGE = `usage: npm run render -- (--stack <name> | --config <stack file>) [--out <dir>] [--project <dir>]
   --stack    a stack with a Pulumi.<name>.yaml in the project (dev, staging, prod, ...)
@@ -167,15 +170,35 @@ export interface RenderSummary {
   readonly resources: Record<string, string>;
 }
 
+/**
+ * Renders the stack as it runs: a stack file that pins a release (`platform:release`) renders
+ * that commit's program and application (its worktree, scripts/lib/release.ts), as
+ * `npm run deploy` runs it; any other stack renders the project in `opts.projectDir`.
+ */
 export async function render(opts: RenderOptions): Promise<RenderSummary> {
   ensureSafeOut(opts.out);
+  const stackFile = opts.stackFile ?? join(opts.projectDir, `Pulumi.${opts.stack}.yaml`);
+  const pin = existsSync(stackFile)
+    ? pinnedRelease(opts.projectDir, opts.stack, opts.stackFile)
+    : undefined;
+  const projectDir = pin
+    ? prepareRelease(opts.projectDir, opts.stack, pin, { copyStackFile: false }).dir
+    : opts.projectDir;
   const { runUnderMocks, identityOf } = await import("./lib/mock-run.js");
-  const result = await runUnderMocks({
-    projectDir: opts.projectDir,
-    stack: opts.stack,
-    ...(opts.stackFile ? { stackFile: opts.stackFile } : {}),
-    fillMissingSecrets: true,
-  });
+  const saved = process.env[RELEASE_ENV];
+  if (pin) process.env[RELEASE_ENV] = pin;
+  let result: MockRunResult;
+  try {
+    result = await runUnderMocks({
+      projectDir,
+      stack: opts.stack,
+      ...(pin || opts.stackFile ? { stackFile } : {}),
+      fillMissingSecrets: true,
+    });
+  } finally {
+    if (saved === undefined) delete process.env[RELEASE_ENV];
+    else process.env[RELEASE_ENV] = saved;
+  }
   const rendered = kubernetesResources(result.resources);
   // Written beside the output and swapped in only when complete: a failure leaves the previous
   // render as it was.
@@ -274,6 +297,10 @@ async function main(): Promise<number> {
     if (e instanceof UsageError || e instanceof StackFileError) {
       console.error(`render: ${e.message}`);
       return 2;
+    }
+    if (e instanceof ReleaseError) {
+      console.error(`render: ${e.message}`);
+      return 1;
     }
     console.error(`render: ${(e as Error).message}`);
     return 1;

@@ -15,6 +15,7 @@ const CLIS: readonly [script: string, misspelt: string, meant: string][] = [
   ["render", "--stak", "--stack"],
   ["diff", "--bse", "--base"],
   ["promote", "--form", "--from"],
+  ["deploy", "--stag", "--stage"],
   ["replacement-gate", "--alow", "--allow"],
   ["stack-init", "--stak", "--stack"],
   ["config-schema", "--hepl", "--help"],

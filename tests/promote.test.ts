@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import {
   copyFileSync,
   cpSync,
@@ -18,6 +18,8 @@ import {
   applyPromotion,
   EditError,
   formatDiff,
+  planPromotion,
+  readProjectFiles,
   readStack,
   unifiedDiff,
   type PlanReady,
@@ -25,6 +27,7 @@ import {
 } from "../scripts/lib/promote";
 import { PROJECT_DIR } from "../scripts/lib/stack-files";
 import { parsePromoteArgs, promote, UsageError } from "../scripts/promote";
+import { commitAll, git } from "./helpers/git";
 
 const STACK_FILES = ["Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"];
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
@@ -52,11 +55,28 @@ function project(replace: Record<string, string> = {}): string {
   return dir;
 }
 
+/**
+ * A temporary project in a git repository: the fixture committed (HEAD is the release the first
+ * stage runs), then the `replace` files written uncommitted, `{{HEAD}}` in them replaced by it.
+ */
+function repo(replace: Record<string, string> = {}): string {
+  const dir = project();
+  git(dir, "init", "-q");
+  commitAll(dir, "fixture");
+  const release = head(dir);
+  for (const [f, text] of Object.entries(replace))
+    writeFileSync(join(dir, f), text.replaceAll("{{HEAD}}", release));
+  return dir;
+}
+
+/** The commit checked out in `dir`. */
+const head = (dir: string) => git(dir, "rev-parse", "HEAD");
+
 /** Every file in `dir` (not .git), as bytes. */
 function snapshot(dir: string): Record<string, Buffer> {
   const out: Record<string, Buffer> = {};
   for (const f of readdirSync(dir))
-    if (statSync(join(dir, f)).isFile()) out[f] = readFileSync(join(dir, f));
+    if (f !== ".git" && statSync(join(dir, f)).isFile()) out[f] = readFileSync(join(dir, f));
   return out;
 }
 
@@ -78,27 +98,6 @@ function changedLines(before: string, after: string): { removed: string[]; added
     removed: lines.filter((l) => l.startsWith("-")).map((l) => l.slice(1)),
     added: lines.filter((l) => l.startsWith("+")).map((l) => l.slice(1)),
   };
-}
-
-function git(dir: string, ...args: string[]): string {
-  return execFileSync(
-    "git",
-    [
-      "-c",
-      "user.name=Test",
-      "-c",
-      "user.email=test@example.com",
-      "-c",
-      "commit.gpgsign=false",
-      ...args,
-    ],
-    { cwd: dir, encoding: "utf8", stdio: "pipe" },
-  );
-}
-
-function commit(dir: string, message: string): void {
-  git(dir, "add", "-A");
-  git(dir, "commit", "-q", "-m", message);
 }
 
 /** Pins images in a stack file of `dir` (test setup). */
@@ -325,6 +324,12 @@ describe("diff output", () => {
           origin: "staging config",
         },
       ],
+      release: {
+        before: "1".repeat(40),
+        after: "2".repeat(40),
+        origin: "staging's deployed outputs in out.json",
+      },
+      pinnedRelease: "2".repeat(40),
       before,
       after,
       warnings: [],
@@ -333,6 +338,7 @@ describe("diff output", () => {
     expect(formatDiff(plan)).toBe(
       [
         "promote staging → prod: Pulumi.prod.yaml",
+        "  release 111111111111 → 222222222222 (staging's deployed outputs in out.json)",
         '  api  "node:24"',
         `     → "node:24@${digest("d")}" (staging's deployed outputs in out.json)`,
         '  web  "nginx:1" (from Pulumi.yaml)',
@@ -352,8 +358,9 @@ describe("diff output", () => {
 });
 
 describe("promotion on copies of the stack files", () => {
-  test("dev → staging pins every service's image, changes no other byte, and a second run is a no-op", () => {
-    const dir = project();
+  test("dev → staging pins the release and every service's image, changes no other byte, and a second run is a no-op", () => {
+    const dir = repo();
+    const release = head(dir);
     const before = snapshot(dir);
     const dev = stackOf(dir, "dev");
     const first = run(dir, "--from", "dev", "--to", "staging");
@@ -361,7 +368,9 @@ describe("promotion on copies of the stack files", () => {
     const after = read(dir, "Pulumi.staging.yaml");
     const { removed, added } = changedLines(before["Pulumi.staging.yaml"].toString("utf8"), after);
     expect(removed).toEqual([]);
-    for (const line of added) expect(line).toMatch(/^ +(image: \S+|[a-z0-9-]+:)$/);
+    for (const line of added)
+      expect(line).toMatch(/^ +(image: \S+|[a-z0-9-]+:|platform:release: [0-9a-f]{40})$/);
+    expect(added).toContain(`  platform:release: ${release}`);
     // Independently of the diff: taking the added lines out gives the original bytes back.
     const rest = [...added];
     const kept = after.split("\n").filter((l) => (l === rest[0] ? (rest.shift(), false) : true));
@@ -374,7 +383,13 @@ describe("promotion on copies of the stack files", () => {
     expect(first.out).toContain("--- a/Pulumi.staging.yaml\n+++ b/Pulumi.staging.yaml\n@@ ");
     expect(first.out).toContain("(same image, now pinned in the stack file)");
     expect(first.out).toContain(
-      "wrote Pulumi.staging.yaml: 6 images changed; commit it to record the promotion",
+      `  release none pinned → ${release.slice(0, 12)} (this checkout's commit)\n`,
+    );
+    expect(first.out).toContain(
+      `note: release: dev runs main; without its outputs the release is this checkout's commit, ${release.slice(0, 12)} (--from-outputs <dev outputs.json> promotes the one it ran)`,
+    );
+    expect(first.out).toContain(
+      "wrote Pulumi.staging.yaml: the release and 6 images changed; commit it to record the promotion",
     );
     expect(first.err).toContain(
       `warning: services.api.image: "${dev.images.api}" (dev config) has no digest; copied to staging as a tag, which can move — pass --from-outputs <dev outputs.json> or pin a digest in Pulumi.dev.yaml to promote exactly what dev runs`,
@@ -382,11 +397,11 @@ describe("promotion on copies of the stack files", () => {
 
     const written = snapshot(dir);
     const second = run(dir, "--from", "dev", "--to", "staging");
-    expect(second).toEqual({
-      code: 0,
-      out: "nothing to do: Pulumi.staging.yaml already has these images (promote dev → staging); no file changed",
-      err: "",
-    });
+    expect(second.code).toBe(0);
+    expect(second.err).toBe("");
+    expect(second.out.split("\n").at(-1)).toBe(
+      `nothing to do: Pulumi.staging.yaml already has release ${release.slice(0, 12)} and these images (promote dev → staging); no file changed`,
+    );
     expect(snapshot(dir)).toEqual(written);
   });
 
@@ -409,13 +424,14 @@ describe("promotion on copies of the stack files", () => {
     expect(added.map((l) => l.trim())).toEqual([`image: ${stackOf(dir, "dev").images.api}`]);
   });
 
-  test("--from-outputs promotes the deployed digests into prod; a newer digest replaces only the digest", () => {
-    const dir = project();
+  test("--from-outputs promotes the deployed release and digests into prod; a newer digest replaces only the digest", () => {
+    const dir = repo();
     const staging = stackOf(dir, "staging");
     const prod = stackOf(dir, "prod");
     const services = staging.services.filter((s) => prod.services.includes(s));
     const outputs = (d: string) =>
       JSON.stringify({
+        release: head(dir),
         namespaces: ["shop"],
         images: Object.fromEntries(services.map((s) => [s, `${String(staging.images[s])}@${d}`])),
       });
@@ -434,6 +450,7 @@ describe("promotion on copies of the stack files", () => {
     expect(stackOf(dir, "prod").pins).toEqual(
       Object.fromEntries(services.map((s) => [s, `${String(staging.images[s])}@${digest("e")}`])),
     );
+    expect(stackOf(dir, "prod").release).toBe(head(dir));
 
     const once = read(dir, "Pulumi.prod.yaml");
     writeFileSync(join(dir, "out.json"), outputs(digest("f")));
@@ -451,14 +468,17 @@ describe("promotion on copies of the stack files", () => {
       join(dir, "out.json"),
     );
     expect(again.out).toBe(
-      "nothing to do: Pulumi.prod.yaml already has these images (promote staging → prod); no file changed",
+      `nothing to do: Pulumi.prod.yaml already has release ${head(dir).slice(0, 12)} and these images (promote staging → prod); no file changed`,
     );
   });
 
   test("an image built in dev promotes the digest its outputs record", () => {
-    const dir = project({ "Pulumi.dev.yaml": BUILD_DEV });
+    const dir = repo({ "Pulumi.dev.yaml": BUILD_DEV });
     const ref = `ghcr.io/acme/api@${digest("a")}`;
-    writeFileSync(join(dir, "out.json"), JSON.stringify({ images: { api: ref } }));
+    writeFileSync(
+      join(dir, "out.json"),
+      JSON.stringify({ release: head(dir), images: { api: ref } }),
+    );
     const result = run(
       dir,
       "--from",
@@ -476,11 +496,14 @@ describe("promotion on copies of the stack files", () => {
   });
 
   test("dev → prod with --allow-skip and digests from the outputs", () => {
-    const dir = project();
+    const dir = repo();
     const dev = stackOf(dir, "dev");
     writeFileSync(
       join(dir, "out.json"),
-      JSON.stringify({ images: { api: `${String(dev.images.api)}@${digest("9")}` } }),
+      JSON.stringify({
+        release: head(dir),
+        images: { api: `${String(dev.images.api)}@${digest("9")}` },
+      }),
     );
     const result = run(
       dir,
@@ -506,7 +529,7 @@ describe("promotion on copies of the stack files", () => {
 describe("a grown pipeline: qa between dev and staging, eu-prod beside prod", () => {
   /** The fixture with only the stage definition changed and two stack files added. */
   function grown(): string {
-    const dir = project();
+    const dir = repo();
     const projectFile = join(dir, "Pulumi.yaml");
     const text = readFileSync(projectFile, "utf8");
     const stages = `  platform:stages:
@@ -546,7 +569,7 @@ describe("a grown pipeline: qa between dev and staging, eu-prod beside prod", ()
         typeof ref === "string" ? `${ref.split("@")[0]}@${digest("7")}` : ref,
       ]),
     );
-    writeFileSync(join(dir, `${stack}.json`), JSON.stringify({ images }));
+    writeFileSync(join(dir, `${stack}.json`), JSON.stringify({ release: head(dir), images }));
     return join(dir, `${stack}.json`);
   };
 
@@ -594,6 +617,204 @@ config:
         image: { build: { repository: ghcr.io/acme/api, context: ./api } }
 `;
 
+describe("releases travel the pipeline: the program's commit, the application and the images", () => {
+  const MAILER = `      mailer:
+        kind: worker
+        namespace: shop
+        image: node:24.11.1-alpine3.22
+        securityContext: { runAsUser: 1000, runAsGroup: 1000 }
+        command: [node, -e, "setInterval(() => {}, 1000)"]
+        resources:
+          requests: { cpu: 50m, memory: 64Mi, ephemeral-storage: 64Mi }
+          limits: { ephemeral-storage: 128Mi }
+`;
+  /** Adds the mailer service to Pulumi.yaml and commits it: a new release of the application. */
+  function addMailer(dir: string): string {
+    const file = join(dir, "Pulumi.yaml");
+    const text = read(dir, "Pulumi.yaml");
+    const at = text.indexOf("      # PostgreSQL as UID 999");
+    expect(at).toBeGreaterThan(0);
+    writeFileSync(file, `${text.slice(0, at)}${MAILER}${text.slice(at)}`);
+    commitAll(dir, "add the mailer");
+    return head(dir);
+  }
+  const outputs = (dir: string, stack: string, release: string, d: string) => {
+    const view = stackOf(dir, stack);
+    const file = join(dir, `${stack}.json`);
+    const images = Object.fromEntries(
+      view.services.map((s) => [s, `${String(view.images[s]).split("@")[0]}@${digest(d)}`]),
+    );
+    writeFileSync(file, JSON.stringify({ release, images }));
+    return file;
+  };
+
+  test("a service new in the application reaches prod by promotion alone, and no stage skips", () => {
+    const dir = repo();
+    const first = head(dir);
+    expect(run(dir, "--from", "dev", "--to", "staging").code).toBe(0);
+    expect(
+      run(
+        dir,
+        "--from",
+        "staging",
+        "--to",
+        "prod",
+        "--from-outputs",
+        outputs(dir, "staging", first, "1"),
+      ).code,
+    ).toBe(0);
+    commitAll(dir, "promote the first release");
+
+    const second = addMailer(dir);
+    // Staging and prod run the first release: its application has no mailer.
+    const stagingNow = run(dir, "--from", "dev", "--to", "staging", "--only", "mailer");
+    expect(stagingNow.code).toBe(0); // --only names a service of the release being promoted
+    expect(stagingNow.out).toContain(`  release ${first.slice(0, 12)} → ${second.slice(0, 12)}`);
+    expect(stackOf(dir, "staging").release).toBe(second);
+    commitAll(dir, "promote the second release to staging");
+    // Prod still runs the first release; promoting dev straight into it is refused.
+    expect(stackOf(dir, "prod").release).toBe(first);
+    expect(run(dir, "--from", "dev", "--to", "prod").err).toContain(
+      "dev → prod skips staging (the pipeline is dev → staging → prod)",
+    );
+    const toProd = run(
+      dir,
+      "--from",
+      "staging",
+      "--to",
+      "prod",
+      "--from-outputs",
+      outputs(dir, "staging", second, "2"),
+    );
+    expect(toProd.err).toBe("");
+    expect(toProd.code).toBe(0);
+    const prod = stackOf(dir, "prod");
+    expect(prod.release).toBe(second);
+    expect(prod.pins.mailer).toBe(`node:24.11.1-alpine3.22@${digest("2")}`);
+  });
+
+  test("rollback walks back through the releases a stage ran: twice is two steps; --release picks one", () => {
+    const dir = repo();
+    const releases = [head(dir)];
+    expect(run(dir, "--from", "dev", "--to", "staging").code).toBe(0);
+    commitAll(dir, "staging runs release 1");
+    for (const n of [2, 3]) {
+      writeFileSync(join(dir, `program-${n}.txt`), `${n}\n`);
+      commitAll(dir, `program change ${n}`);
+      releases.push(head(dir));
+      expect(run(dir, "--from", "dev", "--to", "staging").code).toBe(0);
+      commitAll(dir, `staging runs release ${n}`);
+    }
+    const pinned = () => stackOf(dir, "staging").release;
+    expect(pinned()).toBe(releases[2]);
+    const back = run(dir, "--rollback", "--to", "staging");
+    expect(back.code).toBe(0);
+    expect(back.out).toContain(
+      `  release ${releases[2].slice(0, 12)} → ${releases[1].slice(0, 12)}`,
+    );
+    expect(pinned()).toBe(releases[1]);
+    commitAll(dir, "roll staging back");
+    expect(run(dir, "--rollback", "--to", "staging").code).toBe(0);
+    expect(pinned()).toBe(releases[0]);
+    git(dir, "checkout", "-q", "--", "Pulumi.staging.yaml");
+
+    expect(
+      run(dir, "--rollback", "--to", "staging", "--release", releases[0].slice(0, 8)).code,
+    ).toBe(0);
+    expect(pinned()).toBe(releases[0]);
+    git(dir, "checkout", "-q", "--", "Pulumi.staging.yaml");
+    expect(
+      run(dir, "--rollback", "--to", "staging", "--release", "abcd1234", "--only", "api").err,
+    ).toContain("--release and --only exclude each other");
+    const unknown = run(dir, "--rollback", "--to", "staging", "--release", "abcd1234");
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain(
+      `no earlier commit of Pulumi.staging.yaml pins a release starting with abcd1234 (`,
+    );
+  });
+});
+
+describe("a gated stage takes a release only once the source has soaked and is healthy", () => {
+  /** The fixture with staging gated: dev must have run a release for an hour. */
+  function gated(): string {
+    const dir = repo();
+    const file = join(dir, "Pulumi.yaml");
+    const text = read(dir, "Pulumi.yaml");
+    expect(text).toContain("      - name: staging\n");
+    writeFileSync(
+      file,
+      text.replace(
+        "      - name: staging\n",
+        "      - name: staging\n        gate: { soak: 1h }\n",
+      ),
+    );
+    return dir;
+  }
+  const NOW = Date.parse("2026-12-02T12:00:00Z");
+  const request = (dir: string, minutesAgo: number, more: object = {}) => {
+    const dev = stackOf(dir, "dev");
+    return {
+      from: "dev",
+      to: "staging",
+      outputs: {
+        file: "dev.json",
+        json: {
+          release: head(dir),
+          images: Object.fromEntries(dev.services.map((s) => [s, `node:24@${digest("a")}`])),
+        },
+      },
+      gate: {
+        source: "dev",
+        release: head(dir),
+        history: [
+          {
+            kind: "update",
+            result: "succeeded",
+            endTime: NOW - minutesAgo * 60_000,
+            release: head(dir),
+            config: "[]",
+          },
+        ],
+      },
+      now: NOW,
+      ...more,
+    };
+  };
+
+  test("refused before the soak time, naming when; passed after it, with what passed", () => {
+    const dir = gated();
+    const early = planPromotion(readProjectFiles(dir), request(dir, 20));
+    expect(early).toEqual({
+      ok: false,
+      message: [
+        "promote dev → staging refused; nothing was changed:",
+        `  - dev has run release ${head(dir).slice(0, 12)} for 20m (since 2026-12-02T11:40:00Z); staging requires 1h: promote after 2026-12-02T12:40:00Z`,
+        "  - in an emergency, --skip-gate promotes anyway (recorded in the pull request)",
+      ].join("\n"),
+    });
+    const late = planPromotion(readProjectFiles(dir), request(dir, 90));
+    expect(late.ok).toBe(true);
+    expect(late.ok && late.notes).toContain(
+      `gate: soak: dev has run release ${head(dir).slice(0, 12)} for 1h 30m (since 2026-12-02T10:30:00Z; staging requires 1h)`,
+    );
+  });
+
+  test("without outputs there is nothing to check: refused; --skip-gate goes through, loudly", () => {
+    const dir = gated();
+    const plain = planPromotion(readProjectFiles(dir), { from: "dev", to: "staging" });
+    expect(plain.ok || plain.message).toBe(
+      "promote dev → staging refused; nothing was changed:\n  - staging has a gate (soak 1h, complete rollouts), checked against what dev deployed: pass --from-outputs <dev outputs.json>",
+    );
+    const skipped = planPromotion(readProjectFiles(dir), { ...request(dir, 5), skipGate: true });
+    expect(skipped.ok && skipped.warnings).toContain(
+      "EMERGENCY (--skip-gate): staging's gate (soak 1h, complete rollouts) was not checked",
+    );
+    expect(run(dir, "--from", "dev", "--to", "staging", "--skip-gate", "--dry-run").err).toContain(
+      "warning: EMERGENCY (--skip-gate): staging's gate (soak 1h, complete rollouts) was not checked",
+    );
+  });
+});
+
 describe("refusals name the problem and the fix, and change no file", () => {
   const refusals: [
     string,
@@ -603,10 +824,36 @@ describe("refusals name the problem and the fix, and change no file", () => {
   ][] = [
     [
       "a tag without a digest going to prod",
-      {},
+      { "Pulumi.staging.yaml": "{{STAGING}}" },
       () => ["--from", "staging", "--to", "prod", "--only", "api"],
       (dir) =>
         `promote staging → prod refused; nothing was changed:\n  - services.api.image: "${String(stackOf(dir, "staging").images.api)}" (staging config) has no digest; prod takes digests only — pass --from-outputs <staging outputs.json> or pin a digest in the source stack (Pulumi.staging.yaml)`,
+    ],
+    [
+      "a stage that has had no promotion yet",
+      {},
+      () => ["--from", "staging", "--to", "prod"],
+      () =>
+        "promote staging → prod refused; nothing was changed:\n  - staging has no release pinned (Pulumi.staging.yaml has no platform:release): promote into it first (npm run promote -- --from dev --to staging)",
+    ],
+    [
+      "outputs without a release",
+      { "out.json": JSON.stringify({ images: { api: `node:24@${digest("a")}` } }) },
+      (dir) => ["--from", "dev", "--to", "staging", "--from-outputs", join(dir, "out.json")],
+      (dir) =>
+        `promote dev → staging refused; nothing was changed:\n  - ${join(dir, "out.json")} has no release: dev was not deployed with \`npm run deploy\`, which records the commit it runs; deploy it with \`npm run deploy -- --stage dev --command up\`, then promote with its new outputs`,
+    ],
+    [
+      "outputs of uncommitted changes",
+      {
+        "out.json": JSON.stringify({
+          release: "{{HEAD}}-dirty",
+          images: { api: `node:24@${digest("a")}` },
+        }),
+      },
+      (dir) => ["--from", "dev", "--to", "staging", "--from-outputs", join(dir, "out.json")],
+      (dir) =>
+        `promote dev → staging refused; nothing was changed:\n  - release ${head(dir).slice(0, 12)}-dirty (dev's deployed outputs in out.json): dev ran uncommitted changes, which are no release; deploy dev from a clean checkout, then promote with its new outputs`,
     ],
     [
       "an unknown stage",
@@ -645,7 +892,12 @@ describe("refusals name the problem and the fix, and change no file", () => {
     ],
     [
       "outputs without the service",
-      { "out.json": JSON.stringify({ images: { api: `node:24@${digest("a")}` } }) },
+      {
+        "out.json": JSON.stringify({
+          release: "{{HEAD}}",
+          images: { api: `node:24@${digest("a")}` },
+        }),
+      },
       (dir) => [
         "--from",
         "dev",
@@ -669,7 +921,15 @@ describe("refusals name the problem and the fix, and change no file", () => {
   ];
 
   test.each(refusals)("%s", (_name, replace, argv, message) => {
-    const dir = project(replace);
+    const dir = repo(replace);
+    if (replace["Pulumi.staging.yaml"] === "{{STAGING}}")
+      // Staging after its first promotion: the fixture's file with the release pinned.
+      writeFileSync(
+        join(dir, "Pulumi.staging.yaml"),
+        applyPromotion(readFileSync(join(FIXTURE, "Pulumi.staging.yaml"), "utf8"), [], {
+          release: head(dir),
+        }),
+      );
     const before = snapshot(dir);
     const result = run(dir, ...argv(dir));
     expect(result).toEqual({ code: 1, out: "", err: message(dir) });
@@ -692,7 +952,9 @@ describe("refusals name the problem and the fix, and change no file", () => {
   });
 
   test("a target that fails the config schema after the edit", () => {
-    const dir = project({ "out.json": JSON.stringify({ images: { api: "Not An Image" } }) });
+    const dir = repo({
+      "out.json": JSON.stringify({ release: "{{HEAD}}", images: { api: "Not An Image" } }),
+    });
     const before = snapshot(dir);
     const result = run(
       dir,
@@ -760,6 +1022,7 @@ describe("promote arguments", () => {
       to: "staging",
       only: ["web", "api"],
       allowSkip: false,
+      skipGate: false,
       dryRun: true,
       help: false,
     });
@@ -767,6 +1030,7 @@ describe("promote arguments", () => {
       mode: "rollback",
       to: "prod",
       allowSkip: false,
+      skipGate: false,
       dryRun: false,
       help: false,
     });
@@ -790,20 +1054,20 @@ describe("rollback from the stack file's git history", () => {
     template = project();
     git(template, "init", "-q");
     base = String(stackOf(template, "staging").images.api);
-    commit(template, "initial");
+    commitAll(template, "initial");
     pin(template, "staging", { api: `${base}@${digest("1")}` });
-    commit(template, "promote A");
+    commitAll(template, "promote A");
     writeFileSync(
       join(template, "Pulumi.staging.yaml"),
       `${read(template, "Pulumi.staging.yaml")}# a later note\n`,
     );
-    commit(template, "add a note");
+    commitAll(template, "add a note");
     pin(template, "prod", { api: base });
-    commit(template, "prod by tag");
+    commitAll(template, "prod by tag");
     pin(template, "prod", { api: `${base}@${digest("4")}` });
-    commit(template, "prod by digest");
+    commitAll(template, "prod by digest");
     pin(template, "staging", { api: `${base}@${digest("2")}` });
-    commit(template, "promote B");
+    commitAll(template, "promote B");
   });
 
   /** A fresh copy of the template repository. */
@@ -819,18 +1083,18 @@ describe("rollback from the stack file's git history", () => {
     expect(staging()).toBe(`${base}@${digest("2")}`);
     expect(run(dir, "--rollback", "--to", "staging").code).toBe(0);
     expect(staging()).toBe(`${base}@${digest("1")}`);
-    commit(dir, "roll staging back");
+    commitAll(dir, "roll staging back");
     // Not a toggle back to digest 2: one more step, to the images before digest 1.
     const second = run(dir, "--rollback", "--to", "staging");
     expect(second.code).toBe(0);
     expect(second.err).toContain("has no digest; restored as a tag, which can move");
     expect(staging()).toBe(base);
-    commit(dir, "roll staging back again");
+    commitAll(dir, "roll staging back again");
     expect(run(dir, "--rollback", "--to", "staging")).toEqual({
       code: 1,
       out: "",
       err: expect.stringContaining(
-        "no earlier commit of Pulumi.staging.yaml (or Pulumi.yaml) has other images than HEAD",
+        "no earlier commit of Pulumi.staging.yaml (or Pulumi.yaml) has another release or other images than HEAD",
       ) as unknown as string,
     });
 
@@ -844,7 +1108,7 @@ describe("rollback from the stack file's git history", () => {
 
   test("restores the images of the most recent earlier commit whose images differ; a second run is a no-op", () => {
     const dir = history();
-    const head = read(dir, "Pulumi.staging.yaml");
+    const atHead = read(dir, "Pulumi.staging.yaml");
     const first = run(dir, "--rollback", "--to", "staging");
     expect(first.err).toBe("");
     expect(first.code).toBe(0);
@@ -853,7 +1117,7 @@ describe("rollback from the stack file's git history", () => {
     );
     // Only the digest changes; the later note stays.
     expect(read(dir, "Pulumi.staging.yaml")).toBe(
-      head.replace(`${base}@${digest("2")}`, `${base}@${digest("1")}`),
+      atHead.replace(`${base}@${digest("2")}`, `${base}@${digest("1")}`),
     );
 
     const written = snapshot(dir);
@@ -881,13 +1145,13 @@ describe("rollback from the stack file's git history", () => {
   test("back to an image from Pulumi.yaml: the base tag is pinned, with a warning", () => {
     const dir = history();
     git(dir, "reset", "-q", "--hard", "HEAD~4"); // initial, promote A
-    const head = read(dir, "Pulumi.staging.yaml");
+    const atHead = read(dir, "Pulumi.staging.yaml");
     const result = run(dir, "--rollback", "--to", "staging", "--only", "api");
     expect(result.code).toBe(0);
     expect(result.err).toBe(
       `warning: services.api.image: "${base}" (commit ${at(dir, "HEAD~1").slice(0, 7)}) has no digest; restored as a tag, which can move`,
     );
-    expect(read(dir, "Pulumi.staging.yaml")).toBe(head.replace(`${base}@${digest("1")}`, base));
+    expect(read(dir, "Pulumi.staging.yaml")).toBe(atHead.replace(`${base}@${digest("1")}`, base));
   });
 
   const rollbackRefusals: [string, (dir: string) => void, string[], (dir: string) => string][] = [
@@ -903,7 +1167,7 @@ describe("rollback from the stack file's git history", () => {
       () => undefined,
       ["--rollback", "--to", "staging", "--only", "web"],
       () =>
-        "rollback staging refused; nothing was changed:\n  - no earlier commit of Pulumi.staging.yaml (or Pulumi.yaml) has other images for web than HEAD (4 commits searched); nothing to roll back to",
+        "rollback staging refused; nothing was changed:\n  - no earlier commit of Pulumi.staging.yaml (or Pulumi.yaml) has another release or other images for web than HEAD (4 commits searched); nothing to roll back to",
     ],
     [
       "a tag going back into prod",

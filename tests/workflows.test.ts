@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
-import { affectedStacks, renderOnlyStacks } from "../scripts/ci/affected-stacks";
+import { affectedStacks, pinnedStacks, renderOnlyStacks } from "../scripts/ci/affected-stacks";
 import { listStacks, PROJECT_DIR, readStages } from "../scripts/lib/stack-files";
 import { parseStages, type Stage } from "../platform/config";
 
@@ -277,6 +277,33 @@ describe("CI workflows", () => {
     expect(gate.if).toBe("matrix.replacementGate");
   });
 
+  test("every engine run of a stack runs its release: the pinned commit's directory and PLATFORM_RELEASE", () => {
+    const runs: [string, string][] = [
+      ["deploy.yml", "up"],
+      ["drift.yml", "drift"],
+      ["preview.yml", "preview"],
+    ];
+    for (const [file, job] of runs) {
+      const steps: Any[] = workflow(file).jobs[job].steps;
+      const release = steps.findIndex((s) => s.id === "release");
+      const engine = steps.findIndex((s) => String(s.uses).startsWith("pulumi/actions@"));
+      expect(release, file).toBeGreaterThanOrEqual(0);
+      expect(release, `${file}: the release is prepared before pulumi runs`).toBeLessThan(engine);
+      expect(steps[release].run, file).toMatch(
+        /^npm run --silent deploy -- --(stage|stack) "\$(STAGE|STACK)" --prepare >> "\$GITHUB_OUTPUT"$/,
+      );
+      expect(steps[engine].with["work-dir"], file).toBe("${{ steps.release.outputs.dir }}");
+      expect(steps[engine].env.PLATFORM_RELEASE, file).toBe("${{ steps.release.outputs.release }}");
+      // The pinned commit is in the history, so the checkout takes all of it.
+      expect(steps[0].with["fetch-depth"], file).toBe(0);
+    }
+    // The policy pack's dependencies exist before the release borrows them.
+    const up: Any[] = workflow("deploy.yml").jobs.up.steps;
+    expect(up.findIndex((s) => String(s.run).includes("npm ci --prefix policy"))).toBeLessThan(
+      up.findIndex((s) => s.id === "release"),
+    );
+  });
+
   test("drift runs a refreshed preview that expects no changes on every stack", () => {
     const drift = workflow("drift.yml").jobs.drift;
     // Its own group: a queued drift run must never cancel a pending deploy of the same stack.
@@ -345,7 +372,7 @@ describe("stages as data", () => {
     );
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toBe(
-      'stages: "stagin" is not a stage (did you mean "staging"? the pipeline is dev → staging → prod)\n',
+      'stages: "stagin" is not a stage of the pipeline (did you mean "staging"? dev → staging → prod; stages are defined in Pulumi.yaml, platform:stages)\n',
     );
   });
 
@@ -435,6 +462,18 @@ describe("affected stacks", () => {
     expect(
       affectedStacks(["Pulumi.prod.yaml", "Pulumi.staging.yaml"], stacks, stages, "deploy"),
     ).toEqual(["staging", "prod"]);
+  });
+  test("shared code leaves the stages pinned to a release alone, unless their own file changes", () => {
+    // staging and prod run their releases: a program change reaches them only by promotion.
+    const pinned = ["staging", "prod"];
+    for (const mode of ["preview", "engine"] as const)
+      expect(affectedStacks(["components/podspec.ts"], stacks, stages, mode, [], pinned)).toEqual([
+        "dev",
+      ]);
+    expect(
+      affectedStacks(["index.ts", "Pulumi.staging.yaml"], stacks, stages, "preview", [], pinned),
+    ).toEqual(["dev", "staging"]);
+    expect(pinnedStacks(PROJECT_DIR, stacks)).toEqual([]);
   });
   test("a qa stage and an eu-prod beside prod: the order follows the pipeline, not the names", () => {
     const grown = pipeline("dev", "qa", "staging", "prod", "eu-prod<staging");

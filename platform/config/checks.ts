@@ -16,6 +16,11 @@ export interface ParseOptions {
   readonly lookupSecret?: (key: string) => "secret" | "plain" | "missing";
   /** The stack's name, for the commands messages suggest. @default `<stack>` */
   readonly stack?: string;
+  /**
+   * The program about to run this config, when it does (the program, the render): a stack that
+   * pins a release (`platform:release`) is refused unless `running` is that release.
+   */
+  readonly program?: { readonly release: string | undefined };
 }
 
 /**

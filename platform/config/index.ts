@@ -18,13 +18,29 @@ export {
 export type { RawConfig } from "./parse";
 export { platformSchema } from "./schema";
 export {
+  isDirty,
+  isRunningRelease,
+  RELEASE_ANNOTATION,
+  RELEASE_ENV,
+  RELEASE_KEY,
+  releasePinProblem,
+  runningReleaseProblem,
+  shortRelease,
+  verificationJobs,
+  verificationProblems,
+  withReleaseStamp,
+} from "./release";
+export {
   describePipeline,
   findStage,
+  formatDuration,
+  parseDuration,
   parseStages,
   pathTo,
   promotionProblem,
   stagesSchema,
+  unknownStage,
 } from "./stages";
-export type { Stage } from "./stages";
+export type { Gate, Stage } from "./stages";
 export { isQuotaMap, tenantConfig } from "./schema";
 export type { ClusterConfig, NamespaceConfig, NodePoolConfig, PlatformConfig } from "./schema";

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { SECRET_CHECKSUM_KEY } from "./checks";
+import { RELEASE_KEY } from "./release";
 import { defaultsSchema, platformSchema } from "./schema";
 import { stagesSchema } from "./stages";
 
@@ -82,6 +83,12 @@ function stackConfigKeys(): Record<string, Json> {
       ...SECURE,
       description:
         "The key of the checksum/secret-env pod annotations; npm run stack:init generates it.",
+    },
+    [RELEASE_KEY]: {
+      description:
+        "The commit this stage runs (a stage after the first); npm run promote writes it, npm run deploy runs it.",
+      type: "string",
+      pattern: "^[0-9a-f]{40}$",
     },
   };
   return keys;

@@ -12,6 +12,7 @@
  *   (objects merge, lists replace, `null` removes);
  * - `secretChecksumKey`: the secret key of the `checksum/secret-env` annotations
  *   (`npm run stack:init` creates it);
+ * - `release`: the commit a stage after the first runs (written by promote; see ./release);
  * - any other key must be a secret referenced by a workload's `secretEnv`.
  *
  * Every problem is collected into one `ConfigError` whose lines name the key path and the fix.
@@ -27,6 +28,14 @@ import {
 } from "./checks";
 import { describe, issueMessages } from "../../components/issues";
 import { ConfigError } from "./error";
+import {
+  isRunningRelease,
+  RELEASE_ENV,
+  RELEASE_KEY,
+  releasePinProblem,
+  runningReleaseProblem,
+  verificationProblems,
+} from "./release";
 import { parseStages } from "./stages";
 import { platformSchema, type PlatformConfig } from "./schema";
 
@@ -169,6 +178,7 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
     if (
       (STRUCTURED_KEYS as readonly string[]).includes(key) ||
       key === SECRET_CHECKSUM_KEY ||
+      key === RELEASE_KEY ||
       referenced.has(key)
     )
       continue;
@@ -180,7 +190,9 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
     );
   }
 
-  if (raw.stages !== undefined) problems.push(...parseStages(raw.stages).problems);
+  const stages = raw.stages === undefined ? undefined : parseStages(raw.stages);
+  if (stages) problems.push(...stages.problems);
+  problems.push(...releaseProblems(raw[RELEASE_KEY], options));
 
   const result = platformSchema.safeParse(merged, { reportInput: true });
   if (!result.success) {
@@ -194,8 +206,25 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
   }
   const config = withDefaults(result.data);
   problems.push(...crossCheck(config, options));
+  if (stages?.stages)
+    problems.push(...verificationProblems(stages.stages, options.stack, config.services));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Problems of the stack's release pin, and of running it with this program (options.program). */
+function releaseProblems(pin: unknown, options: ParseOptions): string[] {
+  const running = options.program?.release;
+  if (running !== undefined && !isRunningRelease(running))
+    return [
+      `${RELEASE_ENV}=${JSON.stringify(running)}: expected a full commit id, maybe with -dirty (npm run deploy sets it; unset it to run without a release)`,
+    ];
+  if (pin === undefined) return [];
+  const format = releasePinProblem(pin);
+  if (format !== undefined) return [format];
+  if (!options.program) return [];
+  const problem = runningReleaseProblem(pin as string, running, options.stack);
+  return problem === undefined ? [] : [problem];
 }
 
 /**

@@ -15,6 +15,11 @@
  *
  * A stage's tier (its policy and strictness profile: dev, staging or prod) is its stack's
  * `platform:tier`, independent of its name.
+ *
+ * A stage may gate promotion into it, as Kargo's `requiredSoakTime` and Argo's analysis do:
+ * `gate: { soak: 24h, verify: smoke }` lets a release in only once the source stage has run it
+ * for the soak time, its rollouts are complete, and (optionally) the source's run of the
+ * verification Job `smoke` (a `job` service of the application) succeeded for that release.
  */
 import { z } from "zod";
 import { parseWith } from "../../components/issues";
@@ -22,6 +27,54 @@ import { closest } from "../../components/suggest";
 
 /** Pulumi's stack name rule (one part of org/project/stack). */
 const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/** A duration: whole days, hours, minutes and seconds, largest first (`90m`, `1d12h`, `30s`). */
+const DURATION = /^(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+
+/** A duration's milliseconds, or undefined when it is not one (see DURATION). */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text);
+  if (!m) return undefined;
+  const [d, h, min, sec] = m.slice(1).map((x) => Number(x ?? 0));
+  return (((d * 24 + h) * 60 + min) * 60 + sec) * 1000;
+}
+
+/** A duration for messages: `1d 2h 3m`, `45s`. */
+export function formatDuration(ms: number): string {
+  let rest = Math.max(0, Math.floor(ms / 1000));
+  const parts: string[] = [];
+  for (const [unit, size] of [
+    ["d", 86_400],
+    ["h", 3_600],
+    ["m", 60],
+    ["s", 1],
+  ] as const) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0) parts.push(`${n}${unit}`);
+  }
+  return parts.slice(0, 3).join(" ") || "0s";
+}
+
+const gateSchema = z
+  .strictObject({
+    soak: z
+      .string()
+      .regex(DURATION, { message: "must be a duration such as 30m, 24h or 1d12h" })
+      .optional()
+      .describe(
+        "How long the source stage must have run a release (successfully deployed, nothing since) before it may be promoted here. @default 0s",
+      ),
+    verify: z
+      .string()
+      .optional()
+      .describe(
+        "A job service of the application, run by the source stage for each release (the program stamps it with the release); it must have succeeded for the release being promoted.",
+      ),
+  })
+  .describe(
+    "What promotion into this stage requires of the source: a soak time, complete rollouts and optionally a succeeded verification Job.",
+  );
 
 const stageSchema = z.strictObject({
   name: z
@@ -49,6 +102,7 @@ const stageSchema = z.strictObject({
     .string()
     .optional()
     .describe("The earlier stage it is promoted from. @default the stage listed before it"),
+  gate: gateSchema.optional(),
 });
 
 export const stagesSchema = z
@@ -63,6 +117,16 @@ export interface Stage {
   readonly environment: string;
   /** The stage it is promoted from; undefined for the root (the first stage). */
   readonly from?: string;
+  /** What promotion into it requires of the source stage. */
+  readonly gate?: Gate;
+}
+
+/** A stage's promotion gate (see the file comment). */
+export interface Gate {
+  /** Milliseconds the source must have run the release. */
+  readonly soakMs: number;
+  /** The verification Job's service name, if any. */
+  readonly verify?: string;
 }
 
 /**
@@ -112,11 +176,23 @@ export function parseStages(
         `${at}[${i}].from: "${s.from}" is not a stage listed before ${s.name} (${hint ? `did you mean "${hint}"?` : `earlier stages: ${earlier.join(", ")}`})`,
       );
     } else from = s.from;
+    if (i === 0 && s.gate !== undefined)
+      problems.push(
+        `${at}[0].gate: the first stage takes no promotion, so nothing passes its gate; put the gate on the stage that is promoted from it`,
+      );
     stages.push({
       name: s.name,
       stack,
       environment: s.environment ?? s.name,
       ...(from !== undefined ? { from } : {}),
+      ...(s.gate
+        ? {
+            gate: {
+              soakMs: parseDuration(s.gate.soak ?? "0s")!,
+              ...(s.gate.verify !== undefined ? { verify: s.gate.verify } : {}),
+            },
+          }
+        : {}),
     });
   });
   return problems.length > 0 ? { problems } : { stages, problems };
@@ -125,6 +201,15 @@ export function parseStages(
 /** The stage named `name`, or the one whose stack is `name`. */
 export function findStage(stages: readonly Stage[], name: string): Stage | undefined {
   return stages.find((s) => s.name === name) ?? stages.find((s) => s.stack === name);
+}
+
+/** Why `name` names no stage, with a did-you-mean and the pipeline. */
+export function unknownStage(stages: readonly Stage[], name: string): string {
+  const hint = closest(
+    name,
+    stages.map((s) => s.name),
+  );
+  return `"${name}" is not a stage of the pipeline (${hint ? `did you mean "${hint}"? ` : ""}${describePipeline(stages)}; stages are defined in Pulumi.yaml, platform:stages)`;
 }
 
 /** The stages from the root to `stage`, both included. */

@@ -3,9 +3,11 @@
  *   npx tsx scripts/ci/affected-stacks.ts --base <sha> [--head <sha>] [--mode preview|engine|deploy]
  * prints a JSON array of stack names.
  *
- * preview: every stack when shared code changed (library, program, policies, scripts,
- *          package files, Pulumi.yaml), otherwise the stacks whose Pulumi.<stack>.yaml changed;
- *          what the offline render and diff look at.
+ * preview: the stacks that run this checkout (every stack but the stages pinned to a release)
+ *          when shared code changed (library, program, policies, scripts, package files,
+ *          Pulumi.yaml), and the stacks whose Pulumi.<stack>.yaml changed (a promotion among
+ *          them); what the offline render and diff look at. A pinned stage runs its release,
+ *          which a change to shared code does not touch.
  * engine:  the same without render-only stacks (`cluster.renderYamlToDirectory`): what
  *          `pulumi preview` runs on against a backend.
  * deploy:  on a push to main, shared code goes to the first stage of the pipeline only; the
@@ -17,7 +19,7 @@
 import { execFileSync } from "node:child_process";
 import { EXIT, parseFlags, UsageError, wantsHelp } from "../lib/cli";
 import { listStacks, loadStackFiles, PROJECT_DIR, readStages } from "../lib/stack-files";
-import type { Stage } from "../../platform/config";
+import { RELEASE_KEY, type Stage } from "../../platform/config";
 import { stageRows } from "./stages";
 
 /** Paths whose change can alter every stack's output. */
@@ -54,6 +56,14 @@ export function renderOnlyStacks(projectDir: string, stacks: readonly string[]):
 
 export type Mode = "preview" | "engine" | "deploy";
 
+/** Stacks whose file pins a release (`platform:release`): they run that commit. */
+export function pinnedStacks(projectDir: string, stacks: readonly string[]): string[] {
+  return stacks.filter((stack) => {
+    const files = loadStackFiles(projectDir, stack);
+    return files.config[`${files.project}:${RELEASE_KEY}`] !== undefined;
+  });
+}
+
 /**
  * The stacks a change affects in `mode` (see the file comment), in pipeline order: the stages'
  * stacks as `stages` lists them, then the other stacks by name.
@@ -64,6 +74,7 @@ export function affectedStacks(
   stages: readonly Stage[],
   mode: Mode,
   renderOnly: readonly string[] = [],
+  pinned: readonly string[] = [],
 ): string[] {
   const order = stages.map((s) => s.stack);
   const rank = (s: string) => (order.includes(s) ? order.indexOf(s) : order.length);
@@ -71,7 +82,7 @@ export function affectedStacks(
     [...list].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const own = stacks.filter((s) => changed.includes(`Pulumi.${s}.yaml`));
   const shared = changed.some((f) => SHARED.some((re) => re.test(f)));
-  const previewed = shared ? stacks : own;
+  const previewed = shared ? stacks.filter((s) => !pinned.includes(s) || own.includes(s)) : own;
   if (mode === "preview") return inOrder(previewed);
   if (mode === "engine") return inOrder(previewed.filter((s) => !renderOnly.includes(s)));
   const deployable = (s: string) => order.includes(s) && !renderOnly.includes(s);
@@ -120,6 +131,7 @@ function main(argv: readonly string[]): number {
     stages,
     mode,
     renderOnlyStacks(PROJECT_DIR, stacks),
+    pinnedStacks(PROJECT_DIR, stacks),
   );
   if (mode !== "deploy") console.log(JSON.stringify(affected));
   else {

@@ -7,8 +7,7 @@
  */
 import { EXIT, parseFlags, UsageError, wantsHelp } from "../lib/cli";
 import { loadStackFiles, PROJECT_DIR, readStages, StackFileError } from "../lib/stack-files";
-import { describePipeline, findStage, type Stage } from "../../platform/config";
-import { closest } from "../../components/suggest";
+import { findStage, unknownStage, type Stage } from "../../platform/config";
 
 /** A stage as the workflows need it. */
 export interface StageRow {
@@ -40,6 +39,13 @@ export function stageRows(projectDir: string, stages: readonly Stage[]): StageRo
   });
 }
 
+/** The stage named `name` (or whose stack is `name`); a UsageError naming the stages if none. */
+export function requireStage(stages: readonly Stage[], name: string): Stage {
+  const stage = findStage(stages, name);
+  if (!stage) throw new UsageError(unknownStage(stages, name));
+  return stage;
+}
+
 const USAGE = `usage: npx tsx scripts/ci/stages.ts [--stage <name>]
   prints the stages of platform:stages (Pulumi.yaml) as JSON rows, or the one named by --stage
 exit codes: 0 printed, 2 usage error or no such stage`;
@@ -57,16 +63,7 @@ export function main(argv: readonly string[], projectDir = PROJECT_DIR): number 
       console.log(JSON.stringify(rows));
       return 0;
     }
-    const stage = findStage(stages, values.stage);
-    if (!stage) {
-      const hint = closest(
-        values.stage,
-        stages.map((s) => s.name),
-      );
-      throw new UsageError(
-        `"${values.stage}" is not a stage (${hint ? `did you mean "${hint}"? ` : ""}the pipeline is ${describePipeline(stages)})`,
-      );
-    }
+    const stage = requireStage(stages, values.stage);
     console.log(JSON.stringify(rows.find((r) => r.stage === stage.name)));
     return 0;
   } catch (e) {

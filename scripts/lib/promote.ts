@@ -39,15 +39,20 @@ import {
 } from "yaml";
 import {
   ConfigError,
-  describePipeline,
   findStage,
+  formatDuration,
+  isDirty,
+  isRunningRelease,
   mergeOverrides,
   neededSecretKeys,
   parsePlatformConfig,
   promotionProblem,
+  RELEASE_KEY,
+  shortRelease,
   STRUCTURED_VALUE_KEYS,
   type RawConfig,
   type Stage,
+  unknownStage,
 } from "../../platform/config";
 import { type Tier } from "../../components/schema";
 import {
@@ -58,6 +63,7 @@ import {
   stagesOf,
 } from "./stack-files";
 import { closest } from "../../components/suggest";
+import { evaluateGate, type GateEvidence } from "./gate";
 
 // ---------------------------------------------------------------------------------------------
 // Types
@@ -73,6 +79,11 @@ export interface ProjectFiles {
   readonly projectText: string;
   /** Stack name to the text of its Pulumi.<stack>.yaml. */
   readonly stacks: Readonly<Record<string, string>>;
+  /**
+   * Pulumi.yaml as of a release (commit), undefined when unknown: a pinned stage runs its
+   * release's application, so its services are read from there. Without it, projectText is used.
+   */
+  readonly projectAt?: (release: string) => string | undefined;
 }
 
 /** One stack's config, read as the program reads it. */
@@ -92,6 +103,16 @@ export interface StackView {
   readonly images: Readonly<Record<string, ImageValue | undefined>>;
   /** Images the stack file itself sets (`platform:overrides.services.<svc>.image`). */
   readonly pins: Readonly<Record<string, ImageValue>>;
+  /** The release the stack file pins (`platform:release`), if any. */
+  readonly release: string | undefined;
+}
+
+/** The release pin a plan sets. */
+export interface ReleaseChange {
+  readonly before: string | undefined;
+  readonly after: string;
+  /** Where `after` came from: "dev's deployed outputs in out.json", "staging's pin", ... */
+  readonly origin: string;
 }
 
 export interface ImageChange {
@@ -121,6 +142,10 @@ export interface PlanReady {
   readonly file: string;
   /** Empty when the stack file already has these images: nothing to do. */
   readonly changes: readonly ImageChange[];
+  /** The release pin it sets, when that changes. */
+  readonly release?: ReleaseChange;
+  /** The release the stack file pins after the plan, if any. */
+  readonly pinnedRelease: string | undefined;
   /** The stack file before and after (equal when there is nothing to do). */
   readonly before: string;
   readonly after: string;
@@ -141,16 +166,35 @@ export interface PromoteRequest {
    * @default false
    */
   readonly allowSkip?: boolean;
-  /** The source stack's `pulumi stack output --json`, whose `images` are promoted. */
+  /**
+   * The source stack's `pulumi stack output --json`, whose `images` and `release` are promoted:
+   * what the source ran. Without them, the source's pinned release and configured images.
+   */
   readonly outputs?: { readonly file: string; readonly json: unknown };
+  /**
+   * The commit checked out where promote runs (HEAD): the release of the first stage, which runs
+   * main, when no outputs say what it ran.
+   */
+  readonly checkoutCommit?: string;
+  /** What the source ran and how it is doing, for the target stage's gate (see ./gate). */
+  readonly gate?: GateEvidence;
+  /**
+   * Emergency override: promote although the target's gate is not passed (or not checked). The
+   * plan warns, and the warning goes into the pull request. @default false
+   */
+  readonly skipGate?: boolean;
+  /** The time the gate is checked at (ms since the epoch). @default Date.now() */
+  readonly now?: number;
 }
 
 export interface RollbackRequest {
   readonly to: string;
   /** Services to roll back. @default every service of the stack */
   readonly only?: readonly string[];
-  /** How many earlier sets of images to walk back. @default 1 */
+  /** How many earlier releases (sets of images and release pin) to walk back. @default 1 */
   readonly steps?: number;
+  /** Instead of steps: back to the newest earlier state that pinned this release (a prefix). */
+  readonly toRelease?: string;
   readonly history: StackHistory;
 }
 
@@ -197,7 +241,25 @@ export function readProjectFiles(dir: string): ProjectFiles {
     const file = join(dir, stackFileName(stack));
     if (existsSync(file)) stacks[stack] = readFileSync(file, "utf8");
   }
-  return { dir, projectText: readFileSync(projectFile, "utf8"), stacks };
+  return {
+    dir,
+    projectText: readFileSync(projectFile, "utf8"),
+    stacks,
+    projectAt: (release) => gitShow(dir, release, "Pulumi.yaml"),
+  };
+}
+
+/** A file as of a commit (`git show <commit>:./<file>` in `dir`), undefined if there is none. */
+function gitShow(dir: string, commit: string, file: string): string | undefined {
+  try {
+    return execFileSync("git", ["-C", dir, "show", `${commit}:./${file}`], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      maxBuffer: 64 << 20,
+    });
+  } catch {
+    return undefined;
+  }
 }
 
 export function stackFileName(stack: string): string {
@@ -275,6 +337,7 @@ function readStackUncached(
     services,
     images,
     pins,
+    release: typeof raw[RELEASE_KEY] === "string" ? raw[RELEASE_KEY] : undefined,
   };
 }
 
@@ -347,12 +410,19 @@ export function planPromotion(files: ProjectFiles, req: PromoteRequest): Plan {
         ]);
       warnings.push(`EMERGENCY (--allow-skip): ${skip}`);
     }
-    const from = current(files, fromStage.stack);
-    const to = current(files, toStage.stack);
-    const targetTier = tierOf(to);
-
     const problems: string[] = [];
     const notes: string[] = [];
+    checkGate(toStage, req, problems, warnings, notes);
+    refuseIf(problems);
+    const fromNow = current(files, fromStage.stack);
+    const toNow = current(files, toStage.stack);
+    const release = sourceRelease(fromStage, fromNow, req, problems, warnings, notes);
+    refuseIf(problems);
+    // Each stage runs the application of its release: the source its own (the first stage: the
+    // one it ran), the target the one it is promoted to.
+    const from = atRelease(files, fromNow, fromNow.release ?? release?.value, warnings);
+    const to = atRelease(files, toNow, release?.value ?? toNow.release, warnings);
+    const targetTier = tierOf(to);
     const selected = selectServices(from, to, req.only, problems);
     const outputImages = req.outputs
       ? readOutputImages(req.outputs, from.stack, problems)
@@ -421,7 +491,11 @@ export function planPromotion(files: ProjectFiles, req: PromoteRequest): Plan {
       if (!to.services.includes(svc) && !req.only)
         notes.push(`services.${svc} is in ${from.stack} but not in ${to.stack}; not promoted`);
     }
-    return finish(files, to, title, changes, warnings, notes);
+    const releaseChange =
+      release && release.value !== toNow.release
+        ? { before: toNow.release, after: release.value, origin: release.origin }
+        : undefined;
+    return finish(files, to, title, changes, warnings, notes, releaseChange);
   } catch (e) {
     return refusal(title, e);
   }
@@ -450,18 +524,26 @@ export function planRollback(files: ProjectFiles, req: RollbackRequest): Plan {
         `${working.file} is not committed; --rollback restores images from its git history (commit it first)`,
       ]);
     }
-    const head = readAt(
-      committed.projectText ?? files.projectText,
-      stack,
-      committed.stackText,
-      "HEAD",
-    );
+    // A version of the stack as it ran: its stack file with the application of the release it
+    // pins (else the Pulumi.yaml committed with it).
+    const asRan = (projectText: string | undefined, stackText: string, when: string) => {
+      const pinned = readAt(projectText ?? files.projectText, stack, stackText, when);
+      const ofRelease = pinned.release ? files.projectAt?.(pinned.release) : undefined;
+      return ofRelease === undefined ? pinned : readAt(ofRelease, stack, stackText, when);
+    };
+    const head = asRan(committed.projectText, committed.stackText, "HEAD");
 
-    // The stack's history as runs of equal images (for the selected services), newest first. Walking back one step from the current images
-    // goes past their earlier appearance, if any (the images a rollback restored), to what came
-    // before: so two rollbacks go two steps back instead of toggling.
+    // The stack's history as runs of equal releases (the release pin and the images of the
+    // selected services), newest first. Walking back one step from the current release goes
+    // past its earlier appearance, if any (what a rollback restored), to what came before: so
+    // two rollbacks go two steps back instead of toggling. The release is the whole stage's:
+    // rolling back some services (--only) moves their images only.
+    const withRelease = req.only === undefined;
     const key = (view: StackView) =>
-      JSON.stringify(selected.map((svc) => view.images[svc] ?? null));
+      JSON.stringify([
+        withRelease ? (view.release ?? null) : null,
+        ...selected.map((svc) => view.images[svc] ?? null),
+      ]);
     const runs: { key: string; view: StackView; entry: HistoryEntry }[] = [];
     let searched = 0;
     for (const entry of req.history.entries) {
@@ -469,36 +551,65 @@ export function planRollback(files: ProjectFiles, req: RollbackRequest): Plan {
       searched++;
       let past: StackView;
       try {
-        past = readStack(entry.projectText ?? files.projectText, stack, entry.stackText);
+        past = asRan(entry.projectText, entry.stackText, describeCommit(entry));
       } catch (e) {
         if (e instanceof StackFileError) continue; // an unreadable old version cannot be restored
         throw e;
       }
       const k = key(past);
-      // A run is named by its newest commit (the images were last seen there).
+      // A run is named by its newest commit (the release was last seen there).
       if (runs.at(-1)?.key !== k) runs.push({ key: k, view: past, entry });
     }
     let index = runs.length > 0 && runs[0].key === key(head) ? 0 : -1;
     const steps = req.steps ?? 1;
-    for (let step = 0; step < steps && index < runs.length; step++) {
-      const now = index < 0 ? key(head) : runs[index].key;
-      const again = runs.findIndex((r, i) => i > index && r.key === now);
-      index = (again >= 0 ? again : index) + 1;
+    const which = req.only ? ` for ${req.only.join(", ")}` : "";
+    if (req.toRelease !== undefined) {
+      const wanted = req.toRelease;
+      index = runs.findIndex(
+        (r) => r.key !== key(head) && r.view.release?.startsWith(wanted) === true,
+      );
+      if (index < 0) {
+        const known = [
+          ...new Set(runs.flatMap((r) => (r.view.release ? [shortRelease(r.view.release)] : []))),
+        ];
+        throw new PromotionRefused([
+          `no earlier commit of ${working.file} pins a release starting with ${wanted} (${searched} commit${searched === 1 ? "" : "s"} searched; releases it ran: ${known.join(", ") || "none"})`,
+        ]);
+      }
+    } else {
+      for (let step = 0; step < steps && index < runs.length; step++) {
+        const now = index < 0 ? key(head) : runs[index].key;
+        const again = runs.findIndex((r, i) => i > index && r.key === now);
+        index = (again >= 0 ? again : index) + 1;
+      }
     }
     const target = runs[index];
-    const which = req.only ? ` for ${req.only.join(", ")}` : "";
     if (!target) {
       throw new PromotionRefused([
-        `no earlier commit of ${working.file} (or Pulumi.yaml) has other images${which} ${steps === 1 ? "than HEAD" : `${steps} steps back`} (${searched} commit${searched === 1 ? "" : "s"} searched); nothing to roll back to`,
+        `no earlier commit of ${working.file} (or Pulumi.yaml) has another release or other images${which} ${steps === 1 ? "than HEAD" : `${steps} steps back`} (${searched} commit${searched === 1 ? "" : "s"} searched); nothing to roll back to`,
       ]);
     }
     const at = describeCommit(target.entry);
-    title = `rollback ${req.to} to the images of ${at}`;
+    title = `rollback ${req.to} to the ${withRelease && target.view.release !== working.release ? "release" : "images"} of ${at}`;
     const origin = `commit ${target.entry.commit.slice(0, 7)}`;
 
     const warnings: string[] = [];
     const notes: string[] = [];
     const changes: ImageChange[] = [];
+    let release: ReleaseChange | undefined;
+    if (withRelease && target.view.release !== working.release) {
+      if (working.release !== head.release) {
+        problems.push(
+          `platform:${RELEASE_KEY} in ${working.file} has uncommitted changes; commit them or discard them (git checkout -- ${working.file}) before rolling back`,
+        );
+      } else if (target.view.release === undefined) {
+        notes.push(
+          `${at} pinned no release; the release stays ${shortRelease(working.release!)} (remove platform:${RELEASE_KEY} by hand to run the checkout again)`,
+        );
+      } else {
+        release = { before: working.release, after: target.view.release, origin };
+      }
+    }
     for (const svc of selected) {
       const want = target.view.images[svc];
       const now = working.images[svc];
@@ -541,10 +652,136 @@ export function planRollback(files: ProjectFiles, req: RollbackRequest): Plan {
       });
     }
     refuseIf(problems);
-    return finish(files, working, title, changes, warnings, notes);
+    const to = release ? atRelease(files, working, release.after, warnings) : working;
+    return finish(files, to, title, changes, warnings, notes, release);
   } catch (e) {
     return refusal(title, e);
   }
+}
+
+/**
+ * `view` read with the application (Pulumi.yaml) of `release`: what the stage runs once it runs
+ * that release. The checkout's Pulumi.yaml when there is no release, or it cannot be read.
+ */
+function atRelease(
+  files: ProjectFiles,
+  view: StackView,
+  release: string | undefined,
+  warnings: string[],
+): StackView {
+  const projectText = projectTextAt(files, release, warnings);
+  return projectText === files.projectText
+    ? view
+    : readAt(
+        projectText,
+        view.stack,
+        files.stacks[view.stack],
+        `Pulumi.yaml of release ${shortRelease(release!)}`,
+      );
+}
+
+function projectTextAt(
+  files: ProjectFiles,
+  release: string | undefined,
+  warnings: string[],
+): string {
+  if (release === undefined) return files.projectText;
+  const text = files.projectAt?.(release.replace(/-dirty$/, ""));
+  if (text !== undefined) return text;
+  const warning = `release ${shortRelease(release)}: its Pulumi.yaml could not be read (not a commit of this clone?); the services were read from the checkout's Pulumi.yaml`;
+  if (!warnings.includes(warning)) warnings.push(warning);
+  return files.projectText;
+}
+
+/** The target's gate: its evidence passes, or an emergency skip is recorded, or refused. */
+function checkGate(
+  to: Stage,
+  req: PromoteRequest,
+  problems: string[],
+  warnings: string[],
+  notes: string[],
+): void {
+  if (!to.gate) return;
+  if (req.skipGate) {
+    warnings.push(
+      `EMERGENCY (--skip-gate): ${to.name}'s gate (${describeGate(to)}) was not checked`,
+    );
+    return;
+  }
+  if (!req.gate) {
+    const ran = isPlainObject(req.outputs?.json) ? req.outputs.json.release : undefined;
+    if (req.outputs && typeof ran !== "string") return; // refused for its missing release, with why
+    problems.push(
+      req.outputs
+        ? `${to.name} has a gate (${describeGate(to)}), but nothing was collected about ${req.from} to check it against`
+        : `${to.name} has a gate (${describeGate(to)}), checked against what ${req.from} deployed: pass --from-outputs <${req.from} outputs.json>`,
+    );
+    return;
+  }
+  const result = evaluateGate(to, req.gate, req.now ?? Date.now());
+  if (result.problems.length === 0) {
+    notes.push(...result.passed.map((p) => `gate: ${p}`));
+    return;
+  }
+  problems.push(
+    ...result.problems,
+    "in an emergency, --skip-gate promotes anyway (recorded in the pull request)",
+  );
+}
+
+function describeGate(stage: Stage): string {
+  const gate = stage.gate!;
+  return [
+    ...(gate.soakMs > 0 ? [`soak ${formatDuration(gate.soakMs)}`] : []),
+    "complete rollouts",
+    ...(gate.verify !== undefined ? [`verification Job ${gate.verify}`] : []),
+  ].join(", ");
+}
+
+/** The release the source ran (its outputs), or runs (its pin), or is (the checkout). */
+function sourceRelease(
+  fromStage: Stage,
+  from: StackView,
+  req: PromoteRequest,
+  problems: string[],
+  warnings: string[],
+  notes: string[],
+): { value: string; origin: string } | undefined {
+  let found: { value: string; origin: string } | undefined;
+  if (req.outputs) {
+    const value = isPlainObject(req.outputs.json) ? req.outputs.json.release : undefined;
+    if (typeof value !== "string" || !isRunningRelease(value)) {
+      problems.push(
+        `${req.outputs.file} has no release: ${from.stack} was not deployed with \`npm run deploy\`, which records the commit it runs; deploy it with \`npm run deploy -- --stage ${fromStage.name} --command up\`, then promote with its new outputs`,
+      );
+      return undefined;
+    }
+    found = { value, origin: `${from.stack}'s deployed outputs in ${basename(req.outputs.file)}` };
+  } else if (from.release !== undefined) {
+    found = { value: from.release, origin: `${from.stack}'s pin in ${from.file}` };
+  } else if (fromStage.from !== undefined) {
+    problems.push(
+      `${fromStage.name} has no release pinned (${from.file} has no platform:${RELEASE_KEY}): promote into it first (npm run promote -- --from ${fromStage.from} --to ${fromStage.name})`,
+    );
+    return undefined;
+  } else if (req.checkoutCommit !== undefined) {
+    found = { value: req.checkoutCommit, origin: "this checkout's commit" };
+    notes.push(
+      `release: ${fromStage.name} runs main; without its outputs the release is this checkout's commit, ${shortRelease(req.checkoutCommit)} (--from-outputs <${from.stack} outputs.json> promotes the one it ran)`,
+    );
+  } else {
+    warnings.push(
+      `release: not pinned (no --from-outputs, and the checkout's commit is unknown); the target keeps running its current release`,
+    );
+    return undefined;
+  }
+  if (isDirty(found.value)) {
+    problems.push(
+      `release ${shortRelease(found.value)} (${found.origin}): ${from.stack} ran uncommitted changes, which are no release; deploy ${fromStage.name} from a clean checkout, then promote with its new outputs`,
+    );
+    return undefined;
+  }
+  return found;
 }
 
 function finish(
@@ -554,22 +791,33 @@ function finish(
   changes: ImageChange[],
   warnings: string[],
   notes: string[],
+  release?: ReleaseChange,
 ): PlanReady {
   const before = files.stacks[to.stack];
-  const base = { ok: true as const, title, stack: to.stack, file: to.file, warnings, notes };
-  if (changes.length === 0) return { ...base, changes, before, after: before };
+  const base = {
+    ok: true as const,
+    title,
+    stack: to.stack,
+    file: to.file,
+    warnings,
+    notes,
+    ...(release ? { release } : {}),
+    pinnedRelease: release?.after ?? to.release,
+  };
+  if (changes.length === 0 && !release) return { ...base, changes, before, after: before };
   let after: string;
   try {
     after = applyPromotion(
       before,
       changes.map((c) => ({ service: c.service, image: c.after })),
-      { project: to.project },
+      { project: to.project, ...(release ? { release: release.after } : {}) },
     );
   } catch (e) {
     if (!(e instanceof EditError)) throw e;
     throw new PromotionRefused([`${to.file}: ${e.message}; set the images by hand`]);
   }
-  const edited = readAt(files.projectText, to.stack, after, "the edited file");
+  const projectText = projectTextAt(files, release?.after ?? to.release, warnings);
+  const edited = readAt(projectText, to.stack, after, "the edited file");
   for (const c of changes) {
     if (edited.images[c.service] !== c.after) {
       throw new PromotionRefused([
@@ -660,11 +908,7 @@ export function stackNamed(files: ProjectFiles, name: string): string {
 function stageNamed(stages: readonly Stage[], name: string): Stage {
   const stage = findStage(stages, name);
   if (stage) return stage;
-  const names = stages.map((s) => s.name);
-  const hint = closest(name, names);
-  throw new PromotionRefused([
-    `"${name}" is not a stage of the pipeline (${hint ? `did you mean "${hint}"? ` : ""}${describePipeline(stages)}; stages are defined in Pulumi.yaml, platform:stages)`,
-  ]);
+  throw new PromotionRefused([unknownStage(stages, name)]);
 }
 
 function selectServices(
@@ -765,11 +1009,14 @@ export class EditError extends Error {
 export interface ApplyOptions {
   /** The config namespace. @default "platform" */
   readonly project?: string;
+  /** The release (commit) to pin in `config.<project>:release`, when it changes. */
+  readonly release?: string;
 }
 
 /**
- * Sets `config.<project>:overrides.services.<service>.image` for each change and returns the new
- * text. Existing values are replaced in place (keeping their quoting); missing maps are added
+ * Sets `config.<project>:overrides.services.<service>.image` for each change (and
+ * `config.<project>:release` when `options.release` is given) and returns the new text.
+ * Existing values are replaced in place (keeping their quoting); missing maps are added
  * after the last key of the deepest existing map, in its style (block lines at the file's
  * indentation, or `{ k: v }` inside a flow map). Every other byte is kept. Throws EditError when
  * the path runs through something other than a mapping.
@@ -780,21 +1027,32 @@ export function applyPromotion(
   options: ApplyOptions = {},
 ): string {
   const project = options.project ?? "platform";
+  // A file that writes its keys bare (`overrides:`, `release:`) keeps doing so.
+  const keyIn = (config: unknown, key: string) =>
+    isMap(config) && !config.has(`${project}:${key}`) && config.has(key)
+      ? key
+      : `${project}:${key}`;
+  const edits: { path: (config: unknown) => string[]; value: string }[] = changes.map(
+    ({ service, image }) => ({
+      path: (config) => ["config", keyIn(config, "overrides"), "services", service, "image"],
+      value: image,
+    }),
+  );
+  if (options.release !== undefined)
+    edits.push({
+      path: (config) => ["config", keyIn(config, RELEASE_KEY)],
+      value: options.release,
+    });
   let text = docText;
   const expected = parseDocument(docText);
-  for (const { service, image } of changes) {
+  for (const edit of edits) {
     const doc = parseDocument(text);
     if (doc.errors.length > 0)
       throw new EditError(`not valid YAML: ${doc.errors[0].message.split("\n")[0]}`);
-    const config = doc.get("config");
-    const overridesKey =
-      isMap(config) && !config.has(`${project}:overrides`) && config.has("overrides")
-        ? "overrides"
-        : `${project}:overrides`;
-    const path = ["config", overridesKey, "services", service, "image"];
+    const path = edit.path(doc.get("config"));
     refuseShared(doc, path);
-    text = setScalar(text, doc.contents, path, image);
-    expected.setIn(path, image);
+    text = setScalar(text, doc.contents, path, edit.value);
+    expected.setIn(path, edit.value);
   }
   // The splice must change exactly the intended values: compare with the Document API's own edit.
   const result = parseDocument(text);
@@ -972,6 +1230,11 @@ function scalarText(value: string, inFlow: boolean): string {
 export function formatDiff(plan: PlanReady): string {
   const width = Math.max(...plan.changes.map((c) => c.service.length));
   const lines = [`${plan.title}: ${plan.file}`];
+  if (plan.release) {
+    const r = plan.release;
+    const before = r.before === undefined ? "none pinned" : shortRelease(r.before);
+    lines.push(`  release ${before} → ${shortRelease(r.after)} (${r.origin})`);
+  }
   for (const c of plan.changes) {
     const before = `${describeImage(c.before)}${c.beforePinned ? "" : " (from Pulumi.yaml)"}`;
     const same = isDeepStrictEqual(c.before, c.after)
@@ -1074,13 +1337,7 @@ export function readGitHistory(dir: string, stack: string): StackHistory {
       stdio: ["ignore", "pipe", "pipe"],
       maxBuffer: 64 << 20,
     });
-  const show = (rev: string, file: string): string | undefined => {
-    try {
-      return git("show", `${rev}:./${file}`);
-    } catch {
-      return undefined;
-    }
-  };
+  const show = (rev: string, file: string) => gitShow(dir, rev, file);
   try {
     git("rev-parse", "--is-inside-work-tree");
   } catch {
