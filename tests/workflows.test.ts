@@ -106,7 +106,7 @@ describe("CI workflows", () => {
     expect(preview.jobs.offline.strategy.matrix.stack).toBe(
       "${{ fromJSON(needs.stacks.outputs.stacks) }}",
     );
-    expect(preview.jobs.preview.strategy.matrix.stack).toBe(
+    expect(preview.jobs.preview.strategy.matrix.include).toBe(
       "${{ fromJSON(needs.stacks.outputs.engine) }}",
     );
     expect(preview.jobs.stacks.steps.find((st: Any) => st.id === "affected").run).toContain(
@@ -199,7 +199,8 @@ describe("CI workflows", () => {
         remote++;
         const where = `${f}: ${uses}`;
         expect(uses, where).toMatch(/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[0-9a-f]{40}$/);
-        expect(comment, where).toMatch(/^v\d+\.\d+\.\d+$/);
+        // The release's tag as its project names it (azure/use-kubelogin tags v1.3, no patch).
+        expect(comment, where).toMatch(/^v\d+\.\d+(\.\d+)?$/);
         const [action, sha] = uses.split("@");
         const pin = `${sha} # ${comment}`;
         expect(pins.get(action) ?? pin, `${where} (pinned elsewhere as ${pins.get(action)})`).toBe(
@@ -304,6 +305,97 @@ describe("CI workflows", () => {
     );
   });
 
+  test("promote: a refusal fails the job; the gate reads the source's backend and cluster; emergencies are flags", () => {
+    const job = workflow("promote.yml").jobs.promote;
+    const steps: Any[] = job.steps;
+    const promote = steps.find((s) => s.name === "Promote")!;
+    expect(promote.run).toMatch(/^set -o pipefail\n/);
+    expect(promote.run).toContain(
+      'if [ "$EMERGENCY_SKIP_GATE" = true ]; then args+=(--skip-gate); fi',
+    );
+    expect(promote.env.EMERGENCY_SKIP_GATE).toBe("${{ inputs.emergency-skip-gate }}");
+    expect(Object.keys(promote.env)).toEqual(
+      expect.arrayContaining([
+        "PULUMI_ACCESS_TOKEN",
+        "PULUMI_BACKEND_URL",
+        "PULUMI_CONFIG_PASSPHRASE",
+      ]),
+    );
+    const credentials = steps.findIndex(
+      (s) => s.name === "Cluster credentials of the source stage",
+    );
+    expect(credentials).toBeGreaterThan(0);
+    expect(credentials).toBeLessThan(steps.indexOf(promote));
+    expect(job.environment).toBe("${{ fromJSON(needs.stages.outputs.from).environment }}");
+    expect(
+      workflow("promote.yml").on.workflow_dispatch.inputs["emergency-skip-gate"],
+    ).toMatchObject({
+      type: "boolean",
+      default: false,
+    });
+  });
+
+  test("every job that reaches a stack's cloud logs in to it with OIDC first, by the stack's cloud", () => {
+    const jobs: [string, string, string][] = [
+      ["deploy.yml", "up", "${{ matrix.cloud }}"],
+      ["drift.yml", "drift", "${{ matrix.cloud }}"],
+      ["preview.yml", "preview", "${{ matrix.cloud }}"],
+      ["promote.yml", "promote", "${{ fromJSON(needs.stages.outputs.from).cloud }}"],
+    ];
+    for (const [file, name, cloud] of jobs) {
+      const job = workflow(file).jobs[name];
+      expect(job.permissions?.["id-token"], file).toBe("write");
+      const steps: Any[] = job.steps;
+      const login = steps.findIndex((st) => st.uses === "./.github/actions/cloud-login");
+      const firstUse = steps.findIndex(
+        (st) =>
+          /KUBECONFIG|pulumi /.test(String(st.run)) ||
+          (String(st.uses).startsWith("pulumi/actions@") && st.with?.command !== undefined),
+      );
+      expect(login, file).toBeGreaterThan(0);
+      expect(login, `${file}: the login comes before the cluster or backend is used`).toBeLessThan(
+        firstUse,
+      );
+      expect(steps[login].with.cloud, file).toBe(cloud);
+      expect(steps[login].with["cluster-name"], file).toBe("${{ vars.CLUSTER_NAME }}");
+    }
+  });
+
+  test("the cloud login refuses an unknown cloud and names a cloud's missing variables", () => {
+    const action = parse(
+      readFileSync(join(PROJECT_DIR, ".github", "actions", "cloud-login", "action.yml"), "utf8"),
+    ) as Any;
+    const check: Any = action.runs.steps[0];
+    const run = (env: Record<string, string>) =>
+      spawnSync("bash", ["-c", check.run], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH, ...env },
+      });
+    const none = run({ CLOUD: "kind" });
+    expect(none.status).toBe(0);
+    expect(none.stdout).toContain("cluster cloud kind: no cloud login");
+    const missing = run({ CLOUD: "gke", CLUSTER_NAME: "prod", GCP_PROJECT: "acme-prod" });
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toContain(
+      "::error::cluster cloud gke needs the variables GCP_WORKLOAD_IDENTITY_PROVIDER GCP_SERVICE_ACCOUNT GKE_LOCATION in this environment (docs/ci-setup.md, Cloud logins)",
+    );
+    expect(run({ CLOUD: "openstack" }).stdout).toContain(
+      "::error::unknown cluster cloud 'openstack'",
+    );
+    const eks = {
+      CLOUD: "eks",
+      CLUSTER_NAME: "staging",
+      AWS_ROLE_ARN: "arn",
+      AWS_REGION: "eu-west-1",
+    };
+    expect(run(eks).status).toBe(0);
+    // Each cloud's steps run for that cloud only.
+    const conditions = (action.runs.steps as Any[]).slice(1).map((st) => String(st.if));
+    expect(new Set(conditions)).toEqual(
+      new Set(["inputs.cloud == 'eks'", "inputs.cloud == 'gke'", "inputs.cloud == 'aks'"]),
+    );
+  });
+
   test("drift runs a refreshed preview that expects no changes on every stack", () => {
     const drift = workflow("drift.yml").jobs.drift;
     // Its own group: a queued drift run must never cancel a pending deploy of the same stack.
@@ -342,6 +434,8 @@ describe("stages as data", () => {
         from: "",
         tier: "dev",
         replacementGate: false,
+        cloud: "kind",
+        context: "kind-platform-dev",
       },
       {
         stage: "staging",
@@ -350,6 +444,8 @@ describe("stages as data", () => {
         from: "dev",
         tier: "staging",
         replacementGate: false,
+        cloud: "eks",
+        context: "arn:aws:eks:eu-west-1:123456789012:cluster/staging",
       },
       {
         stage: "prod",
@@ -358,6 +454,8 @@ describe("stages as data", () => {
         from: "staging",
         tier: "prod",
         replacementGate: true,
+        cloud: "gke",
+        context: "gke_acme-prod_europe-west1_prod",
       },
     ]);
     const unknown = spawnSync(

@@ -9,7 +9,8 @@
  *          them); what the offline render and diff look at. A pinned stage runs its release,
  *          which a change to shared code does not touch.
  * engine:  the same without render-only stacks (`cluster.renderYamlToDirectory`): what
- *          `pulumi preview` runs on against a backend.
+ *          `pulumi preview` runs on against a backend. Prints stack rows (scripts/ci/stages.ts:
+ *          the cloud each one logs in to) for the preview matrix.
  * deploy:  on a push to main, shared code goes to the first stage of the pipeline only; the
  *          other stages move only when their own stack file changes (a merged promotion);
  *          stacks that are not stages, and render-only stacks, never deploy. Prints stage rows
@@ -20,7 +21,7 @@ import { execFileSync } from "node:child_process";
 import { EXIT, parseFlags, UsageError, wantsHelp } from "../lib/cli";
 import { listStacks, loadStackFiles, PROJECT_DIR, readStages } from "../lib/stack-files";
 import { RELEASE_KEY, type Stage } from "../../platform/config";
-import { stageRows } from "./stages";
+import { stackRow } from "./stages";
 
 /** Paths whose change can alter every stack's output. */
 const SHARED = [
@@ -133,11 +134,19 @@ function main(argv: readonly string[]): number {
     renderOnlyStacks(PROJECT_DIR, stacks),
     pinnedStacks(PROJECT_DIR, stacks),
   );
-  if (mode !== "deploy") console.log(JSON.stringify(affected));
-  else {
-    const rows = stageRows(PROJECT_DIR, stages);
-    console.log(JSON.stringify(affected.map((stack) => rows.find((r) => r.stack === stack)!)));
-  }
+  if (mode === "preview") console.log(JSON.stringify(affected));
+  else
+    console.log(
+      JSON.stringify(
+        affected.map((stack) =>
+          stackRow(
+            PROJECT_DIR,
+            stack,
+            stages.find((s) => s.stack === stack),
+          ),
+        ),
+      ),
+    );
   return EXIT.ok;
 }
 

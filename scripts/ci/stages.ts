@@ -9,7 +9,7 @@ import { EXIT, parseFlags, UsageError, wantsHelp } from "../lib/cli";
 import { loadStackFiles, PROJECT_DIR, readStages, StackFileError } from "../lib/stack-files";
 import { findStage, unknownStage, type Stage } from "../../platform/config";
 
-/** A stage as the workflows need it. */
+/** A stage (or a stack outside the pipeline: stage, environment and from empty) for the workflows. */
 export interface StageRow {
   readonly stage: string;
   readonly stack: string;
@@ -21,22 +21,37 @@ export interface StageRow {
   readonly tier: string;
   /** Whether deploys run the replacement gate first (tier prod: a replacement is an outage). */
   readonly replacementGate: boolean;
+  /** Its cluster's cloud (`cluster.cloud`): which login the jobs need (cloud-login action). */
+  readonly cloud: string;
+  /** Its kubeconfig context (`cluster.context`, "" for the current one): what the login names. */
+  readonly context: string;
 }
 
-/** The workflow rows of `stages`, with each stack's tier read from its file. */
+/** The workflow row of `stack`, read from its file; `stage` when it is one. */
+export function stackRow(projectDir: string, stack: string, stage?: Stage): StageRow {
+  const files = loadStackFiles(projectDir, stack);
+  const tier = files.config[`${files.project}:tier`] ?? "";
+  let cluster: { cloud?: unknown; context?: unknown } = {};
+  try {
+    cluster = JSON.parse(files.config[`${files.project}:cluster`] ?? "{}") as typeof cluster;
+  } catch {
+    // Not an object: the program reports it; the row has no cloud.
+  }
+  return {
+    stage: stage?.name ?? "",
+    stack,
+    environment: stage?.environment ?? "",
+    from: stage?.from ?? "",
+    tier,
+    replacementGate: tier === "prod",
+    cloud: typeof cluster.cloud === "string" ? cluster.cloud : "",
+    context: typeof cluster.context === "string" ? cluster.context : "",
+  };
+}
+
+/** The workflow rows of `stages`. */
 export function stageRows(projectDir: string, stages: readonly Stage[]): StageRow[] {
-  return stages.map((s) => {
-    const files = loadStackFiles(projectDir, s.stack);
-    const tier = files.config[`${files.project}:tier`] ?? "";
-    return {
-      stage: s.name,
-      stack: s.stack,
-      environment: s.environment,
-      from: s.from ?? "",
-      tier,
-      replacementGate: tier === "prod",
-    };
-  });
+  return stages.map((s) => stackRow(projectDir, s.stack, s));
 }
 
 /** The stage named `name` (or whose stack is `name`); a UsageError naming the stages if none. */
