@@ -94,7 +94,7 @@ describe("the gate of a stage", () => {
     expect(verificationJobs(stages, "dev")).toEqual([]);
   });
 
-  test("the program stamps the verification Job's pods with the release it runs", () => {
+  test("the program stamps the verification Job's pods with the release it runs, and does not wait for it", () => {
     const config = {
       services: { smoke: { kind: "job", podAnnotations: { team: "shop" } }, web: { kind: "web" } },
     } as unknown as PlatformConfig;
@@ -103,6 +103,10 @@ describe("the gate of a stage", () => {
       team: "shop",
       [RELEASE_ANNOTATION]: R1,
     });
+    // The deploy does not wait for it: the gate judges its result.
+    expect(stamped.services.smoke.patches).toEqual([
+      { kind: "Job", patch: { metadata: { annotations: { "pulumi.com/skipAwait": "true" } } } },
+    ]);
     expect(stamped.services.web).toBe(config.services.web);
     expect(withReleaseStamp(config, ["smoke"], undefined)).toBe(config);
   });

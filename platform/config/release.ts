@@ -100,7 +100,11 @@ export function verificationProblems(
   });
 }
 
-/** `config` with each verification Job's pods stamped with the running release. */
+/**
+ * `config` with each verification Job's pods stamped with the running release, and the Job
+ * marked `pulumi.com/skipAwait`: it verifies what was deployed after the deploy (a failing
+ * verification fails the gate, not the deploy that it verifies).
+ */
 export function withReleaseStamp(
   config: PlatformConfig,
   jobs: readonly string[],
@@ -114,7 +118,14 @@ export function withReleaseStamp(
     services[job] = {
       ...svc,
       podAnnotations: { ...svc.podAnnotations, [RELEASE_ANNOTATION]: release },
+      patches: [
+        ...(svc.patches ?? []),
+        { kind: "Job", patch: { metadata: { annotations: { [SKIP_AWAIT]: "true" } } } },
+      ],
     };
   }
   return { ...config, services };
 }
+
+/** The Kubernetes provider's annotation: do not wait for the object to become ready. */
+const SKIP_AWAIT = "pulumi.com/skipAwait";
