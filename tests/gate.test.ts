@@ -105,7 +105,10 @@ describe("the gate of a stage", () => {
     });
     // The deploy does not wait for it: the gate judges its result.
     expect(stamped.services.smoke.patches).toEqual([
-      { kind: "Job", patch: { metadata: { annotations: { "pulumi.com/skipAwait": "true" } } } },
+      {
+        kind: "Job",
+        patch: { metadata: { annotations: { "pulumi.com/waitFor": "jsonpath={.metadata.name}" } } },
+      },
     ]);
     expect(stamped.services.web).toBe(config.services.web);
     expect(withReleaseStamp(config, ["smoke"], undefined)).toBe(config);

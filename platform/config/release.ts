@@ -102,8 +102,10 @@ export function verificationProblems(
 
 /**
  * `config` with each verification Job's pods stamped with the running release, and the Job
- * marked `pulumi.com/skipAwait`: it verifies what was deployed after the deploy (a failing
- * verification fails the gate, not the deploy that it verifies).
+ * ready for Pulumi once it exists (`pulumi.com/waitFor` on its name): it verifies what was
+ * deployed after the deploy, so a failing verification fails the gate, not the deploy that it
+ * verifies. (Not `pulumi.com/skipAwait`: that also skips waiting for the old Job's deletion
+ * when a new release replaces it, and the new one then collides with it.)
  */
 export function withReleaseStamp(
   config: PlatformConfig,
@@ -120,12 +122,15 @@ export function withReleaseStamp(
       podAnnotations: { ...svc.podAnnotations, [RELEASE_ANNOTATION]: release },
       patches: [
         ...(svc.patches ?? []),
-        { kind: "Job", patch: { metadata: { annotations: { [SKIP_AWAIT]: "true" } } } },
+        {
+          kind: "Job",
+          patch: { metadata: { annotations: { [WAIT_FOR]: "jsonpath={.metadata.name}" } } },
+        },
       ],
     };
   }
   return { ...config, services };
 }
 
-/** The Kubernetes provider's annotation: do not wait for the object to become ready. */
-const SKIP_AWAIT = "pulumi.com/skipAwait";
+/** The Kubernetes provider's annotation: what makes a created or updated object ready. */
+const WAIT_FOR = "pulumi.com/waitFor";

@@ -358,6 +358,50 @@ fi`;
   return child;
 }
 
+/**
+ * A pod labelled `FAIL_POD_LABEL: "true"` fails instead of completing or becoming ready: its
+ * containers end with exit code 1 (what a failing test Job does on a real node). kwok picks among
+ * matching stages by weight, so this one (10000) always wins over the module's (0).
+ */
+export const FAIL_POD_LABEL = "pod-container-running-failed.stage.kwok.x-k8s.io";
+const POD_FAIL_STAGE = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-fail
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+      - key: '.metadata.labels["${FAIL_POD_LABEL}"]'
+        operator: In
+        values: ["true"]
+      - key: .metadata.deletionTimestamp
+        operator: DoesNotExist
+      - key: .status.phase
+        operator: In
+        values: [Running]
+  weight: 10000
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      containerStatuses:
+      {{ range $index, $item := .spec.containers }}
+      - image: {{ $item.image | Quote }}
+        name: {{ $item.name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          terminated:
+            exitCode: 1
+            reason: Error
+            startedAt: {{ $now | Quote }}
+            finishedAt: {{ $now | Quote }}
+      {{ end }}
+      phase: Failed`;
+
 export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
   const bins = clusterBinaries();
   if (!bins) {
@@ -548,7 +592,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
           )
           .trimEnd(),
       );
-    writeFileSync(join(dir, "kwok.yaml"), stages.join("\n---\n") + "\n");
+    writeFileSync(join(dir, "kwok.yaml"), [...stages, POD_FAIL_STAGE].join("\n---\n") + "\n");
     const kwok = launch("kwok", bins.kwok, [
       `--kubeconfig=${kubeconfig}`,
       `--config=${join(dir, "kwok.yaml")}`,
