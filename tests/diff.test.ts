@@ -5,11 +5,13 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, test } from "vitest";
 import {
+  describeChange,
   diffFields,
   diffRenders,
   formatDiffMarkdown,
   formatDiffText,
   MARKDOWN_LIMIT,
+  networkPolicyTraffic,
   type Obj,
   type Render,
 } from "../scripts/lib/diff";
@@ -60,6 +62,138 @@ describe("field diffs", () => {
     expect(diffFields(before, after)).toEqual([
       { path: "containers[api].image", before: "a:1", after: "a:2" },
     ]);
+  });
+});
+
+describe("lists people can read", () => {
+  const policy = (ingress: unknown[], egress: unknown[] = []): Obj => ({
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: "redis", namespace: "shop" },
+    spec: {
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "redis" } },
+      policyTypes: ["Ingress", "Egress"],
+      ingress,
+      egress,
+    },
+  });
+  const caller = (name: string, port: number, ns = "shop") => ({
+    from: [
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+        podSelector: { matchLabels: { "app.kubernetes.io/name": name } },
+      },
+    ],
+    ports: [{ port, protocol: "TCP" }],
+  });
+
+  test("NetworkPolicy rules read as the traffic they allow: every peer, port and exception", () => {
+    expect(
+      networkPolicyTraffic(
+        policy(
+          [caller("web", 6379), { from: [{ namespaceSelector: {} }] }, {}],
+          [
+            {
+              to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/16"] } }],
+              ports: [
+                { port: 443, protocol: "TCP" },
+                { port: 8000, endPort: 8100 },
+              ],
+            },
+            { to: [{ podSelector: {} }], ports: [{ port: 53, protocol: "UDP" }] },
+          ],
+        ),
+      ),
+    ).toEqual([
+      "ingress from shop/web on 6379/TCP",
+      "ingress from namespace * on any port",
+      "ingress from anywhere on any port",
+      "egress to 0.0.0.0/0 except 10.0.0.0/16 on 443/TCP, 8000-8100/TCP",
+      "egress to shop/* on 53/UDP",
+    ]);
+  });
+
+  test("two new callers of a service are two added lines, never truncated JSON", () => {
+    const before = renderOf([policy([caller("web", 6379)])]);
+    const after = renderOf([
+      policy([caller("web", 6379), caller("queue-worker", 6379), caller("reports", 6379, "ops")]),
+    ]);
+    const text = formatDiffText(diffRenders(before, after), {
+      stack: "prod",
+      base: "main",
+      tier: "prod",
+    });
+    expect(text).toBe(
+      [
+        "stack prod vs main: 0 added, 0 removed, 1 changed, 0 replaced",
+        "~ NetworkPolicy/shop/redis",
+        "    + ingress from shop/queue-worker on 6379/TCP",
+        "    + ingress from ops/reports on 6379/TCP",
+      ].join("\n"),
+    );
+    const md = formatDiffMarkdown(diffRenders(before, after), {
+      stack: "prod",
+      base: "main",
+      tier: "prod",
+    });
+    expect(md).toContain("| `spec.ingress` | — | `ingress from shop/queue-worker on 6379/TCP` |");
+    // Rules rewritten (two merged into one) with the same traffic: shown as the rules themselves.
+    const merged = renderOf([
+      policy([
+        {
+          from: [...caller("web", 6379).from, ...caller("queue-worker", 6379).from],
+          ports: [{ port: 6379, protocol: "TCP" }],
+        },
+      ]),
+    ]);
+    const rewritten = diffRenders(
+      renderOf([policy([caller("web", 6379), caller("queue-worker", 6379)])]),
+      merged,
+    );
+    expect(rewritten[0].fields.map((f) => `${f.path} ${f.item?.op}`)).toEqual([
+      "spec.ingress -",
+      "spec.ingress -",
+      "spec.ingress +",
+    ]);
+  });
+
+  test("other lists without names: the items added and removed, in full", () => {
+    const fields = diffFields(
+      {
+        tolerations: [
+          { key: "a", operator: "Exists" },
+          { key: "b", operator: "Exists" },
+        ],
+      },
+      {
+        tolerations: [
+          { key: "b", operator: "Exists" },
+          { key: "c", effect: "NoSchedule", operator: "Exists" },
+        ],
+      },
+    );
+    expect(fields.map(describeChange)).toEqual([
+      ['- {"key":"a","operator":"Exists"}'],
+      ['+ {"effect":"NoSchedule","key":"c","operator":"Exists"}'],
+    ]);
+    // Only the order changed: the list as a whole.
+    expect(diffFields({ l: [{ a: 1 }, { b: 2 }] }, { l: [{ b: 2 }, { a: 1 }] })).toHaveLength(1);
+  });
+
+  test("changed text shows its changed lines; long values say how much is left out", () => {
+    const conf = (port: number) =>
+      ["server {", `  listen ${port};`, "  location / { root /srv; }", "}"].join("\n");
+    expect(
+      describeChange({ path: "data.default.conf", before: conf(8080), after: conf(9090) }),
+    ).toEqual(["data.default.conf: 2 lines changed", "  -   listen 8080;", "  +   listen 9090;"]);
+    const many = (n: number) => Array.from({ length: n }, (_, i) => `line ${i}`).join("\n");
+    expect(describeChange({ path: "data.x", before: many(2), after: many(40) }, 3).at(-1)).toBe(
+      "  (+35 more changed lines)",
+    );
+    const long = "x".repeat(1000);
+    expect(
+      describeChange({ path: "metadata.annotations.a", before: undefined, after: long }),
+    ).toEqual([`metadata.annotations.a: (unset) → ${"x".repeat(400)}… (+600 more characters)`]);
   });
 });
 

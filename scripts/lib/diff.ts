@@ -20,6 +20,11 @@ export interface FieldChange {
   readonly path: string;
   readonly before: unknown;
   readonly after: unknown;
+  /**
+   * An item added to or removed from a list whose items have no name (NetworkPolicy rules,
+   * tolerations, ...), as it reads: `ingress from shop/worker on 6379/TCP`, or the item itself.
+   */
+  readonly item?: { readonly op: "+" | "-"; readonly text: string };
 }
 
 export interface ObjectChange {
@@ -91,7 +96,24 @@ function named(list: unknown[]): boolean {
   );
 }
 
-/** Field-level differences between two values. */
+/** A value as canonical JSON (object keys sorted), so equal items compare equal. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    isObject(x)
+      ? Object.fromEntries(
+          Object.keys(x)
+            .sort()
+            .map((k) => [k, x[k]]),
+        )
+      : x,
+  );
+}
+
+/**
+ * Field-level differences between two values. Lists of named items compare by name; other
+ * lists of objects compare as sets of items (what was added, what was removed), so a new rule
+ * among ten reads as one added item; lists of scalars (args, policyTypes) as a whole.
+ */
 export function diffFields(before: unknown, after: unknown, path = ""): FieldChange[] {
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
   if (isObject(before) && isObject(after)) {
@@ -105,7 +127,123 @@ export function diffFields(before: unknown, after: unknown, path = ""): FieldCha
     const names = [...new Set([...b.keys(), ...a.keys()])];
     return names.flatMap((n) => diffFields(b.get(n), a.get(n), `${path}[${n}]`));
   }
+  if (Array.isArray(before) && Array.isArray(after) && [...before, ...after].every(isObject)) {
+    const items = setDiff(before.map(canonical), after.map(canonical));
+    // Only the order changed: the list as a whole.
+    if (items.length === 0) return [{ path, before, after }];
+    return items.map((it) => ({
+      path,
+      before: it.op === "-" ? JSON.parse(it.text) : undefined,
+      after: it.op === "+" ? JSON.parse(it.text) : undefined,
+      item: it,
+    }));
+  }
   return [{ path, before, after }];
+}
+
+/** Items of `after` not in `before` (+) and of `before` not in `after` (-), counting repeats. */
+function setDiff(
+  before: readonly string[],
+  after: readonly string[],
+): { op: "+" | "-"; text: string }[] {
+  const left = [...before];
+  const added: string[] = [];
+  for (const x of after) {
+    const i = left.indexOf(x);
+    if (i >= 0) left.splice(i, 1);
+    else added.push(x);
+  }
+  return [
+    ...left.map((text) => ({ op: "-" as const, text })),
+    ...added.map((text) => ({ op: "+" as const, text })),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// NetworkPolicies as the traffic they allow
+
+type Json = Record<string, unknown>;
+
+/** A peer of a rule as it reads: `shop/worker`, `namespace shop`, `10.0.0.0/16 except ...`. */
+function describePeer(peer: Json, policyNamespace: string): string {
+  const labels = (sel: unknown) =>
+    isObject(sel) && isObject(sel.matchLabels) ? (sel.matchLabels as Record<string, string>) : {};
+  const exprs = (sel: unknown) =>
+    isObject(sel) && Array.isArray(sel.matchExpressions) && sel.matchExpressions.length > 0;
+  const selector = (sel: unknown) => {
+    const l = labels(sel);
+    const name = l["app.kubernetes.io/name"];
+    const rest = Object.entries(l).filter(([k]) => k !== "app.kubernetes.io/name");
+    if (name !== undefined && rest.length === 0 && !exprs(sel)) return name;
+    if (Object.keys(l).length === 0 && !exprs(sel)) return "*";
+    return `pods ${canonical(sel)}`;
+  };
+  if (isObject(peer.ipBlock)) {
+    const except = Array.isArray(peer.ipBlock.except) ? peer.ipBlock.except.map(String) : [];
+    return `${String(peer.ipBlock.cidr)}${except.length ? ` except ${except.join(", ")}` : ""}`;
+  }
+  const ns = peer.namespaceSelector;
+  const pods = peer.podSelector === undefined ? undefined : selector(peer.podSelector);
+  if (ns === undefined) return `${policyNamespace}/${pods ?? "*"}`;
+  const nsName = labels(ns)["kubernetes.io/metadata.name"];
+  const where =
+    nsName !== undefined && Object.keys(labels(ns)).length === 1 && !exprs(ns)
+      ? nsName
+      : Object.keys(labels(ns)).length === 0 && !exprs(ns)
+        ? "*"
+        : `namespaces ${canonical(ns)}`;
+  return pods === undefined ? `namespace ${where}` : `${where}/${pods}`;
+}
+
+/**
+ * A NetworkPolicy's allowed traffic, one line per direction, peer and rule, e.g.
+ * `ingress from shop/web on 3000/TCP`, `egress to 0.0.0.0/0 except 10.0.0.0/16 on 443/TCP`.
+ */
+export function networkPolicyTraffic(policy: Obj): string[] {
+  const spec = (policy as { spec?: Json }).spec ?? {};
+  const ns = policy.metadata.namespace ?? "default";
+  const lines: string[] = [];
+  for (const [direction, peersKey, word] of [
+    ["ingress", "from", "from"],
+    ["egress", "to", "to"],
+  ] as const) {
+    const rules = Array.isArray(spec[direction]) ? (spec[direction] as Json[]) : [];
+    for (const rule of rules) {
+      const ports = Array.isArray(rule.ports) ? (rule.ports as Json[]) : [];
+      const on = ports.length
+        ? ` on ${ports
+            .map(
+              (p) =>
+                `${p.port ?? "any port"}${p.endPort !== undefined ? `-${String(p.endPort)}` : ""}/${String(p.protocol ?? "TCP")}`,
+            )
+            .join(", ")}`
+        : " on any port";
+      const peers = Array.isArray(rule[peersKey]) ? (rule[peersKey] as Json[]) : [];
+      if (peers.length === 0) lines.push(`${direction} ${word} anywhere${on}`);
+      for (const peer of peers) lines.push(`${direction} ${word} ${describePeer(peer, ns)}${on}`);
+    }
+  }
+  return lines;
+}
+
+/**
+ * A NetworkPolicy's field changes, its rules as allowed traffic added and removed; rules
+ * rewritten without changing the traffic are shown as they are.
+ */
+function policyFields(before: Obj, after: Obj): FieldChange[] {
+  const fields = diffFields(before, after);
+  const isRule = (f: FieldChange) => /^spec\.(ingress|egress)(\[|$)/.test(f.path);
+  const traffic = setDiff(networkPolicyTraffic(before), networkPolicyTraffic(after));
+  if (traffic.length === 0) return fields;
+  return [
+    ...fields.filter((f) => !isRule(f)),
+    ...traffic.map((item) => ({
+      path: `spec.${item.text.startsWith("ingress") ? "ingress" : "egress"}`,
+      before: undefined,
+      after: undefined,
+      item,
+    })),
+  ];
 }
 
 export function diffRenders(base: Render, head: Render): ObjectChange[] {
@@ -117,7 +255,8 @@ export function diffRenders(base: Render, head: Render): ObjectChange[] {
     const before = base.objects.get(key);
     const after = head.objects.get(key);
     if (before && after) {
-      const fields = diffFields(before, after);
+      const fields =
+        after.kind === "NetworkPolicy" ? policyFields(before, after) : diffFields(before, after);
       const replace: string[] = [];
       let rerun = false;
       for (const prefix of IMMUTABLE[after.kind] ?? []) {
@@ -195,10 +334,41 @@ export function diffRenders(base: Render, head: Render): ObjectChange[] {
   return changes;
 }
 
+/** Longest value shown on one line; longer ones are summarised, saying how much is left out. */
+const SHOW_LIMIT = 400;
+
 function show(v: unknown): string {
   if (v === undefined) return "(unset)";
-  const s = typeof v === "string" ? v : JSON.stringify(v);
-  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+  const s = typeof v === "string" ? v : canonical(v);
+  if (s.length <= SHOW_LIMIT && !s.includes("\n")) return s;
+  const lines = s.split("\n");
+  if (lines.length > 1)
+    return `${lines[0].slice(0, 120)}… (${lines.length} lines, ${s.length} characters)`;
+  return `${s.slice(0, SHOW_LIMIT)}… (+${s.length - SHOW_LIMIT} more characters)`;
+}
+
+/**
+ * How a field change reads, one entry per line: a list item added or removed; a multi-line
+ * text as the lines that changed (`- old`, `+ new`, then `(+N more changed lines)`); else
+ * `before → after`.
+ */
+export function describeChange(f: FieldChange, maxLines = 12): string[] {
+  if (f.item) return [`${f.item.op} ${f.item.text}`];
+  if (
+    typeof f.before === "string" &&
+    typeof f.after === "string" &&
+    (f.before.includes("\n") || f.after.includes("\n"))
+  ) {
+    const changed = setDiff(f.before.split("\n"), f.after.split("\n"));
+    const shown = changed.slice(0, maxLines).map((l) => `${l.op} ${l.text}`);
+    const more = changed.length - shown.length;
+    return [
+      `${f.path}: ${changed.length} line${changed.length === 1 ? "" : "s"} changed`,
+      ...shown.map((l) => `  ${l}`),
+      ...(more > 0 ? [`  (+${more} more changed line${more === 1 ? "" : "s"})`] : []),
+    ];
+  }
+  return [`${f.path}: ${show(f.before)} → ${show(f.after)}`];
 }
 
 function headlineFirst(fields: readonly FieldChange[]): FieldChange[] {
@@ -239,7 +409,7 @@ export function formatDiffText(changes: readonly ObjectChange[], opts: DiffRepor
     if (ch.rerun)
       lines.push("    re-runs: the pod template changed, so the Job is replaced and runs again");
     for (const f of headlineFirst(ch.fields))
-      lines.push(`    ${f.path}: ${show(f.before)} → ${show(f.after)}`);
+      lines.push(...describeChange(f).map((l) => `    ${l}`));
   }
   return lines.join("\n");
 }
@@ -287,20 +457,28 @@ export function formatDiffMarkdown(
       ].join("\n"),
     );
   }
+  const cell = (v: unknown) => (v === undefined ? "—" : `\`${show(v).replace(/\|/g, "\\|")}\``);
   const blocks = changes.map((ch) => {
     const icon = ch.change === "added" ? "➕" : ch.change === "removed" ? "➖" : "✏️";
-    const rows = headlineFirst(ch.fields).map(
-      (f) =>
-        `| \`${f.path}\` | \`${show(f.before).replace(/\|/g, "\\|")}\` | \`${show(f.after).replace(/\|/g, "\\|")}\` |`,
-    );
-    return rows.length
+    const fields = headlineFirst(ch.fields);
+    const multiline = fields.filter((f) => !f.item && describeChange(f).length > 1);
+    const rows = fields
+      .filter((f) => !multiline.includes(f))
+      .map((f) =>
+        f.item
+          ? `| \`${f.path}\` | ${f.item.op === "-" ? cell(f.item.text) : "—"} | ${f.item.op === "+" ? cell(f.item.text) : "—"} |`
+          : `| \`${f.path}\` | ${cell(f.before)} | ${cell(f.after)} |`,
+      );
+    const texts = multiline.flatMap((f) => {
+      const [title, ...lines] = describeChange(f);
+      return [`\`${title}\``, "", "```diff", ...lines.map((l) => l.slice(2)), "```", ""];
+    });
+    return fields.length
       ? [
-          `<details><summary>${icon} <code>${ch.key}</code> (${ch.fields.length} field${ch.fields.length === 1 ? "" : "s"})</summary>`,
+          `<details><summary>${icon} <code>${ch.key}</code> (${ch.fields.length} change${ch.fields.length === 1 ? "" : "s"})</summary>`,
           "",
-          "| field | before | after |",
-          "|---|---|---|",
-          ...rows,
-          "",
+          ...(rows.length ? ["| field | before | after |", "|---|---|---|", ...rows, ""] : []),
+          ...texts,
           "</details>",
           "",
         ].join("\n")
