@@ -3,7 +3,13 @@
  * operators and the next pipeline stage need.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CapacityError, ConfigError, Platform, loadPlatformConfig } from "./platform";
+import {
+  CapacityError,
+  capacityFigures as capacityFiguresOf,
+  ConfigError,
+  Platform,
+  loadPlatformConfig,
+} from "./platform";
 
 function build(): { platform: Platform; release: string | undefined } {
   try {
@@ -36,3 +42,5 @@ export const release = running;
 export const capacity = platform.capacityReport.text;
 /** The same plan as Markdown with utilisation bars, for pull request comments. */
 export const capacityMarkdown = platform.capacityReport.markdown;
+/** Each quota's and pool's use, compact: what a reviewer's diff compares (`npm run diff`). */
+export const capacityFigures = capacityFiguresOf(platform.capacity);

@@ -21,8 +21,13 @@ export {
 export type { CapacityReport, CapacityFinding, WorkloadFootprint } from "./capacity/capacity";
 export {
   CapacityError,
+  capacityDelta,
+  capacityFigures,
   checkCapacity,
+  formatCapacityDeltaMarkdown,
+  formatCapacityDeltaText,
   formatCapacityMarkdown,
   formatCapacityTable,
 } from "./capacity/report";
+export type { CapacityFigures } from "./capacity/report";
 export { loadPlatformConfig, rawStackConfig } from "./stack";

@@ -26,7 +26,15 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { EXIT, exitWhenFlushed, parseFlags, UsageError, wantsHelp } from "./lib/cli";
-import { diffRenders, formatDiffMarkdown, formatDiffText, type Obj, type Render } from "./lib/diff";
+import {
+  diffRenders,
+  formatDiffMarkdown,
+  formatDiffText,
+  renderCapacityDelta,
+  type Obj,
+  type Render,
+} from "./lib/diff";
+import type { CapacityFigures } from "../platform/capacity/report";
 import { PROJECT_DIR } from "./lib/stack-files";
 
 const run = promisify(execFile);
@@ -92,7 +100,14 @@ function readRender(dir: string): Render {
   const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as {
     resources?: Record<string, string>;
   };
-  return { objects, resources: summary.resources ?? {} };
+  const capacity = join(dir, "capacity.json");
+  return {
+    objects,
+    resources: summary.resources ?? {},
+    ...(existsSync(capacity)
+      ? { capacity: JSON.parse(readFileSync(capacity, "utf8")) as CapacityFigures }
+      : {}),
+  };
 }
 
 /** Renders `projectDir`'s stack into `out` in a child process; a missing stack file renders nothing. */
@@ -174,7 +189,8 @@ async function main(): Promise<number> {
         "platform/tier"
       ] ?? "unknown";
     const changes = diffRenders(base.render, head.render);
-    const report = { stack: opts.stack, base: opts.base, tier };
+    const capacity = renderCapacityDelta(base.render, head.render);
+    const report = { stack: opts.stack, base: opts.base, tier, ...(capacity ? { capacity } : {}) };
     const text =
       opts.format === "markdown"
         ? formatDiffMarkdown(changes, report)

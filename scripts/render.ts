@@ -257,6 +257,11 @@ function writeRender(
   writeFileSync(join(dir, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
   if (typeof result.outputs.capacityMarkdown === "string")
     writeFileSync(join(dir, "capacity.md"), `${result.outputs.capacityMarkdown}\n`);
+  if (result.outputs.capacityFigures !== undefined)
+    writeFileSync(
+      join(dir, "capacity.json"),
+      `${JSON.stringify(result.outputs.capacityFigures, null, 2)}\n`,
+    );
   return summary;
 }
 

@@ -15,7 +15,11 @@ import {
 } from "../platform/capacity/capacity";
 import {
   CapacityError,
+  capacityDelta,
+  capacityFigures,
   checkCapacity,
+  formatCapacityDeltaMarkdown,
+  formatCapacityDeltaText,
   formatCapacityMarkdown,
   formatCapacityTable,
   formatCapacityWarnings,
@@ -1102,5 +1106,90 @@ describe("the report", () => {
     const md = formatCapacityMarkdown(huge);
     expect(md.length).toBeLessThan(65_536);
     expect(md.endsWith("_(truncated; the full report is in the stack output)_")).toBe(true);
+  });
+});
+
+describe("capacity before and after a change", () => {
+  const pool = {
+    count: 2,
+    allocatable: { cpu: "4", memory: "8Gi", pods: 110 },
+    zones: ["a", "b"],
+  };
+  const before = planCapacity(
+    platform(
+      { api: web() },
+      {
+        shop: { quota: { "requests.cpu": "4", "requests.memory": "8Gi" } },
+        cluster: { nodePools: { general: pool } },
+      },
+    ),
+  );
+  const after = planCapacity(
+    platform(
+      { api: web(), reports: worker({ replicas: 6 }) },
+      {
+        shop: { quota: { "requests.cpu": "4", "requests.memory": "8Gi" } },
+        cluster: { nodePools: { general: pool } },
+      },
+    ),
+  );
+
+  // api: 1 replica + 1 surge pod of 500m; reports: 6 replicas + 2 surge of 250m. Peak cpu
+  // 1 + 2 = 3 of the quota's 4; the pool: 4 nodes of 4 cpu.
+  it("names each quota and pool resource whose peak use moved", () => {
+    const delta = capacityDelta(capacityFigures(before), capacityFigures(after));
+    expect(formatCapacityDeltaText(delta)).toEqual([
+      "capacity, before → after:",
+      "  quota shop requests.cpu (peak, of 4): 25% → 75%",
+      "  quota shop requests.memory (peak, of 8Gi): 13% → 38%",
+      "  pool general cpu (peak placement): 6% → 19%",
+      "  pool general memory (peak placement): 3% → 9%",
+      "  pool general pods (peak placement): 0% → 2%",
+    ]);
+    expect(formatCapacityDeltaMarkdown(delta)).toContain(
+      "| quota shop requests.cpu (peak, of 4) | `███░░░░░░░` 25% | `████████░░` 75% |",
+    );
+    // Nothing moved: nothing to say.
+    const same = capacityDelta(capacityFigures(after), capacityFigures(after));
+    expect(same).toEqual({ rows: [], failover: [] });
+    expect(formatCapacityDeltaText(same)).toEqual([]);
+    expect(formatCapacityDeltaMarkdown(same)).toBe("");
+  });
+
+  it("says when a failover scenario stops fitting, and a quota new to the stack", () => {
+    const figures = (unfit: string[], quotas = true) => ({
+      quotas: quotas
+        ? [{ namespace: "ops", resource: "pods", quota: "10", steadyRatio: 0.2, peakRatio: 0.3 }]
+        : [],
+      pools: [],
+      failover: [{ scenario: "without zone eu-west-1a", unfit }],
+    });
+    expect(
+      formatCapacityDeltaText(capacityDelta(figures([], false), figures(["reports", "api"]))),
+    ).toEqual([
+      "capacity, before → after:",
+      "  quota ops pods (peak, of 10): — → 30%",
+      "  without zone eu-west-1a: everything fits → reports, api would not fit",
+    ]);
+  });
+
+  it("the figures stay small: they do not list workloads", () => {
+    const figures = capacityFigures(after);
+    expect(Object.keys(figures)).toEqual(["quotas", "pools", "failover"]);
+    expect(JSON.stringify(figures)).not.toContain("reports");
+  });
+
+  it("capacity.md ends with the per-workload table", () => {
+    const md = formatCapacityMarkdown(after);
+    expect(md.slice(md.indexOf("#### Workloads"))).toBe(
+      [
+        "#### Workloads",
+        "",
+        "| namespace | workload | kind | pod requests | pods (steady / max / peak) | peak requests |",
+        "|---|---|---|---|--:|---|",
+        "| shop | api | web | 500m cpu, 512Mi | 1 / 1 / 2 | 1 cpu, 1Gi |",
+        "| shop | reports | worker | 250m cpu, 256Mi | 6 / 6 / 8 | 2 cpu, 2Gi |",
+      ].join("\n"),
+    );
   });
 });

@@ -426,7 +426,21 @@ describe("npm run diff", () => {
     const prod = join(repo, "Pulumi.prod.yaml");
     writeFileSync(prod, readFileSync(prod, "utf8").replace("replicas: 3", "replicas: 5"));
     expect(await diffIn(repo, "--stack", "prod", "--base", "HEAD")).toBe(
-      "stack prod vs HEAD: 0 added, 0 removed, 1 changed, 0 replaced\n~ Deployment/shop/worker\n    spec.replicas: 3 → 5\n",
+      [
+        "stack prod vs HEAD: 0 added, 0 removed, 1 changed, 0 replaced",
+        // Two more worker pods (and a surge pod more): capacity before → after.
+        "capacity, before → after:",
+        "  quota shop limits.cpu (peak, of 24): 51% → 53%",
+        "  quota shop limits.memory (peak, of 32Gi): 21% → 22%",
+        "  quota shop pods (peak, of 80): 44% → 48%",
+        "  quota shop requests.cpu (peak, of 12): 43% → 45%",
+        "  quota shop requests.memory (peak, of 24Gi): 24% → 26%",
+        "  pool general cpu (peak placement): 11% → 12%",
+        "  pool general memory (peak placement): 3% → 4%",
+        "~ Deployment/shop/worker",
+        "    spec.replicas: 3 → 5",
+        "",
+      ].join("\n"),
     );
   }, 60_000);
 

@@ -4,6 +4,12 @@
  */
 
 import type { Manifest } from "../../components/context";
+import {
+  capacityDelta,
+  formatCapacityDeltaMarkdown,
+  formatCapacityDeltaText,
+  type CapacityFigures,
+} from "../../platform/capacity/report";
 
 /** A Kubernetes object as plain data. */
 export type Obj = Manifest;
@@ -13,6 +19,8 @@ export interface Render {
   readonly objects: ReadonlyMap<string, Obj>;
   /** Pulumi identity (type chain and logical name) by object key. */
   readonly resources: Readonly<Record<string, string>>;
+  /** The capacity plan's figures (capacity.json), when the render has them. */
+  readonly capacity?: CapacityFigures;
 }
 
 export interface FieldChange {
@@ -381,6 +389,19 @@ export interface DiffReportOptions {
   readonly base: string;
   /** Replacements in prod are outages: flagged louder. */
   readonly tier: string;
+  /** What the change does to capacity (capacityDelta of the two renders' figures). */
+  readonly capacity?: ReturnType<typeof capacityDelta>;
+}
+
+/**
+ * The capacity change between two renders; undefined when either has no figures (a base from
+ * before capacity.json existed: the head's capacity.md shows the plan).
+ */
+export function renderCapacityDelta(
+  base: Render,
+  head: Render,
+): ReturnType<typeof capacityDelta> | undefined {
+  return base.capacity && head.capacity ? capacityDelta(base.capacity, head.capacity) : undefined;
 }
 
 function counts(changes: readonly ObjectChange[]) {
@@ -398,6 +419,7 @@ export function formatDiffText(changes: readonly ObjectChange[], opts: DiffRepor
   const lines = [
     `stack ${opts.stack} vs ${opts.base}: ${c.added} added, ${c.removed} removed, ${c.changed} changed, ${c.replaced} replaced`,
   ];
+  if (opts.capacity) lines.push(...formatCapacityDeltaText(opts.capacity));
   if (changes.length === 0) lines.push("no changes");
   for (const ch of changes) {
     const mark = ch.change === "added" ? "+" : ch.change === "removed" ? "-" : "~";
@@ -433,6 +455,8 @@ export function formatDiffMarkdown(
     `<sub>compared with \`${opts.base}\`</sub>`,
     "",
   ];
+  const capacity = opts.capacity ? formatCapacityDeltaMarkdown(opts.capacity) : "";
+  if (capacity) head.push(capacity, "");
   if (changes.length === 0) return [...head, "No changes."].join("\n");
   const replaced = changes.filter((x) => x.replace.length > 0);
   const sections: string[] = [];
