@@ -35,6 +35,7 @@ import {
   type Render,
 } from "./lib/diff";
 import type { CapacityFigures } from "../platform/capacity/report";
+import { exposureChanges, serviceCards } from "./lib/service-cards";
 import { PROJECT_DIR } from "./lib/stack-files";
 
 const run = promisify(execFile);
@@ -190,7 +191,14 @@ async function main(): Promise<number> {
       ] ?? "unknown";
     const changes = diffRenders(base.render, head.render);
     const capacity = renderCapacityDelta(base.render, head.render);
-    const report = { stack: opts.stack, base: opts.base, tier, ...(capacity ? { capacity } : {}) };
+    const report = {
+      stack: opts.stack,
+      base: opts.base,
+      tier,
+      ...(capacity ? { capacity } : {}),
+      cards: serviceCards(base.render, head.render),
+      exposure: exposureChanges(base.render, head.render),
+    };
     const text =
       opts.format === "markdown"
         ? formatDiffMarkdown(changes, report)

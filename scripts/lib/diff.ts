@@ -4,6 +4,7 @@
  */
 
 import type { Manifest } from "../../components/context";
+import type { ServiceCard } from "./service-cards";
 import {
   capacityDelta,
   formatCapacityDeltaMarkdown,
@@ -391,7 +392,16 @@ export interface DiffReportOptions {
   readonly tier: string;
   /** What the change does to capacity (capacityDelta of the two renders' figures). */
   readonly capacity?: ReturnType<typeof capacityDelta>;
+  /** A card per service added, removed or changed (./service-cards). */
+  readonly cards?: readonly ServiceCard[];
+  /** Exposure the change adds (public hosts, LoadBalancers, NetworkPolicies opened). */
+  readonly exposure?: readonly string[];
 }
+
+const CARD_MARK = { added: "+", removed: "-", changed: "~" } as const;
+/** Service cards in one PR comment at most (the objects below still list everything). */
+const MARKDOWN_CARDS = 30;
+const CARD_ICON = { added: "➕", removed: "➖", changed: "✏️" } as const;
 
 /**
  * The capacity change between two renders; undefined when either has no figures (a base from
@@ -419,7 +429,17 @@ export function formatDiffText(changes: readonly ObjectChange[], opts: DiffRepor
   const lines = [
     `stack ${opts.stack} vs ${opts.base}: ${c.added} added, ${c.removed} removed, ${c.changed} changed, ${c.replaced} replaced`,
   ];
+  if (opts.exposure?.length) lines.push("exposure added:", ...opts.exposure.map((e) => `  ! ${e}`));
   if (opts.capacity) lines.push(...formatCapacityDeltaText(opts.capacity));
+  if (opts.cards?.length) {
+    lines.push("services:");
+    for (const card of opts.cards)
+      lines.push(
+        `  ${CARD_MARK[card.change]} ${card.service} (${card.change})`,
+        ...card.lines.map((l) => `      ${l}`),
+      );
+    lines.push("objects:");
+  }
   if (changes.length === 0) lines.push("no changes");
   for (const ch of changes) {
     const mark = ch.change === "added" ? "+" : ch.change === "removed" ? "-" : "~";
@@ -455,8 +475,32 @@ export function formatDiffMarkdown(
     `<sub>compared with \`${opts.base}\`</sub>`,
     "",
   ];
+  if (opts.exposure?.length)
+    head.push(
+      "> [!IMPORTANT]",
+      "> This change exposes more:",
+      ...opts.exposure.map((e) => `> - ${e}`),
+      "",
+    );
   const capacity = opts.capacity ? formatCapacityDeltaMarkdown(opts.capacity) : "";
   if (capacity) head.push(capacity, "");
+  if (opts.cards?.length) {
+    head.push("#### Services", "");
+    const shown = opts.cards.slice(0, MARKDOWN_CARDS);
+    for (const card of shown)
+      head.push(
+        `**${CARD_ICON[card.change]} \`${card.service}\`** (${card.change})`,
+        "",
+        ...card.lines.map((l) => `- ${l.replace(/\|/g, "\\|")}`),
+        "",
+      );
+    if (opts.cards.length > shown.length)
+      head.push(
+        `…and ${opts.cards.length - shown.length} more services (\`npm run diff\` shows every card).`,
+        "",
+      );
+    head.push("#### Objects", "");
+  }
   if (changes.length === 0) return [...head, "No changes."].join("\n");
   const replaced = changes.filter((x) => x.replace.length > 0);
   const sections: string[] = [];
