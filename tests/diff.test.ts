@@ -12,6 +12,8 @@ import {
   formatDiffText,
   MARKDOWN_LIMIT,
   networkPolicyTraffic,
+  SAFE_CHANGES,
+  safeChange,
   type Obj,
   type Render,
 } from "../scripts/lib/diff";
@@ -482,4 +484,53 @@ describe("npm run diff", () => {
         /^ {4}!! replace: Pulumi identity changed \(platform:index:Platform\$(\S+) → platform:index:Cluster\$\1\); add an alias to keep it$/,
       );
   }, 60_000);
+});
+
+describe("safe-change guidance", () => {
+  test("each replacement a procedure avoids says how, linking its section of docs/safe-changes.md", () => {
+    const claim = (size: string) => ({
+      metadata: { name: "data" },
+      spec: { resources: { requests: { storage: size } } },
+    });
+    const sts = (size: string): Obj => ({
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: {
+        name: "postgres",
+        namespace: "shop",
+        labels: { "app.kubernetes.io/name": "postgres" },
+      },
+      spec: { volumeClaimTemplates: [claim(size)] },
+    });
+    const changes = diffRenders(renderOf([sts("10Gi")]), renderOf([sts("20Gi")]));
+    const text = formatDiffText(changes, { stack: "prod", base: "main", tier: "prod" });
+    expect(text).toContain(
+      [
+        "    !! REPLACE IN PROD (outage): spec.volumeClaimTemplates is immutable",
+        "       how to avoid: expand each PVC in place, delete the StatefulSet with --cascade=orphan, then up (docs/safe-changes.md#statefulset-volume)",
+      ].join("\n"),
+    );
+    expect(formatDiffMarkdown(changes, { stack: "prod", base: "main", tier: "prod" })).toContain(
+      "  - how to avoid: expand each PVC in place, delete the StatefulSet with --cascade=orphan, then up (docs/safe-changes.md#statefulset-volume)",
+    );
+  });
+
+  test("every section the guidance links exists in the doc", () => {
+    const doc = readFileSync(join(PROJECT_DIR, SAFE_CHANGES), "utf8");
+    const cases: [string, string][] = [
+      ["StatefulSet", "spec.volumeClaimTemplates is immutable"],
+      ["StatefulSet", "spec.serviceName is immutable"],
+      ["Deployment", "spec.selector is immutable"],
+      ["Service", "spec.clusterIP is immutable"],
+      ["PersistentVolumeClaim", "spec.storageClassName is immutable"],
+      ["StorageClass", "parameters is immutable"],
+      ["Deployment", "renamed from Deployment/shop/api"],
+      ["ConfigMap", "immutable data changed"],
+    ];
+    for (const [kind, reason] of cases) {
+      const s = safeChange(kind, reason);
+      expect(s, `${kind}: ${reason}`).toBeDefined();
+      expect(doc, s!.anchor).toContain(`\n## ${s!.anchor}\n`);
+    }
+  });
 });

@@ -76,6 +76,53 @@ const IMMUTABLE: Readonly<Record<string, readonly string[]>> = {
   PriorityClass: ["value", "preemptionPolicy"],
 };
 
+/** Where docs/safe-changes.md explains how to make a change without the replacement. */
+export const SAFE_CHANGES = "docs/safe-changes.md";
+
+/**
+ * The section of SAFE_CHANGES for a replacement of a `kind` object for `reason` (as diffRenders
+ * states it), with the gist of the procedure; undefined when there is none.
+ */
+export function safeChange(
+  kind: string,
+  reason: string,
+): { anchor: string; gist: string } | undefined {
+  const is = (prefix: string) => reason.startsWith(prefix);
+  const immutable = reason.endsWith(" is immutable");
+  if (kind === "StatefulSet" && is("spec.volumeClaimTemplates"))
+    return {
+      anchor: "statefulset-volume",
+      gist: "expand each PVC in place, delete the StatefulSet with --cascade=orphan, then up",
+    };
+  if (kind === "StatefulSet" && (is("spec.serviceName") || is("spec.podManagementPolicy")))
+    return {
+      anchor: "statefulset-identity",
+      gist: "delete the StatefulSet with --cascade=orphan, then up: it adopts the pods",
+    };
+  if (is("spec.selector"))
+    return {
+      anchor: "selector",
+      gist: "run the new workload beside the old, move traffic, remove the old next",
+    };
+  if (kind === "Service" && immutable)
+    return { anchor: "service-ip", gist: "leave the IP unset, or add a second Service" };
+  if (kind === "PersistentVolumeClaim" && immutable)
+    return { anchor: "claim", gist: "a new claim under another name and a copy Job" };
+  if ((kind === "StorageClass" || kind === "PriorityClass") && immutable)
+    return { anchor: "cluster-class", gist: "a new class under a new name, then move to it" };
+  if (is("renamed"))
+    return { anchor: "rename", gist: "keep the old name, or add beside it and remove it next" };
+  if (is("immutable data changed"))
+    return { anchor: "immutable-data", gist: "by design: the pods that read it roll" };
+  return undefined;
+}
+
+/** The guidance line for a replacement, or undefined. */
+function howToAvoid(kind: string, reason: string): string | undefined {
+  const s = safeChange(kind, reason);
+  return s && `how to avoid: ${s.gist} (${SAFE_CHANGES}#${s.anchor})`;
+}
+
 /** Fields worth calling out first in a review. */
 const HEADLINE = [
   /\.image$/,
@@ -444,10 +491,13 @@ export function formatDiffText(changes: readonly ObjectChange[], opts: DiffRepor
   for (const ch of changes) {
     const mark = ch.change === "added" ? "+" : ch.change === "removed" ? "-" : "~";
     lines.push(`${mark} ${ch.key}`);
-    for (const r of ch.replace)
+    for (const r of ch.replace) {
       lines.push(
         `    ${opts.tier === "prod" ? "!! REPLACE IN PROD (outage)" : "!! replace"}: ${r}`,
       );
+      const avoid = howToAvoid(ch.kind, r);
+      if (avoid) lines.push(`       ${avoid}`);
+    }
     if (ch.rerun)
       lines.push("    re-runs: the pod template changed, so the Job is replaced and runs again");
     for (const f of headlineFirst(ch.fields))
@@ -510,7 +560,18 @@ export function formatDiffMarkdown(
         ? "> [!CAUTION]\n> These changes **replace** objects in **prod** (delete, then create): expect an outage unless handled."
         : "> [!WARNING]\n> These changes replace objects (delete, then create).";
     sections.push(
-      [warn, "", ...replaced.map((r) => `- \`${r.key}\`: ${r.replace.join("; ")}`), ""].join("\n"),
+      [
+        warn,
+        "",
+        ...replaced.flatMap((r) => [
+          `- \`${r.key}\`: ${r.replace.join("; ")}`,
+          ...r.replace.flatMap((reason) => {
+            const avoid = howToAvoid(r.kind, reason);
+            return avoid ? [`  - ${avoid}`] : [];
+          }),
+        ]),
+        "",
+      ].join("\n"),
     );
   }
   const reruns = changes.filter((x) => x.rerun);
