@@ -36,6 +36,7 @@ import {
 } from "./lib/diff";
 import type { CapacityFigures } from "../platform/capacity/report";
 import { exposureChanges, serviceCards } from "./lib/service-cards";
+import { trafficGraph } from "./lib/traffic-graph";
 import { PROJECT_DIR } from "./lib/stack-files";
 
 const run = promisify(execFile);
@@ -198,6 +199,7 @@ async function main(): Promise<number> {
       ...(capacity ? { capacity } : {}),
       cards: serviceCards(base.render, head.render),
       exposure: exposureChanges(base.render, head.render),
+      ...(opts.format === "markdown" ? { graph: trafficGraph(base.render, head.render) } : {}),
     };
     const text =
       opts.format === "markdown"

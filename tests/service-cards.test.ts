@@ -10,6 +10,7 @@ import {
   type Render,
 } from "../scripts/lib/diff";
 import { exposureChanges, serviceCards, serviceViews } from "../scripts/lib/service-cards";
+import { trafficGraph } from "../scripts/lib/traffic-graph";
 
 const labels = (name: string) => ({ "app.kubernetes.io/name": name });
 const meta = (name: string, kind = name) => ({ name, namespace: "shop", labels: labels(kind) });
@@ -178,5 +179,57 @@ describe("service cards", () => {
       "> [!IMPORTANT]\n> This change exposes more:\n> - shop/api: NetworkPolicy opened: ingress from 10.0.0.0/16 on any port\n",
     );
     expect(md).toContain("**➕ `shop/storefront`** (added)\n\n- kind: Deployment\n");
+    const withGraph = formatDiffMarkdown(diffRenders(base, head), {
+      ...opts,
+      graph: trafficGraph(base, head)!,
+    });
+    expect(withGraph).toMatch(/#### Traffic\n\n```mermaid\nflowchart LR\n[^]*```\n\n#### Objects/);
+  });
+});
+
+describe("the traffic graph", () => {
+  test("the touched services and their neighbours; what the change adds and removes stands out", () => {
+    expect(trafficGraph(base, head)).toBe(
+      [
+        "```mermaid",
+        "flowchart LR",
+        '  n0["shop/api"]',
+        '  n1["shop/legacy"]',
+        '  n2["shop/storefront"]',
+        '  n3[/"10.0.0.0/16"/]',
+        '  n4(("internet"))',
+        '  n5["shop/web"]',
+        '  n5 -->|"8080/TCP"| n0',
+        '  n2 ==>|"8080/TCP"| n0',
+        '  n3 ==>|"any port"| n0',
+        '  n4 ==>|"LoadBalancer Service storefront-lb"| n2',
+        '  n4 ==>|"www.shop.example.com"| n2',
+        "  classDef added fill:#dafbe1,stroke:#1a7f37,stroke-width:2px",
+        "  classDef removed fill:#ffebe9,stroke:#cf222e,stroke-dasharray:4",
+        "  classDef changed stroke:#9a6700,stroke-width:2px",
+        "  class n0 changed",
+        "  class n1 removed",
+        "  class n2 added",
+        "  linkStyle 1 stroke:#1a7f37,stroke-width:3px",
+        "  linkStyle 2 stroke:#1a7f37,stroke-width:3px",
+        "  linkStyle 3 stroke:#1a7f37,stroke-width:3px",
+        "  linkStyle 4 stroke:#1a7f37,stroke-width:3px",
+        "```",
+      ].join("\n"),
+    );
+    // A removed edge is dashed and red.
+    const gone = trafficGraph(head, base)!;
+    expect(gone).toContain('  n2 -.->|"8080/TCP"| n0');
+    expect(gone).toContain("stroke:#cf222e");
+    expect(trafficGraph(head, head)).toBeUndefined();
+  });
+
+  test("never more than maxNodes nodes: the touched services first, the rest counted", () => {
+    const graph = trafficGraph(base, head, 3)!;
+    expect(graph.match(/^ {2}n\d+[[(]/gm)).toHaveLength(3);
+    expect(graph).toContain('  n2["shop/storefront"]');
+    expect(graph.endsWith("_3 more services around the change not drawn (at most 3 nodes)._")).toBe(
+      true,
+    );
   });
 });

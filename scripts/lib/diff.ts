@@ -443,6 +443,8 @@ export interface DiffReportOptions {
   readonly cards?: readonly ServiceCard[];
   /** Exposure the change adds (public hosts, LoadBalancers, NetworkPolicies opened). */
   readonly exposure?: readonly string[];
+  /** A Mermaid graph of the traffic around the change (./traffic-graph), for Markdown. */
+  readonly graph?: string;
 }
 
 const CARD_MARK = { added: "+", removed: "-", changed: "~" } as const;
@@ -549,6 +551,7 @@ export function formatDiffMarkdown(
         `…and ${opts.cards.length - shown.length} more services (\`npm run diff\` shows every card).`,
         "",
       );
+    if (opts.graph) head.push("#### Traffic", "", opts.graph, "");
     head.push("#### Objects", "");
   }
   if (changes.length === 0) return [...head, "No changes."].join("\n");
