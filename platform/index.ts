@@ -21,13 +21,15 @@ export {
 export type { CapacityReport, CapacityFinding, WorkloadFootprint } from "./capacity/capacity";
 export {
   CapacityError,
-  capacityDelta,
-  capacityFigures,
   checkCapacity,
-  formatCapacityDeltaMarkdown,
-  formatCapacityDeltaText,
   formatCapacityMarkdown,
   formatCapacityTable,
 } from "./capacity/report";
-export type { CapacityFigures } from "./capacity/report";
+export {
+  capacityDelta,
+  capacityFigures,
+  formatCapacityDeltaMarkdown,
+  formatCapacityDeltaText,
+} from "./capacity/figures";
+export type { CapacityFigures } from "./capacity/figures";
 export { loadPlatformConfig, rawStackConfig } from "./stack";

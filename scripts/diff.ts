@@ -34,9 +34,10 @@ import {
   type Obj,
   type Render,
 } from "./lib/diff";
-import type { CapacityFigures } from "../platform/capacity/report";
+import type { CapacityFigures } from "../platform/capacity/figures";
 import { exposureChanges, serviceCards } from "./lib/service-cards";
 import { trafficGraph } from "./lib/traffic-graph";
+import { colorEnabled, colorLines } from "./lib/style";
 import { PROJECT_DIR } from "./lib/stack-files";
 
 const run = promisify(execFile);
@@ -206,7 +207,8 @@ async function main(): Promise<number> {
         ? formatDiffMarkdown(changes, report)
         : formatDiffText(changes, report);
     if (opts.out) writeFileSync(opts.out, `${text}\n`);
-    else console.log(text);
+    else
+      console.log(opts.format === "text" && colorEnabled(process.stdout) ? colorLines(text) : text);
     const replaced = changes.filter((ch) => ch.replace.length > 0);
     if (opts.failOnReplace && replaced.length > 0) {
       console.error(

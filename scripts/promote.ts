@@ -26,6 +26,7 @@ import {
 import { headCommit, ReleaseError } from "./lib/release";
 import { loadStackFiles, PROJECT_DIR, readStages, StackFileError } from "./lib/stack-files";
 import { collectEvidence, EvidenceError, type GateEvidence } from "./lib/gate";
+import { colorEnabled, colorLines } from "./lib/style";
 import { findStage, shortRelease } from "../platform/config";
 
 const USAGE = `usage: npm run promote -- --from <stage> --to <stage> [--only <svc,...>] [--from-outputs <file>] [--allow-skip] [--dry-run]
@@ -239,7 +240,9 @@ export function promote(argv: readonly string[], io: PromoteIo = {}): number {
       );
       return 0;
     }
-    out(formatDiff(plan));
+    // Colour only for a terminal (never when the caller collects the output, NO_COLOR, a pipe).
+    const colour = io.out === undefined && colorEnabled(process.stdout);
+    out(colour ? colorLines(formatDiff(plan)) : formatDiff(plan));
     const n = [
       ...(plan.release ? ["the release"] : []),
       ...(plan.changes.length > 0

@@ -14,12 +14,14 @@ import {
   type CapacityReport,
 } from "../platform/capacity/capacity";
 import {
-  CapacityError,
   capacityDelta,
   capacityFigures,
-  checkCapacity,
   formatCapacityDeltaMarkdown,
   formatCapacityDeltaText,
+} from "../platform/capacity/figures";
+import {
+  CapacityError,
+  checkCapacity,
   formatCapacityMarkdown,
   formatCapacityTable,
   formatCapacityWarnings,

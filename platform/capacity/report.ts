@@ -4,6 +4,7 @@
  */
 import type { PlatformConfig } from "../config";
 import { planCapacity, type CapacityFinding, type CapacityReport } from "./capacity";
+import { bar, percent } from "./figures";
 
 // ---------------------------------------------------------------------------------------------
 // Formatting
@@ -27,10 +28,6 @@ function textTable(
       .join("  ")
       .trimEnd();
   return [line(headers), ...rows.map(line)];
-}
-
-function percent(r: number | null): string {
-  return r === null ? "∞" : `${Math.round(r * 100)}%`;
 }
 
 /** The findings as the one table (namespace, resource, quota, steady, peak, over by) and their fixes. */
@@ -193,12 +190,6 @@ export function formatCapacityTable(report: CapacityReport): string {
   return out.join("\n");
 }
 
-/** A text bar for Markdown: ten cells, full at 100% and above. */
-function bar(r: number | null): string {
-  const filled = r === null ? 10 : Math.min(10, Math.round(r * 10));
-  return `\`${"█".repeat(filled)}${"░".repeat(10 - filled)}\` ${percent(r)}${r === null || r > 1 ? " ⚠️" : ""}`;
-}
-
 /** GitHub rejects PR comments over 65,536 characters; stay well below. */
 const MARKDOWN_LIMIT = 60_000;
 
@@ -286,137 +277,4 @@ export function formatCapacityMarkdown(report: CapacityReport): string {
   const text = out.join("\n");
   if (text.length <= MARKDOWN_LIMIT) return text;
   return `${text.slice(0, text.lastIndexOf("\n", MARKDOWN_LIMIT))}\n\n_(truncated; the full report is in the stack output)_`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Before and after
-
-/** What a reviewer compares between two versions of a stack: each quota's and pool's use. */
-export interface CapacityFigures {
-  readonly quotas: readonly {
-    readonly namespace: string;
-    readonly resource: string;
-    readonly quota: string;
-    readonly steadyRatio: number | null;
-    readonly peakRatio: number | null;
-  }[];
-  readonly pools: readonly {
-    readonly pool: string;
-    readonly nodes: number;
-    readonly nodesUsed: number;
-    readonly cpu: number;
-    readonly memory: number;
-    readonly pods: number;
-  }[];
-  /** Each failover scenario and the workloads that would not fit in it. */
-  readonly failover: readonly { readonly scenario: string; readonly unfit: readonly string[] }[];
-}
-
-/** The figures of a report (a small stack output: its size does not grow with workloads). */
-export function capacityFigures(report: CapacityReport): CapacityFigures {
-  return {
-    quotas: report.namespaces.flatMap((ns) =>
-      ns.quota.map((q) => ({
-        namespace: ns.namespace,
-        resource: q.resource,
-        quota: q.quota,
-        steadyRatio: q.steadyRatio,
-        peakRatio: q.peakRatio,
-      })),
-    ),
-    pools: (report.cluster?.pools ?? []).map((p) => ({
-      pool: p.pool,
-      nodes: p.nodes,
-      nodesUsed: p.nodesUsed,
-      cpu: p.cpu.ratio,
-      memory: p.memory.ratio,
-      pods: p.pods.ratio,
-    })),
-    failover: report.failover.map((f) => ({
-      scenario: f.scenario,
-      unfit: f.unschedulable.map((u) => u.workload),
-    })),
-  };
-}
-
-/** One line of the capacity change: what, and its use before and after (undefined: absent). */
-export interface CapacityDeltaRow {
-  readonly what: string;
-  readonly before: number | null | undefined;
-  readonly after: number | null | undefined;
-}
-
-/**
- * What a change does to capacity: the quota rows (peak use) and pool resources whose use
- * changed by at least one percentage point, and the failover scenarios whose outcome changed.
- */
-export function capacityDelta(
-  before: CapacityFigures | undefined,
-  after: CapacityFigures,
-): { rows: CapacityDeltaRow[]; failover: string[] } {
-  const rows: CapacityDeltaRow[] = [];
-  const moved = (a: number | null | undefined, b: number | null | undefined) =>
-    a === undefined || b === undefined || a === null || b === null
-      ? a !== b
-      : Math.abs(Math.round(a * 100) - Math.round(b * 100)) >= 1;
-  const quotaKey = (q: CapacityFigures["quotas"][number]) => `${q.namespace} ${q.resource}`;
-  const beforeQuotas = new Map((before?.quotas ?? []).map((q) => [quotaKey(q), q]));
-  const afterQuotas = new Map(after.quotas.map((q) => [quotaKey(q), q]));
-  for (const key of [...new Set([...beforeQuotas.keys(), ...afterQuotas.keys()])].sort()) {
-    const [b, a] = [beforeQuotas.get(key), afterQuotas.get(key)];
-    if (moved(b?.peakRatio, a?.peakRatio))
-      rows.push({
-        what: `quota ${key} (peak, of ${(a ?? b)!.quota})`,
-        before: b?.peakRatio,
-        after: a?.peakRatio,
-      });
-  }
-  const beforePools = new Map((before?.pools ?? []).map((p) => [p.pool, p]));
-  for (const p of after.pools) {
-    const b = beforePools.get(p.pool);
-    for (const r of ["cpu", "memory", "pods"] as const)
-      if (moved(b?.[r], p[r]))
-        rows.push({ what: `pool ${p.pool} ${r} (peak placement)`, before: b?.[r], after: p[r] });
-  }
-  const outcome = (unfit: readonly string[] | undefined) =>
-    unfit === undefined
-      ? "not planned"
-      : unfit.length === 0
-        ? "everything fits"
-        : `${unfit.join(", ")} would not fit`;
-  const beforeFailover = new Map((before?.failover ?? []).map((f) => [f.scenario, f.unfit]));
-  const failover = after.failover
-    .filter((f) => outcome(beforeFailover.get(f.scenario)) !== outcome(f.unfit))
-    .map((f) => `${f.scenario}: ${outcome(beforeFailover.get(f.scenario))} → ${outcome(f.unfit)}`);
-  return { rows, failover };
-}
-
-/** The capacity change as text lines (empty when nothing moved). */
-export function formatCapacityDeltaText(delta: ReturnType<typeof capacityDelta>): string[] {
-  if (delta.rows.length === 0 && delta.failover.length === 0) return [];
-  const use = (r: number | null | undefined) => (r === undefined ? "—" : percent(r));
-  return [
-    "capacity, before → after:",
-    ...delta.rows.map((r) => `  ${r.what}: ${use(r.before)} → ${use(r.after)}`),
-    ...delta.failover.map((f) => `  ${f}`),
-  ];
-}
-
-/** The capacity change as a Markdown table with bars (empty when nothing moved). */
-export function formatCapacityDeltaMarkdown(delta: ReturnType<typeof capacityDelta>): string {
-  if (delta.rows.length === 0 && delta.failover.length === 0) return "";
-  const use = (r: number | null | undefined) => (r === undefined ? "—" : bar(r));
-  return [
-    "#### Capacity, before → after",
-    "",
-    ...(delta.rows.length > 0
-      ? [
-          "| | before | after |",
-          "|---|---|---|",
-          ...delta.rows.map((r) => `| ${r.what} | ${use(r.before)} | ${use(r.after)} |`),
-          "",
-        ]
-      : []),
-    ...delta.failover.map((f) => `- ${f}`),
-  ].join("\n");
 }

@@ -10,7 +10,7 @@ import {
   formatCapacityDeltaMarkdown,
   formatCapacityDeltaText,
   type CapacityFigures,
-} from "../../platform/capacity/report";
+} from "../../platform/capacity/figures";
 
 /** A Kubernetes object as plain data. */
 export type Obj = Manifest;
