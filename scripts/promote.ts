@@ -11,6 +11,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { parseFlags, UsageError } from "./lib/cli";
 import {
   formatDiff,
@@ -22,6 +23,7 @@ import {
   stackNamed,
   writeFileAtomic,
   type Plan,
+  type PlanReady,
 } from "./lib/promote";
 import { headCommit, ReleaseError } from "./lib/release";
 import { loadStackFiles, PROJECT_DIR, readStages, StackFileError } from "./lib/stack-files";
@@ -243,14 +245,9 @@ export function promote(argv: readonly string[], io: PromoteIo = {}): number {
     // Colour only for a terminal (never when the caller collects the output, NO_COLOR, a pipe).
     const colour = io.out === undefined && colorEnabled(process.stdout);
     out(colour ? colorLines(formatDiff(plan)) : formatDiff(plan));
-    const n = [
-      ...(plan.release ? ["the release"] : []),
-      ...(plan.changes.length > 0
-        ? [`${plan.changes.length} image${plan.changes.length === 1 ? "" : "s"}`]
-        : []),
-    ].join(" and ");
+    const n = describeCounts(plan);
     if (opts.dryRun) {
-      out(`dry run: ${plan.file} not written (${n} would change)`);
+      out(`dry run: ${plan.file} not written (would change: ${n})`);
       return 0;
     }
     const file = join(projectDir, plan.file);
@@ -260,7 +257,7 @@ export function promote(argv: readonly string[], io: PromoteIo = {}): number {
     }
     writeFileAtomic(file, plan.after);
     out(
-      `wrote ${plan.file}: ${n} changed; commit it to record the ${opts.mode === "rollback" ? "rollback" : "promotion"}`,
+      `wrote ${plan.file} (changed: ${n}); commit it to record the ${opts.mode === "rollback" ? "rollback" : "promotion"}`,
     );
     return 0;
   } catch (e) {
@@ -285,6 +282,24 @@ export function promote(argv: readonly string[], io: PromoteIo = {}): number {
     err(`promote: ${(e as Error).message}`);
     return 1;
   }
+}
+
+/**
+ * What a plan changes, counted as a reviewer counts: the release, the images that differ, and
+ * the pins of images the stage already ran (only written down in its file).
+ */
+export function describeCounts(plan: PlanReady): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const moved = plan.changes.filter((c) => !isDeepStrictEqual(c.before, c.after)).length;
+  const pinned = plan.changes.length - moved;
+  const parts = [
+    ...(plan.release ? ["the release"] : []),
+    ...(moved > 0 ? [plural(moved, "image")] : []),
+    ...(pinned > 0 ? [`${plural(pinned, "image")} it already ran, now pinned`] : []),
+  ];
+  return parts.length > 1
+    ? `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`
+    : (parts[0] ?? "nothing");
 }
 
 /**

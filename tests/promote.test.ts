@@ -26,7 +26,7 @@ import {
   type StackView,
 } from "../scripts/lib/promote";
 import { PROJECT_DIR } from "../scripts/lib/stack-files";
-import { parsePromoteArgs, promote, UsageError } from "../scripts/promote";
+import { describeCounts, parsePromoteArgs, promote, UsageError } from "../scripts/promote";
 import { commitAll, git } from "./helpers/git";
 
 const STACK_FILES = ["Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"];
@@ -357,6 +357,39 @@ describe("diff output", () => {
   });
 });
 
+describe("counts that count what changed", () => {
+  test("one image that moved among eight only now pinned is one image, not nine", () => {
+    const change = (service: string, before: string, after: string) => ({
+      service,
+      before,
+      beforePinned: false,
+      after,
+      origin: "dev config",
+    });
+    const plan = (release: boolean, changes: ReturnType<typeof change>[]): PlanReady => ({
+      ok: true,
+      title: "promote dev → qa",
+      stack: "qa",
+      file: "Pulumi.qa.yaml",
+      changes,
+      ...(release ? { release: { before: undefined, after: "a".repeat(40), origin: "x" } } : {}),
+      pinnedRelease: undefined,
+      before: "",
+      after: "",
+      warnings: [],
+      notes: [],
+    });
+    const same = Array.from({ length: 8 }, (_, i) => change(`s${i}`, "img:1", "img:1"));
+    expect(describeCounts(plan(false, [change("api", "api:1", "api:2"), ...same]))).toBe(
+      "1 image and 8 images it already ran, now pinned",
+    );
+    expect(describeCounts(plan(true, [change("api", "api:1", "api:2")]))).toBe(
+      "the release and 1 image",
+    );
+    expect(describeCounts(plan(true, []))).toBe("the release");
+  });
+});
+
 describe("promotion on copies of the stack files", () => {
   test("dev → staging pins the release and every service's image, changes no other byte, and a second run is a no-op", () => {
     const dir = repo();
@@ -389,7 +422,7 @@ describe("promotion on copies of the stack files", () => {
       `note: release: dev runs main; without its outputs the release is this checkout's commit, ${release.slice(0, 12)} (--from-outputs <dev outputs.json> promotes the one it ran)`,
     );
     expect(first.out).toContain(
-      "wrote Pulumi.staging.yaml: the release and 6 images changed; commit it to record the promotion",
+      "wrote Pulumi.staging.yaml (changed: the release and 6 images it already ran, now pinned); commit it to record the promotion",
     );
     expect(first.err).toContain(
       `warning: services.api.image: "${dev.images.api}" (dev config) has no digest; copied to staging as a tag, which can move — pass --from-outputs <dev outputs.json> or pin a digest in Pulumi.dev.yaml to promote exactly what dev runs`,
@@ -411,7 +444,9 @@ describe("promotion on copies of the stack files", () => {
     const result = run(dir, "--from", "dev", "--to", "staging", "--only", "api", "--dry-run");
     expect(result.code).toBe(0);
     expect(result.out).toContain(`\n+        image: ${stackOf(dir, "dev").images.api}\n`);
-    expect(result.out).toContain("dry run: Pulumi.staging.yaml not written (1 image would change)");
+    expect(result.out).toContain(
+      "dry run: Pulumi.staging.yaml not written (would change: 1 image it already ran, now pinned)",
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -1138,7 +1173,9 @@ describe("rollback from the stack file's git history", () => {
     expect(result.out).toContain(
       `\n-        image: ${base}@${digest("2")}\n+        image: ${base}@${digest("1")}\n`,
     );
-    expect(result.out).toContain("dry run: Pulumi.staging.yaml not written (1 image would change)");
+    expect(result.out).toContain(
+      "dry run: Pulumi.staging.yaml not written (would change: 1 image)",
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 
