@@ -424,8 +424,9 @@ describe("promotion on copies of the stack files", () => {
     expect(first.out).toContain(
       "wrote Pulumi.staging.yaml (changed: the release and 6 images it already ran, now pinned); commit it to record the promotion",
     );
-    expect(first.err).toContain(
-      `warning: services.api.image: "${dev.images.api}" (dev config) has no digest; copied to staging as a tag, which can move — pass --from-outputs <dev outputs.json> or pin a digest in Pulumi.dev.yaml to promote exactly what dev runs`,
+    // One warning for all the tags, not one per service.
+    expect(first.err).toBe(
+      `warning: services ${dev.services.map((svc) => `${svc} ("${String(dev.images[svc])}")`).join(", ")}: no digests (dev config); copied to staging as tags, which can move — pass --from-outputs <dev outputs.json> or pin a digest in Pulumi.dev.yaml to promote exactly what dev runs`,
     );
 
     const written = snapshot(dir);
@@ -453,7 +454,11 @@ describe("promotion on copies of the stack files", () => {
   test("--only promotes just the named services", () => {
     const dir = project();
     const before = read(dir, "Pulumi.staging.yaml");
-    expect(run(dir, "--from", "dev", "--to", "staging", "--only", "api").code).toBe(0);
+    const result = run(dir, "--from", "dev", "--to", "staging", "--only", "api");
+    expect(result.code).toBe(0);
+    expect(result.err).toContain(
+      `warning: services.api.image: "${String(stackOf(dir, "dev").images.api)}" (dev config) has no digest; copied to staging as a tag, which can move`,
+    );
     const { removed, added } = changedLines(before, read(dir, "Pulumi.staging.yaml"));
     expect(removed).toEqual([]);
     expect(added.map((l) => l.trim())).toEqual([`image: ${stackOf(dir, "dev").images.api}`]);

@@ -430,6 +430,8 @@ export function planPromotion(files: ProjectFiles, req: PromoteRequest): Plan {
     refuseIf(problems);
 
     const changes: ImageChange[] = [];
+    // Services whose pin changes to a tag: one warning for all of them.
+    const tagged: { svc: string; ref: string; origin: string }[] = [];
     for (const svc of selected) {
       const configured = from.images[svc];
       // Warnings about a service matter only if its pin changes.
@@ -471,9 +473,6 @@ export function planPromotion(files: ProjectFiles, req: PromoteRequest): Plan {
           );
           continue;
         }
-        notices.push(
-          `services.${svc}.image: ${where} has no digest; copied to ${to.stack} as a tag, which can move — ${req.outputs ? `pin a digest in ${from.file}` : `pass --from-outputs <${from.stack} outputs.json> or pin a digest in ${from.file}`} to promote exactly what ${from.stack} runs`,
-        );
       }
       if (!isDeepStrictEqual(to.pins[svc], ref)) {
         changes.push({
@@ -484,13 +483,26 @@ export function planPromotion(files: ProjectFiles, req: PromoteRequest): Plan {
           origin,
         });
         warnings.push(...notices);
+        if (!DIGEST.test(ref)) tagged.push({ svc, ref, origin });
       }
     }
     refuseIf(problems);
-    for (const svc of from.services) {
-      if (!to.services.includes(svc) && !req.only)
-        notes.push(`services.${svc} is in ${from.stack} but not in ${to.stack}; not promoted`);
+    if (tagged.length > 0) {
+      const fix = `${req.outputs ? `pin a digest in ${from.file}` : `pass --from-outputs <${from.stack} outputs.json> or pin a digest in ${from.file}`} to promote exactly what ${from.stack} runs`;
+      const origins = [...new Set(tagged.map((t) => t.origin))].join(", ");
+      warnings.push(
+        tagged.length === 1
+          ? `services.${tagged[0].svc}.image: "${tagged[0].ref}" (${origins}) has no digest; copied to ${to.stack} as a tag, which can move — ${fix}`
+          : `services ${tagged.map((t) => `${t.svc} ("${t.ref}")`).join(", ")}: no digests (${origins}); copied to ${to.stack} as tags, which can move — ${fix}`,
+      );
     }
+    const missing = req.only ? [] : from.services.filter((svc) => !to.services.includes(svc));
+    if (missing.length > 0)
+      notes.push(
+        missing.length === 1
+          ? `services.${missing[0]} is in ${from.stack} but not in ${to.stack}; not promoted`
+          : `services ${missing.join(", ")} are in ${from.stack} but not in ${to.stack}; not promoted`,
+      );
     const releaseChange =
       release && release.value !== toNow.release
         ? { before: toNow.release, after: release.value, origin: release.origin }
