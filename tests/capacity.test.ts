@@ -1153,7 +1153,7 @@ describe("capacity before and after a change", () => {
     );
     // Nothing moved: nothing to say.
     const same = capacityDelta(capacityFigures(after), capacityFigures(after));
-    expect(same).toEqual({ rows: [], failover: [] });
+    expect(same).toEqual({ rows: [], failover: [], cost: [] });
     expect(formatCapacityDeltaText(same)).toEqual([]);
     expect(formatCapacityDeltaMarkdown(same)).toBe("");
   });

@@ -40,6 +40,7 @@ import {
   tenantConfig,
 } from "../config/schema";
 import { overlappingRuns } from "./cron";
+import { estimateCost, type CostEstimate } from "./cost";
 import { buildContext } from "../context";
 import {
   admits,
@@ -652,6 +653,42 @@ export function namespaceFit(config: PlatformConfig): NamespaceFit[] {
 
 function fitNamespaces(plan: Planning): NamespaceFit[] {
   return Object.keys(plan.config.namespaces).map((nsName) => fitNamespace(plan, nsName));
+}
+
+const GIB = 2 ** 30;
+
+/** The cost estimate of a plan: its peak placement's nodes, its volumes and load balancers. */
+function costOf(plan: Planning, cluster: ClusterFit | undefined): CostEstimate | undefined {
+  const prices = plan.config.capacity?.prices;
+  const pools = plan.config.cluster.nodePools ?? {};
+  return estimateCost({
+    currency: prices?.currency ?? "USD",
+    pools: (cluster?.pools ?? []).map((p) => {
+      const cfg = pools[p.pool];
+      return {
+        pool: p.pool,
+        nodes: p.nodesUsed,
+        ...(cfg.price ? { price: cfg.price } : {}),
+        vcpus: Quantity.parse(cfg.allocatable.cpu).milliValue() / 1000,
+        memoryGiB: Quantity.parse(cfg.allocatable.memory).value() / GIB,
+      };
+    }),
+    workloads: plan.footprints.map((w) => {
+      const svc = plan.config.services[w.name];
+      return {
+        namespace: w.namespace,
+        name: w.name,
+        cpu: w.peak.requests.cpu / 1000,
+        memoryGiB: w.peak.requests.memory / GIB,
+        ...(w.steady.storage > 0
+          ? { storage: { gib: w.steady.storage / GIB, className: storageClassOf(plan, svc) } }
+          : {}),
+        loadBalancers: svc.expose?.type === "LoadBalancer" ? 1 : 0,
+      };
+    }),
+    storagePrices: prices?.storage ?? {},
+    ...(prices?.loadBalancer !== undefined ? { loadBalancerPrice: prices.loadBalancer } : {}),
+  });
 }
 
 function storageClassOf(plan: Planning, svc: WorkloadConfig): string | undefined {
@@ -1465,6 +1502,8 @@ export interface CapacityReport {
   /** Absent when no `cluster.nodePools` are configured. */
   readonly cluster?: ClusterFit;
   readonly failover: readonly FailoverScenario[];
+  /** The monthly cost estimate; absent when no price is configured (./cost). */
+  readonly cost?: CostEstimate;
   /** Every finding, errors first. */
   readonly findings: readonly CapacityFinding[];
   readonly errors: readonly CapacityFinding[];
@@ -1494,6 +1533,7 @@ export function planCapacity(config: PlatformConfig, objects?: PlannedObjects): 
     findings.push(...clusterFindings(plan, model, cluster, scenarios));
   }
   findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+  const cost = costOf(plan, cluster);
   return {
     tier: config.tier,
     policy: plan.policy,
@@ -1512,6 +1552,7 @@ export function planCapacity(config: PlatformConfig, objects?: PlannedObjects): 
     namespaces,
     ...(cluster ? { cluster } : {}),
     failover: scenarios,
+    ...(cost ? { cost } : {}),
     findings,
     errors: findings.filter((f) => f.severity === "error"),
     warnings: findings.filter((f) => f.severity === "warning"),

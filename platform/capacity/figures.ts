@@ -34,6 +34,12 @@ export interface CapacityFigures {
   }[];
   /** Each failover scenario and the workloads that would not fit in it. */
   readonly failover: readonly { readonly scenario: string; readonly unfit: readonly string[] }[];
+  /** The monthly cost estimate, when the stack has prices. */
+  readonly cost?: {
+    readonly currency: string;
+    readonly total: number;
+    readonly byNamespace: Readonly<Record<string, number>>;
+  };
 }
 
 /** The figures of a report (a small stack output: its size does not grow with workloads). */
@@ -60,8 +66,21 @@ export function capacityFigures(report: CapacityReport): CapacityFigures {
       scenario: f.scenario,
       unfit: f.unschedulable.map((u) => u.workload),
     })),
+    ...(report.cost
+      ? {
+          cost: {
+            currency: report.cost.currency,
+            total: round2(report.cost.total),
+            byNamespace: Object.fromEntries(
+              Object.entries(report.cost.byNamespace).map(([ns, n]) => [ns, round2(n)]),
+            ),
+          },
+        }
+      : {}),
   };
 }
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** One line of the capacity change: what, and its use before and after (undefined: absent). */
 export interface CapacityDeltaRow {
@@ -77,7 +96,7 @@ export interface CapacityDeltaRow {
 export function capacityDelta(
   before: CapacityFigures | undefined,
   after: CapacityFigures,
-): { rows: CapacityDeltaRow[]; failover: string[] } {
+): { rows: CapacityDeltaRow[]; failover: string[]; cost: string[] } {
   const rows: CapacityDeltaRow[] = [];
   const moved = (a: number | null | undefined, b: number | null | undefined) =>
     a === undefined || b === undefined || a === null || b === null
@@ -112,23 +131,47 @@ export function capacityDelta(
   const failover = after.failover
     .filter((f) => outcome(beforeFailover.get(f.scenario)) !== outcome(f.unfit))
     .map((f) => `${f.scenario}: ${outcome(beforeFailover.get(f.scenario))} → ${outcome(f.unfit)}`);
-  return { rows, failover };
+  return { rows, failover, cost: costLines(before?.cost, after.cost) };
+}
+
+/** The cost change: the total and each namespace that moved by a cent or more. */
+function costLines(before: CapacityFigures["cost"], after: CapacityFigures["cost"]): string[] {
+  if (!after || !before || before.currency !== after.currency) return [];
+  const money = (n: number | undefined) =>
+    n === undefined ? "—" : `${n.toFixed(2)} ${after.currency}`;
+  const change = (a: number | undefined, b: number | undefined) => {
+    const d = (b ?? 0) - (a ?? 0);
+    return `${money(a)} → ${money(b)} (${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(2)})`;
+  };
+  if (Math.abs(after.total - before.total) < 0.01) return [];
+  const namespaces = [
+    ...new Set([...Object.keys(before.byNamespace), ...Object.keys(after.byNamespace)]),
+  ]
+    .sort()
+    .filter((ns) => Math.abs((after.byNamespace[ns] ?? 0) - (before.byNamespace[ns] ?? 0)) >= 0.01);
+  return [
+    `cost a month: ${change(before.total, after.total)}`,
+    ...namespaces.map(
+      (ns) => `cost a month of ${ns}: ${change(before.byNamespace[ns], after.byNamespace[ns])}`,
+    ),
+  ];
 }
 
 /** The capacity change as text lines (empty when nothing moved). */
 export function formatCapacityDeltaText(delta: ReturnType<typeof capacityDelta>): string[] {
-  if (delta.rows.length === 0 && delta.failover.length === 0) return [];
+  if (delta.rows.length === 0 && delta.failover.length === 0 && delta.cost.length === 0) return [];
   const use = (r: number | null | undefined) => (r === undefined ? "—" : percent(r));
   return [
     "capacity, before → after:",
     ...delta.rows.map((r) => `  ${r.what}: ${use(r.before)} → ${use(r.after)}`),
     ...delta.failover.map((f) => `  ${f}`),
+    ...delta.cost.map((c) => `  ${c}`),
   ];
 }
 
 /** The capacity change as a Markdown table with bars (empty when nothing moved). */
 export function formatCapacityDeltaMarkdown(delta: ReturnType<typeof capacityDelta>): string {
-  if (delta.rows.length === 0 && delta.failover.length === 0) return "";
+  if (delta.rows.length === 0 && delta.failover.length === 0 && delta.cost.length === 0) return "";
   const use = (r: number | null | undefined) => (r === undefined ? "—" : bar(r));
   return [
     "#### Capacity, before → after",
@@ -142,5 +185,6 @@ export function formatCapacityDeltaMarkdown(delta: ReturnType<typeof capacityDel
         ]
       : []),
     ...delta.failover.map((f) => `- ${f}`),
+    ...delta.cost.map((c) => `- ${c}`),
   ].join("\n");
 }

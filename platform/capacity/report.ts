@@ -5,6 +5,7 @@
 import type { PlatformConfig } from "../config";
 import { planCapacity, type CapacityFinding, type CapacityReport } from "./capacity";
 import { bar, percent } from "./figures";
+import { formatMoney } from "./cost";
 
 // ---------------------------------------------------------------------------------------------
 // Formatting
@@ -190,6 +191,29 @@ export function formatCapacityTable(report: CapacityReport): string {
   return out.join("\n");
 }
 
+/** The cost section of the Markdown report, or the note saying how to get one. */
+function costMarkdown(report: CapacityReport): string[] {
+  const c = report.cost;
+  if (!c)
+    return [
+      "_Cost: no prices configured. Give the node pools a `price` (perNodeHour, or perVcpuHour and perGiBHour) and `capacity.prices` (storage per GiB-month by class, loadBalancer per month) for an offline monthly estimate._",
+    ];
+  const money = (n: number) => formatMoney(n, c.currency);
+  return [
+    `#### Cost: ${money(c.total)} a month (offline estimate)`,
+    "",
+    `Nodes the peak placement needs ${money(c.nodes)}, volumes ${money(c.volumes)}, load balancers ${money(c.loadBalancers)}; by namespace: ${Object.entries(
+      c.byNamespace,
+    )
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([ns, n]) => `${ns} ${money(n)}`)
+      .join(", ")}. Node cost is shared by peak requests.`,
+    ...(c.unpriced.length
+      ? ["", "Not in the total (no price):", ...c.unpriced.map((u) => `- ${u}`)]
+      : []),
+  ];
+}
+
 /** GitHub rejects PR comments over 65,536 characters; stay well below. */
 const MARKDOWN_LIMIT = 60_000;
 
@@ -260,18 +284,20 @@ export function formatCapacityMarkdown(report: CapacityReport): string {
       );
     }
   }
+  out.push("", ...costMarkdown(report));
   // Last, so that a stack too big for one comment loses this table first.
   if (report.workloads.length > 0) {
+    const cost = report.cost;
     out.push(
       "",
       "#### Workloads",
       "",
-      "| namespace | workload | kind | pod requests | pods (steady / max / peak) | peak requests |",
-      "|---|---|---|---|--:|---|",
+      `| namespace | workload | kind | pod requests | pods (steady / max / peak) | peak requests |${cost ? " monthly cost |" : ""}`,
+      `|---|---|---|---|--:|---|${cost ? "--:|" : ""}`,
     );
     for (const w of report.workloads)
       out.push(
-        `| ${w.namespace} | ${w.name} | ${w.kind} | ${w.podCpu} cpu, ${w.podMemory} | ${w.steadyPods} / ${w.maxPods} / ${w.peakPods} | ${w.peakCpu} cpu, ${w.peakMemory} |`,
+        `| ${w.namespace} | ${w.name} | ${w.kind} | ${w.podCpu} cpu, ${w.podMemory} | ${w.steadyPods} / ${w.maxPods} / ${w.peakPods} | ${w.peakCpu} cpu, ${w.peakMemory} |${cost ? ` ${formatMoney(cost.byWorkload[`${w.namespace}/${w.name}`] ?? 0, cost.currency)} |` : ""}`,
       );
   }
   const text = out.join("\n");

@@ -44,6 +44,22 @@ const nodePool = z.strictObject({
     })
     .optional(),
   labels: z.record(z.string(), z.string()).optional(),
+  /**
+   * What a node costs, for the offline cost estimate: per node-hour, or per vCPU-hour and
+   * GiB-hour of its allocatable resources (the currency is capacity.prices.currency).
+   */
+  price: z
+    .strictObject({
+      perNodeHour: z.number().nonnegative().optional(),
+      perVcpuHour: z.number().nonnegative().optional(),
+      perGiBHour: z.number().nonnegative().optional(),
+    })
+    .refine(
+      (p) =>
+        p.perNodeHour !== undefined || (p.perVcpuHour !== undefined && p.perGiBHour !== undefined),
+      { message: "give perNodeHour, or both perVcpuHour and perGiBHour" },
+    )
+    .optional(),
   taints: z
     .array(
       z.strictObject({
@@ -108,6 +124,21 @@ const capacity = z.strictObject({
   clusterFit: z.enum(["advisory", "enforce"]).optional(),
   /** Scheduler scoring: spread (least-allocated) or bin-pack (most-allocated). @default spread */
   scoring: z.enum(["spread", "binpack"]).optional(),
+  /**
+   * Prices for the offline cost estimate (with each node pool's `price`): volumes per GiB-month
+   * by storage class, LoadBalancer Services each per month.
+   */
+  prices: z
+    .strictObject({
+      /** ISO 4217 code. @default USD */
+      currency: z
+        .string()
+        .regex(/^[A-Z]{3}$/, { message: "must be a three-letter currency code such as USD or EUR" })
+        .optional(),
+      storage: z.record(z.string(), z.number().nonnegative()).optional(),
+      loadBalancer: z.number().nonnegative().optional(),
+    })
+    .optional(),
 });
 
 /**
