@@ -71,16 +71,21 @@ describe("estimateCost", () => {
       storagePrices: { gp3: 0.08 },
       loadBalancerPrice: 18,
     })!;
-    const nodes = 2 * 0.1 * HOURS_PER_MONTH;
-    expect(cost.nodes).toBeCloseTo(nodes);
-    expect(cost.volumes).toBeCloseTo(8);
+    // 2 nodes × 0.10 an hour × 730.5 hours = 146.10; 100 GiB × 0.08 = 8; one LB = 18.
+    expect(HOURS_PER_MONTH).toBe(730.5);
+    expect(cost.nodes).toBeCloseTo(146.1, 9);
+    expect(cost.volumes).toBeCloseTo(8, 9);
     expect(cost.loadBalancers).toBe(18);
-    expect(cost.total).toBeCloseTo(nodes + 26);
-    // api: 3 of 4 cores and 6 of 8 GiB: three quarters of the nodes.
-    expect(cost.byWorkload["shop/api"]).toBeCloseTo(nodes * 0.75 + 18);
-    expect(cost.byNamespace.data).toBeCloseTo(nodes * 0.25 + 8);
+    expect(cost.total).toBeCloseTo(172.1, 9);
+    // api: 3 of 4 cores and 6 of 8 GiB: three quarters of the nodes (109.575) and its LB.
+    expect(cost.byWorkload["shop/api"]).toBeCloseTo(127.575, 9);
+    expect(cost.byWorkload["data/db"]).toBeCloseTo(44.525, 9);
+    expect(cost.byNamespace).toEqual({
+      shop: cost.byWorkload["shop/api"],
+      data: cost.byWorkload["data/db"],
+    });
     expect(cost.unpriced).toEqual([]);
-    expect(formatMoney(cost.total, cost.currency)).toBe(`${(nodes + 26).toFixed(2)} EUR`);
+    expect(formatMoney(cost.total, cost.currency)).toBe("172.10 EUR");
   });
 
   it("what has no price is named and left out; no price at all: no estimate", () => {
@@ -120,7 +125,7 @@ describe("cost in the capacity plan", () => {
   const prices = { currency: "USD", loadBalancer: 18 };
   const poolPrice = { perNodeHour: 0.2 };
 
-  it("the report prices the nodes the peak placement uses, and says so in capacity.md", () => {
+  it("the report prices the nodes the peak needs, packed as an autoscaler would, and says so in capacity.md", () => {
     const report = planCapacity(
       config(
         {
@@ -135,8 +140,11 @@ describe("cost in the capacity plan", () => {
         poolPrice,
       ),
     );
-    const used = report.cluster!.pools[0].nodesUsed;
-    expect(report.cost!.total).toBeCloseTo(used * 0.2 * HOURS_PER_MONTH + 18);
+    // Spread scoring puts the three peak pods (two replicas, one surge) on three nodes; packed,
+    // they need one: 146.10 + 18.
+    expect(report.cluster!.pools[0].nodesUsed).toBe(3);
+    expect(report.cost!.nodes).toBeCloseTo(0.2 * HOURS_PER_MONTH, 9);
+    expect(report.cost!.total).toBeCloseTo(164.1, 9);
     const md = formatCapacityMarkdown(report);
     expect(md).toContain(
       `#### Cost: ${report.cost!.total.toFixed(2)} USD a month (offline estimate)`,

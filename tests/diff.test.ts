@@ -19,6 +19,7 @@ import {
 } from "../scripts/lib/diff";
 import { parseDiffArgs } from "../scripts/diff";
 import { PROJECT_DIR } from "../scripts/lib/stack-files";
+import { commitAll } from "./helpers/git";
 
 function deployment(name: string, over: Record<string, unknown> = {}): Obj {
   return {
@@ -449,6 +450,82 @@ describe("npm run diff", () => {
       ].join("\n"),
     );
   }, 60_000);
+
+  test("the whole story of three new services (one public) in prod's Markdown diff", async () => {
+    const repo = throwawayRepo();
+    // Prices in prod (committed: the base has them too), so the diff has a cost delta.
+    const prod = join(repo, "Pulumi.prod.yaml");
+    writeFileSync(
+      prod,
+      readFileSync(prod, "utf8")
+        .replace(
+          "        overhead: { cpu: 400m, memory: 1Gi, pods: 8 }\n",
+          "        overhead: { cpu: 400m, memory: 1Gi, pods: 8 }\n        price: { perNodeHour: 0.29 }\n",
+        )
+        .replace(
+          "    clusterFit: enforce\n",
+          "    clusterFit: enforce\n    prices: { currency: USD, loadBalancer: 18.25 }\n",
+        ),
+    );
+    commitAll(repo, "prices");
+    const digest = `@sha256:${"c".repeat(64)}`;
+    const service = (name: string, kind: string, extra: string) =>
+      [
+        `      ${name}:`,
+        `        kind: ${kind}`,
+        "        namespace: shop",
+        `        image: node:24.11.1-alpine3.22${digest}`,
+        "        securityContext: { runAsUser: 1000, runAsGroup: 1000 }",
+        "        resources:",
+        "          requests: { cpu: 100m, memory: 128Mi, ephemeral-storage: 64Mi }",
+        "          limits: { ephemeral-storage: 128Mi }",
+        extra,
+      ].join("\n");
+    const added = [
+      service(
+        "cache",
+        "web",
+        // Reached from the other VPC through an internal load balancer: a cost of its own.
+        "        ports: { redis: 6379 }\n        probes:\n          readiness: { tcp: { port: redis } }\n        expose: { type: LoadBalancer, internal: true }",
+      ),
+      service("queue-worker", "worker", "        dependencies: [api, cache]"),
+      service(
+        "storefront",
+        "web",
+        "        ports: { http: 8080 }\n        probes:\n          readiness: { http: { path: / } }\n        route: { hostnames: [www.shop.example.com] }\n        dependencies: [api]",
+      ),
+    ].join("\n");
+    const app = join(repo, "Pulumi.yaml");
+    const text = readFileSync(app, "utf8");
+    const at = text.indexOf("      # PostgreSQL as UID 999");
+    writeFileSync(app, `${text.slice(0, at)}${added}\n${text.slice(at)}`);
+    const md = await diffIn(repo, "--stack", "prod", "--base", "HEAD", "--format", "markdown");
+    const top = md.indexOf("> [!IMPORTANT]");
+    // The new public host first, before capacity, cards and objects.
+    expect(top).toBeGreaterThan(0);
+    expect(md.slice(top)).toMatch(
+      /^> \[!IMPORTANT\]\n> This change exposes more:\n(> - .*\n)*> - shop\/storefront: new public host www\.shop\.example\.com \(HTTPRoute\)\n/,
+    );
+    expect(top).toBeLessThan(md.indexOf("#### Capacity, before → after"));
+    // Capacity and cost deltas.
+    expect(md).toMatch(
+      /\| quota shop requests\.cpu \(peak, of 12\) \| `[█░]+` \d+% \| `[█░]+` \d+% \|/,
+    );
+    expect(md).toMatch(/- cost a month: (\d+\.\d\d) USD → (\d+\.\d\d) USD \(\+\d+\.\d\d\)/);
+    const [, before, after] = /- cost a month: (\S+) USD → (\S+) USD/.exec(md)!;
+    expect(Number(after) - Number(before)).toBeGreaterThanOrEqual(18.25 - 0.005);
+    // A card for each new service.
+    for (const name of ["cache", "queue-worker", "storefront"])
+      expect(md).toContain(`**➕ \`shop/${name}\`** (added)`);
+    expect(md).toContain("- public host www.shop.example.com (HTTPRoute)");
+    // The api's new callers, as rules.
+    expect(md).toContain("**✏️ `shop/api`** (changed)");
+    expect(md).toContain("- + ingress from shop/queue-worker on 3000/TCP");
+    expect(md).toContain("- + ingress from shop/storefront on 3000/TCP");
+    expect(md).toContain("| `spec.ingress` | — | `ingress from shop/queue-worker on 3000/TCP` |");
+    // And the traffic picture.
+    expect(md).toContain("#### Traffic\n\n```mermaid\nflowchart LR\n");
+  }, 120_000);
 
   test("retyping the Platform component, a grandparent of every workload object, replaces them all", async () => {
     const repo = throwawayRepo();

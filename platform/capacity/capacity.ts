@@ -657,8 +657,15 @@ function fitNamespaces(plan: Planning): NamespaceFit[] {
 
 const GIB = 2 ** 30;
 
-/** The cost estimate of a plan: its peak placement's nodes, its volumes and load balancers. */
-function costOf(plan: Planning, cluster: ClusterFit | undefined): CostEstimate | undefined {
+/**
+ * The cost estimate of a plan: the nodes its peak needs (`needed`, by pool), its volumes and load
+ * balancers.
+ */
+function costOf(
+  plan: Planning,
+  cluster: ClusterFit | undefined,
+  needed: ReadonlyMap<string, number> | undefined,
+): CostEstimate | undefined {
   const prices = plan.config.capacity?.prices;
   const pools = plan.config.cluster.nodePools ?? {};
   return estimateCost({
@@ -667,7 +674,7 @@ function costOf(plan: Planning, cluster: ClusterFit | undefined): CostEstimate |
       const cfg = pools[p.pool];
       return {
         pool: p.pool,
-        nodes: p.nodesUsed,
+        nodes: needed?.get(p.pool) ?? 0,
         ...(cfg.price ? { price: cfg.price } : {}),
         vcpus: Quantity.parse(cfg.allocatable.cpu).milliValue() / 1000,
         memoryGiB: Quantity.parse(cfg.allocatable.memory).value() / GIB,
@@ -1524,16 +1531,27 @@ export function planCapacity(config: PlatformConfig, objects?: PlannedObjects): 
   let cluster: ClusterFit | undefined;
   let scenarios: FailoverScenario[] = [];
   const findings = namespaces.flatMap((ns) => ns.findings);
+  // The nodes the peak needs, for the cost: placed as a cluster autoscaler packs them (most-
+  // allocated scoring, the spread constraints still honoured); spread scoring touches every node.
+  let needed: Map<string, number> | undefined;
   if (model) {
     const placement = placePods(model.nodes, model.groups, model.steps, {
       scoring: plan.policy.scoring,
+    });
+    const packed =
+      plan.policy.scoring === "binpack"
+        ? placement
+        : placePods(model.nodes, model.groups, model.steps, { scoring: "binpack" });
+    needed = new Map();
+    model.nodes.forEach((node, i) => {
+      if (packed.nodes[i].planned > 0) needed!.set(node.pool, (needed!.get(node.pool) ?? 0) + 1);
     });
     cluster = summarise(plan, model, placement);
     scenarios = failoverScenarios(plan, model, cluster.unschedulable);
     findings.push(...clusterFindings(plan, model, cluster, scenarios));
   }
   findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
-  const cost = costOf(plan, cluster);
+  const cost = costOf(plan, cluster, needed);
   return {
     tier: config.tier,
     policy: plan.policy,

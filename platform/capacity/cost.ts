@@ -1,7 +1,7 @@
 /**
- * What a stack costs a month, offline, from prices in its config: the nodes the peak placement
- * needs (a node pool's `price`: per node-hour, or per vCPU-hour and GiB-hour of its allocatable
- * resources), its volumes (`capacity.prices.storage`: per GiB-month by storage class) and its
+ * What a stack costs a month, offline, from prices in its config: the nodes its peak needs, as a
+ * cluster autoscaler would pack the peak pods (a node pool's `price`: per node-hour, or per
+ * vCPU-hour and GiB-hour of its allocatable resources), its volumes (`capacity.prices.storage`: per GiB-month by storage class) and its
  * LoadBalancer Services (`capacity.prices.loadBalancer`: each, per month). Node cost is shared
  * among the workloads by their peak requests (the mean of their cpu and memory shares); volumes
  * and load balancers belong to their workload. Pure: figures in, estimate out.
