@@ -9,7 +9,15 @@
  * Exit codes: 0 rendered; 1 the config (or capacity, or a mandatory policy) is wrong;
  * 2 usage error (unknown flag or stack, missing file, unsafe output directory).
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { SECRET_CHECKSUM_ANNOTATION } from "../components/podspec";
@@ -20,6 +28,7 @@ import type { CapturedResource, MockRunResult } from "./lib/mock-run";
 import { PROJECT_DIR, SECRET_PLACEHOLDER, StackFileError } from "./lib/stack-files";
 import { pinnedRelease, prepareRelease, ReleaseError } from "./lib/release";
 import { RELEASE_ENV } from "../platform/config/release";
+import { capacityHeadline, type CapacityFigures } from "../platform/capacity/figures";
 
 const USAGE = `usage: npm run render -- (--stack <name> | --config <stack file>) [--out <dir>] [--project <dir>]
   --stack    a stack with a Pulumi.<name>.yaml in the project (dev, staging, prod, ...)
@@ -285,6 +294,9 @@ async function main(): Promise<number> {
     );
     if (advisory > 0)
       console.log(formatViolations(violations.filter((v) => v.enforcement === "advisory")));
+    const figures = join(opts.out, "capacity.json");
+    if (existsSync(figures))
+      console.log(capacityHeadline(JSON.parse(readFileSync(figures, "utf8")) as CapacityFigures));
     if (summary.secretsNotSet.length > 0) {
       console.log(
         `note: secret config ${summary.secretsNotSet.join(", ")} not set in the stack file; rendered as "${SECRET_PLACEHOLDER}". ` +

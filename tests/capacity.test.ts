@@ -16,6 +16,7 @@ import {
 import {
   capacityDelta,
   capacityFigures,
+  capacityHeadline,
   formatCapacityDeltaMarkdown,
   formatCapacityDeltaText,
 } from "../platform/capacity/figures";
@@ -1173,6 +1174,15 @@ describe("capacity before and after a change", () => {
       "  quota ops pods (peak, of 10): — → 30%",
       "  without zone eu-west-1a: everything fits → reports, api would not fit",
     ]);
+  });
+
+  it("a plan that fits still says how close it is, in one line", () => {
+    expect(capacityHeadline(capacityFigures(after))).toBe(
+      "capacity: fullest quota at peak: shop requests.cpu 75% of 4; pool general: cpu 19% at peak; failover: everything fits in 3 scenarios (capacity.md)",
+    );
+    expect(capacityHeadline({ quotas: [], pools: [], failover: [] })).toBe(
+      "capacity: no quotas or node pools to check (capacity.md)",
+    );
   });
 
   it("the figures stay small: they do not list workloads", () => {

@@ -188,3 +188,35 @@ export function formatCapacityDeltaMarkdown(delta: ReturnType<typeof capacityDel
     ...delta.cost.map((c) => `- ${c}`),
   ].join("\n");
 }
+
+/**
+ * One line for the terminal after a render: the fullest quota at peak, each pool's fullest
+ * resource, how failover went and the cost, so a plan that fits still says how close it is.
+ */
+export function capacityHeadline(f: CapacityFigures): string {
+  const parts: string[] = [];
+  const quotas = f.quotas.filter((q) => q.peakRatio !== 0);
+  const fullest = [...quotas].sort(
+    (a, b) => (b.peakRatio ?? Infinity) - (a.peakRatio ?? Infinity),
+  )[0];
+  if (fullest)
+    parts.push(
+      `fullest quota at peak: ${fullest.namespace} ${fullest.resource} ${percent(fullest.peakRatio)} of ${fullest.quota}`,
+    );
+  for (const p of f.pools) {
+    const [resource, ratio] = (["cpu", "memory", "pods"] as const)
+      .map((r) => [r, p[r]] as const)
+      .sort((a, b) => b[1] - a[1])[0];
+    parts.push(`pool ${p.pool}: ${resource} ${percent(ratio)} at peak`);
+  }
+  if (f.failover.length > 0) {
+    const failing = f.failover.filter((s) => s.unfit.length > 0);
+    parts.push(
+      failing.length === 0
+        ? `failover: everything fits in ${f.failover.length} scenario${f.failover.length === 1 ? "" : "s"}`
+        : `failover: ${failing.length} of ${f.failover.length} scenarios leave workloads unplaced`,
+    );
+  }
+  if (f.cost) parts.push(`cost ${f.cost.total.toFixed(2)} ${f.cost.currency} a month`);
+  return `capacity: ${parts.join("; ") || "no quotas or node pools to check"} (capacity.md)`;
+}
