@@ -15,16 +15,15 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parseDocument } from "yaml";
 import {
-  applyPromotion,
-  EditError,
   formatDiff,
   planPromotion,
   readProjectFiles,
   readStack,
-  unifiedDiff,
   type PlanReady,
   type StackView,
 } from "../scripts/lib/promote";
+import { applyPromotion, EditError } from "../scripts/lib/stack-edit";
+import { unifiedDiff } from "../scripts/lib/text-diff";
 import { PROJECT_DIR } from "../scripts/lib/stack-files";
 import { describeCounts, parsePromoteArgs, promote, UsageError } from "../scripts/promote";
 import { commitAll, git } from "./helpers/git";

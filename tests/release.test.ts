@@ -30,7 +30,7 @@ import {
 } from "../platform/config";
 import { main, parseDeployArgs } from "../scripts/deploy";
 import { UsageError } from "../scripts/lib/cli";
-import { applyPromotion } from "../scripts/lib/promote";
+import { applyPromotion } from "../scripts/lib/stack-edit";
 import { PROJECT_DIR } from "../scripts/lib/stack-files";
 import { commitAll, git } from "./helpers/git";
 
