@@ -55,7 +55,12 @@ run_tier unit vitest.config.mts
 if [ "${SKIP_SLOW_TIERS:-}" = "1" ]; then
   echo "SKIP_SLOW_TIERS=1: the engine and cluster tiers were not run"
 else
-  # Engine tier: the real Pulumi CLI, language host and Kubernetes provider.
+  # Engine tier: the real Pulumi CLI, language host and Kubernetes provider. Its PostgreSQL
+  # backend test needs Debian's postgresql (initdb, pg_ctl, psql); it skips, loudly, without.
+  if ! command -v psql >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } ||
+      echo "note: could not install postgresql; tests/e2e/postgres-backend will skip"
+  fi
   if bash scripts/engine/bootstrap.sh --check >/dev/null 2>&1 ||
     { fits 30 && bash scripts/engine/bootstrap.sh >/dev/null; }; then
     run_tier engine vitest.e2e.config.mts
