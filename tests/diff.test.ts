@@ -11,13 +11,12 @@ import {
   formatDiffMarkdown,
   formatDiffText,
   MARKDOWN_LIMIT,
-  networkPolicyTraffic,
-  SAFE_CHANGES,
-  safeChange,
   type Obj,
   type Render,
 } from "../scripts/lib/diff";
 import { parseDiffArgs } from "../scripts/diff";
+import { networkPolicyTraffic } from "../scripts/lib/network-traffic";
+import { SAFE_CHANGES, safeChange } from "../scripts/lib/safe-changes";
 import { PROJECT_DIR } from "../scripts/lib/stack-files";
 import { commitAll } from "./helpers/git";
 

@@ -5,6 +5,8 @@
 
 import type { Manifest } from "../../components/context";
 import type { ServiceCard } from "./service-cards";
+import { canonical, networkPolicyTraffic, setDiff } from "./network-traffic";
+import { howToAvoid } from "./safe-changes";
 import {
   capacityDelta,
   formatCapacityDeltaMarkdown,
@@ -76,53 +78,6 @@ const IMMUTABLE: Readonly<Record<string, readonly string[]>> = {
   PriorityClass: ["value", "preemptionPolicy"],
 };
 
-/** Where docs/safe-changes.md explains how to make a change without the replacement. */
-export const SAFE_CHANGES = "docs/safe-changes.md";
-
-/**
- * The section of SAFE_CHANGES for a replacement of a `kind` object for `reason` (as diffRenders
- * states it), with the gist of the procedure; undefined when there is none.
- */
-export function safeChange(
-  kind: string,
-  reason: string,
-): { anchor: string; gist: string } | undefined {
-  const is = (prefix: string) => reason.startsWith(prefix);
-  const immutable = reason.endsWith(" is immutable");
-  if (kind === "StatefulSet" && is("spec.volumeClaimTemplates"))
-    return {
-      anchor: "statefulset-volume",
-      gist: "expand each PVC in place, delete the StatefulSet with --cascade=orphan, then up",
-    };
-  if (kind === "StatefulSet" && (is("spec.serviceName") || is("spec.podManagementPolicy")))
-    return {
-      anchor: "statefulset-identity",
-      gist: "delete the StatefulSet with --cascade=orphan, then up: it adopts the pods",
-    };
-  if (is("spec.selector"))
-    return {
-      anchor: "selector",
-      gist: "run the new workload beside the old, move traffic, remove the old next",
-    };
-  if (kind === "Service" && immutable)
-    return { anchor: "service-ip", gist: "leave the IP unset, or add a second Service" };
-  if (kind === "PersistentVolumeClaim" && immutable)
-    return { anchor: "claim", gist: "a new claim under another name and a copy Job" };
-  if ((kind === "StorageClass" || kind === "PriorityClass") && immutable)
-    return { anchor: "cluster-class", gist: "a new class under a new name, then move to it" };
-  if (is("renamed"))
-    return { anchor: "rename", gist: "keep the old name, or add beside it and remove it next" };
-  if (is("immutable data changed"))
-    return { anchor: "immutable-data", gist: "by design: the pods that read it roll" };
-  return undefined;
-}
-
-/** The guidance line for a replacement, or undefined. */
-function howToAvoid(kind: string, reason: string): string | undefined {
-  const s = safeChange(kind, reason);
-  return s && `how to avoid: ${s.gist} (${SAFE_CHANGES}#${s.anchor})`;
-}
-
 /** Fields worth calling out first in a review. */
 const HEADLINE = [
   /\.image$/,
@@ -149,19 +104,6 @@ function named(list: unknown[]): boolean {
   const names = list.map(itemName);
   return (
     list.length > 0 && names.every((n) => n !== undefined) && new Set(names).size === list.length
-  );
-}
-
-/** A value as canonical JSON (object keys sorted), so equal items compare equal. */
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    isObject(x)
-      ? Object.fromEntries(
-          Object.keys(x)
-            .sort()
-            .map((k) => [k, x[k]]),
-        )
-      : x,
   );
 }
 
@@ -195,91 +137,6 @@ export function diffFields(before: unknown, after: unknown, path = ""): FieldCha
     }));
   }
   return [{ path, before, after }];
-}
-
-/** Items of `after` not in `before` (+) and of `before` not in `after` (-), counting repeats. */
-function setDiff(
-  before: readonly string[],
-  after: readonly string[],
-): { op: "+" | "-"; text: string }[] {
-  const left = [...before];
-  const added: string[] = [];
-  for (const x of after) {
-    const i = left.indexOf(x);
-    if (i >= 0) left.splice(i, 1);
-    else added.push(x);
-  }
-  return [
-    ...left.map((text) => ({ op: "-" as const, text })),
-    ...added.map((text) => ({ op: "+" as const, text })),
-  ];
-}
-
-// ---------------------------------------------------------------------------------------------
-// NetworkPolicies as the traffic they allow
-
-type Json = Record<string, unknown>;
-
-/** A peer of a rule as it reads: `shop/worker`, `namespace shop`, `10.0.0.0/16 except ...`. */
-function describePeer(peer: Json, policyNamespace: string): string {
-  const labels = (sel: unknown) =>
-    isObject(sel) && isObject(sel.matchLabels) ? (sel.matchLabels as Record<string, string>) : {};
-  const exprs = (sel: unknown) =>
-    isObject(sel) && Array.isArray(sel.matchExpressions) && sel.matchExpressions.length > 0;
-  const selector = (sel: unknown) => {
-    const l = labels(sel);
-    const name = l["app.kubernetes.io/name"];
-    const rest = Object.entries(l).filter(([k]) => k !== "app.kubernetes.io/name");
-    if (name !== undefined && rest.length === 0 && !exprs(sel)) return name;
-    if (Object.keys(l).length === 0 && !exprs(sel)) return "*";
-    return `pods ${canonical(sel)}`;
-  };
-  if (isObject(peer.ipBlock)) {
-    const except = Array.isArray(peer.ipBlock.except) ? peer.ipBlock.except.map(String) : [];
-    return `${String(peer.ipBlock.cidr)}${except.length ? ` except ${except.join(", ")}` : ""}`;
-  }
-  const ns = peer.namespaceSelector;
-  const pods = peer.podSelector === undefined ? undefined : selector(peer.podSelector);
-  if (ns === undefined) return `${policyNamespace}/${pods ?? "*"}`;
-  const nsName = labels(ns)["kubernetes.io/metadata.name"];
-  const where =
-    nsName !== undefined && Object.keys(labels(ns)).length === 1 && !exprs(ns)
-      ? nsName
-      : Object.keys(labels(ns)).length === 0 && !exprs(ns)
-        ? "*"
-        : `namespaces ${canonical(ns)}`;
-  return pods === undefined ? `namespace ${where}` : `${where}/${pods}`;
-}
-
-/**
- * A NetworkPolicy's allowed traffic, one line per direction, peer and rule, e.g.
- * `ingress from shop/web on 3000/TCP`, `egress to 0.0.0.0/0 except 10.0.0.0/16 on 443/TCP`.
- */
-export function networkPolicyTraffic(policy: Obj): string[] {
-  const spec = (policy as { spec?: Json }).spec ?? {};
-  const ns = policy.metadata.namespace ?? "default";
-  const lines: string[] = [];
-  for (const [direction, peersKey, word] of [
-    ["ingress", "from", "from"],
-    ["egress", "to", "to"],
-  ] as const) {
-    const rules = Array.isArray(spec[direction]) ? (spec[direction] as Json[]) : [];
-    for (const rule of rules) {
-      const ports = Array.isArray(rule.ports) ? (rule.ports as Json[]) : [];
-      const on = ports.length
-        ? ` on ${ports
-            .map(
-              (p) =>
-                `${p.port ?? "any port"}${p.endPort !== undefined ? `-${String(p.endPort)}` : ""}/${String(p.protocol ?? "TCP")}`,
-            )
-            .join(", ")}`
-        : " on any port";
-      const peers = Array.isArray(rule[peersKey]) ? (rule[peersKey] as Json[]) : [];
-      if (peers.length === 0) lines.push(`${direction} ${word} anywhere${on}`);
-      for (const peer of peers) lines.push(`${direction} ${word} ${describePeer(peer, ns)}${on}`);
-    }
-  }
-  return lines;
 }
 
 /**

@@ -8,7 +8,8 @@
  * Read from two renders (the objects as YAML), so it works for any stack and any base. Pure.
  */
 import { podTemplateOf } from "../../components/pod-template";
-import { networkPolicyTraffic, type Obj, type Render } from "./diff";
+import type { Obj, Render } from "./diff";
+import { networkPolicyTraffic } from "./network-traffic";
 
 const NAME = "app.kubernetes.io/name";
 const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"]);
