@@ -1046,6 +1046,19 @@ describe("promote arguments", () => {
       ["--from", "dev", "--to", "staging", "--only", "web,,api"],
       '--only "web,,api": give service names separated by commas',
     ],
+    [
+      ["--rollback", "--to", "staging", "--release", "main"],
+      '--release "main": give a commit id or a prefix of at least 4 hex digits, as platform:release holds it',
+    ],
+    [
+      ["--rollback", "--to", "staging", "--release", "abcd", "--steps", "2"],
+      "--steps and --release exclude each other (give one)",
+    ],
+    [["--from", "dev", "--to", "staging", "--release", "abcd"], "--release goes with --rollback"],
+    [
+      ["--rollback", "--to", "staging", "--skip-gate"],
+      "--rollback and --skip-gate exclude each other",
+    ],
   ])("%j is a usage error", (argv, message) => {
     expect(() => parsePromoteArgs(argv)).toThrowError(UsageError);
     expect(() => parsePromoteArgs(argv)).toThrowError(message);
