@@ -26,7 +26,13 @@ import {
   type PlanReady,
 } from "./lib/promote";
 import { headCommit, ReleaseError } from "./lib/release";
-import { loadStackFiles, PROJECT_DIR, readStages, StackFileError } from "./lib/stack-files";
+import {
+  loadStackFiles,
+  PROJECT_DIR,
+  readStages,
+  stackCluster,
+  StackFileError,
+} from "./lib/stack-files";
 import { collectEvidence, EvidenceError, type GateEvidence } from "./lib/gate";
 import { colorEnabled, colorLines } from "./lib/style";
 import { findStage, shortRelease } from "../platform/config";
@@ -318,11 +324,7 @@ function gateEvidence(
   const json = (outputs.json ?? {}) as { release?: unknown; namespaces?: unknown };
   if (typeof json.release !== "string") return undefined; // refused by planPromotion, with why
   const files = loadStackFiles(projectDir, source.stack);
-  const cluster = JSON.parse(files.config[`${files.project}:cluster`] ?? "{}") as {
-    renderYamlToDirectory?: string;
-    kubeconfig?: string;
-    context?: string;
-  };
+  const cluster = stackCluster(files);
   return collectEvidence({
     stage: source.name,
     stack: source.stack,
@@ -333,8 +335,8 @@ function gateEvidence(
       ? {}
       : {
           cluster: {
-            ...(cluster.kubeconfig !== undefined ? { kubeconfig: cluster.kubeconfig } : {}),
-            ...(cluster.context !== undefined ? { context: cluster.context } : {}),
+            ...(typeof cluster.kubeconfig === "string" ? { kubeconfig: cluster.kubeconfig } : {}),
+            ...(typeof cluster.context === "string" ? { context: cluster.context } : {}),
           },
         }),
   });

@@ -19,7 +19,13 @@
  */
 import { execFileSync } from "node:child_process";
 import { EXIT, parseFlags, UsageError, wantsHelp } from "../lib/cli";
-import { listStacks, loadStackFiles, PROJECT_DIR, readStages } from "../lib/stack-files";
+import {
+  listStacks,
+  loadStackFiles,
+  PROJECT_DIR,
+  readStages,
+  stackCluster,
+} from "../lib/stack-files";
 import { RELEASE_KEY, type Stage } from "../../platform/config";
 import { stackRow } from "./stages";
 
@@ -41,18 +47,9 @@ const SHARED = [
  * have no cluster and no backend in CI.
  */
 export function renderOnlyStacks(projectDir: string, stacks: readonly string[]): string[] {
-  return stacks.filter((stack) => {
-    const files = loadStackFiles(projectDir, stack);
-    const cluster = files.config[`${files.project}:cluster`];
-    if (cluster === undefined) return false;
-    try {
-      return Boolean(
-        (JSON.parse(cluster) as { renderYamlToDirectory?: string }).renderYamlToDirectory,
-      );
-    } catch {
-      return false;
-    }
-  });
+  return stacks.filter((stack) =>
+    Boolean(stackCluster(loadStackFiles(projectDir, stack)).renderYamlToDirectory),
+  );
 }
 
 export type Mode = "preview" | "engine" | "deploy";

@@ -6,7 +6,13 @@
  * names a stack or an environment.
  */
 import { EXIT, parseFlags, UsageError, wantsHelp } from "../lib/cli";
-import { loadStackFiles, PROJECT_DIR, readStages, StackFileError } from "../lib/stack-files";
+import {
+  loadStackFiles,
+  PROJECT_DIR,
+  readStages,
+  stackCluster,
+  StackFileError,
+} from "../lib/stack-files";
 import { findStage, unknownStage, type Stage } from "../../platform/config";
 
 /** A stage (or a stack outside the pipeline: stage, environment and from empty) for the workflows. */
@@ -31,12 +37,7 @@ export interface StageRow {
 export function stackRow(projectDir: string, stack: string, stage?: Stage): StageRow {
   const files = loadStackFiles(projectDir, stack);
   const tier = files.config[`${files.project}:tier`] ?? "";
-  let cluster: { cloud?: unknown; context?: unknown } = {};
-  try {
-    cluster = JSON.parse(files.config[`${files.project}:cluster`] ?? "{}") as typeof cluster;
-  } catch {
-    // Not an object: the program reports it; the row has no cloud.
-  }
+  const cluster = stackCluster(files);
   return {
     stage: stage?.name ?? "",
     stack,

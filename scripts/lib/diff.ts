@@ -5,7 +5,7 @@
 
 import type { Manifest } from "../../components/context";
 import type { ServiceCard } from "./service-cards";
-import { canonical, networkPolicyTraffic, setDiff } from "./network-traffic";
+import { canonical, isObject, networkPolicyTraffic, setDiff } from "./network-traffic";
 import { howToAvoid } from "./safe-changes";
 import {
   capacityDelta,
@@ -87,10 +87,6 @@ const HEADLINE = [
   /^spec\.(ingress|egress|policyTypes)/,
   /^spec\.hard\./,
 ];
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /** The name a list item is known by: `name` (containers, ports, volumes) or `metadata.name` (claim templates). */
 function itemName(x: unknown): string | undefined {

@@ -5,7 +5,8 @@
  */
 import type { Manifest } from "../../components/context";
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
+/** Whether a value is a JSON object (not an array, not null). */
+export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** A value as canonical JSON (object keys sorted), so equal items compare equal. */

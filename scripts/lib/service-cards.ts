@@ -9,7 +9,7 @@
  */
 import { podTemplateOf } from "../../components/pod-template";
 import type { Obj, Render } from "./diff";
-import { networkPolicyTraffic } from "./network-traffic";
+import { isObject, networkPolicyTraffic } from "./network-traffic";
 
 const NAME = "app.kubernetes.io/name";
 const WORKLOADS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"]);
@@ -29,8 +29,6 @@ export interface ServiceView {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 function labelName(o: Obj): string | undefined {
   return o.metadata.labels?.[NAME];

@@ -120,6 +120,23 @@ export function listStacks(projectDir: string): string[] {
 }
 
 /**
+ * A stack's `platform:cluster` mapping as the tools read it (its cloud, context, kubeconfig,
+ * render directory); {} when the file has none or it is not a mapping (the program reports that).
+ */
+export function stackCluster(files: StackFiles): Readonly<Record<string, unknown>> {
+  const text = files.config[`${files.project}:cluster`];
+  if (text === undefined) return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
  * Loads the config for `stack` (a stack name, or a path to any stack file with `stackFile`).
  */
 export function loadStackFiles(projectDir: string, stack: string, stackFile?: string): StackFiles {

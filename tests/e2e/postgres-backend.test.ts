@@ -55,6 +55,18 @@ describeEngine("the PostgreSQL backend", () => {
     return urn;
   };
 
+  /** `pulumi refresh` of the Platform component (`extra` flags too): nothing to read back. */
+  const refreshComponent = async (...extra: string[]) =>
+    project().pulumi([
+      "refresh",
+      "--yes",
+      ...extra,
+      "--stack",
+      "dev",
+      "--target",
+      await platformUrn(),
+    ]);
+
   const setApiImage = (image: string) =>
     project().editStack("dev", (doc) => {
       overrideOf(doc, "services", "api").image = image;
@@ -71,14 +83,7 @@ describeEngine("the PostgreSQL backend", () => {
     expect(preview.code, explain(preview)).toBe(0);
     expect(changes(preview.steps)).toEqual([]);
     // A render-mode stack has no cluster to read objects back from: refresh the component.
-    const refresh = await p.pulumi([
-      "refresh",
-      "--yes",
-      "--stack",
-      "dev",
-      "--target",
-      await platformUrn(),
-    ]);
+    const refresh = await refreshComponent();
     expect(refresh.code, explain(refresh)).toBe(0);
     const keys = pg.sql("SELECT key FROM pulumi_state ORDER BY key").split("\n");
     expect(keys.some((k) => /stacks\/.*dev/.test(k))).toBe(true);
@@ -123,15 +128,7 @@ describeEngine("the PostgreSQL backend", () => {
     expect(`${blocked.stdout}\n${blocked.stderr}`).toMatch(/locked by/i);
     const cancel = await p.pulumi(["cancel", "--yes", "--stack", "dev"]);
     expect(cancel.code, explain(cancel)).toBe(0);
-    const refresh = await p.pulumi([
-      "refresh",
-      "--yes",
-      "--clear-pending-creates",
-      "--stack",
-      "dev",
-      "--target",
-      await platformUrn(),
-    ]);
+    const refresh = await refreshComponent("--clear-pending-creates");
     expect(refresh.code, explain(refresh)).toBe(0);
     setApiImage(IMAGES[2]);
     const t = Date.now();
