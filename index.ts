@@ -1,6 +1,7 @@
 /**
- * The platform program: read the stack config, check it, build the environment, export what
- * operators and the next pipeline stage need.
+ * The platform program: read the stack config (and the application files it lists, relative to
+ * this directory, where Pulumi.yaml is), check it, build the environment, export what operators
+ * and the next pipeline stage need.
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -13,7 +14,7 @@ import {
 
 function build(): { platform: Platform; release: string | undefined } {
   try {
-    const loaded = loadPlatformConfig();
+    const loaded = loadPlatformConfig(__dirname);
     return { platform: new Platform(pulumi.getStack(), loaded), release: loaded.release };
   } catch (e) {
     // A clean, readable failure (no stack trace) for problems the user can fix in config.

@@ -15,6 +15,7 @@ import {
   verificationJobs,
   withReleaseStamp,
 } from "./config";
+import { directoryTree } from "./source-tree";
 
 /**
  * Whether a config value is a secret. The SDK exports this function at run time but marks it
@@ -71,10 +72,14 @@ export interface LoadedConfig {
 }
 
 /**
- * Reads and validates the stack config; throws one ConfigError listing every problem, among
- * them a stack pinned to another release than this program's (`PLATFORM_RELEASE`).
+ * Reads and validates the stack config, with the application files it lists (read below
+ * `projectDir`, the directory of Pulumi.yaml); throws one ConfigError listing every problem,
+ * among them a stack pinned to another release than this program's (`PLATFORM_RELEASE`).
  */
-export function loadPlatformConfig(project: string = pulumi.getProject()): LoadedConfig {
+export function loadPlatformConfig(
+  projectDir: string,
+  project: string = pulumi.getProject(),
+): LoadedConfig {
   const { raw, secretKeys } = rawStackConfig(project);
   const release = process.env[RELEASE_ENV] || undefined;
   const parsed = parsePlatformConfig(raw, {
@@ -82,6 +87,7 @@ export function loadPlatformConfig(project: string = pulumi.getProject()): Loade
       secretKeys.has(key) ? "secret" : raw[key] === undefined ? "missing" : "plain",
     stack: pulumi.getStack(),
     program: { release },
+    files: directoryTree(projectDir),
   });
   // The job services that later stages' gates verify releases with run once per release.
   const stages = raw.stages === undefined ? undefined : parseStages(raw.stages).stages;

@@ -6,6 +6,7 @@ import { Quantity } from "../../components/quantity";
 import type { WorkloadConfig } from "../../components/schema";
 import { checkTenant, checkWorkload } from "../../components/validation";
 import { rollsOnSecretChange } from "../../components/podspec";
+import type { SourceTree } from "./application";
 import { isQuotaMap, type PlatformConfig } from "./schema";
 
 export interface ParseOptions {
@@ -21,6 +22,8 @@ export interface ParseOptions {
    * pins a release (`platform:release`) is refused unless `running` is that release.
    */
   readonly program?: { readonly release: string | undefined };
+  /** Where `applicationFiles` are read from: the project directory, or a release's commit. */
+  readonly files?: SourceTree;
 }
 
 /**

@@ -8,6 +8,13 @@ export {
   servicesNeedingChecksumKey,
 } from "./checks";
 export type { ParseOptions } from "./checks";
+export {
+  APPLICATION_FILES_KEY,
+  applicationFileList,
+  readApplication,
+  withOrigin,
+} from "./application";
+export type { Application, SourceTree } from "./application";
 export { ConfigError } from "./error";
 export {
   mergeOverrides,

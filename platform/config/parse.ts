@@ -4,7 +4,7 @@
  *
  * Config keys (all in the project's namespace, `platform:` by default):
  * - `namespaces`, `services`: the application, described once (project-level config in
- *   Pulumi.yaml);
+ *   Pulumi.yaml), inline or in `applicationFiles` (files in the repository; see ./application);
  * - `tier`, `cluster`, `capacity`: the environment (each Pulumi.<stack>.yaml);
  * - `stages`: the promotion pipeline (Pulumi.yaml; see ./stages), checked here, used by the tools;
  * - `defaults`: settings every service gets unless it sets its own (see `withDefaults`);
@@ -27,6 +27,7 @@ import {
   type UncheckedEntries,
 } from "./checks";
 import { describe, issueMessages } from "../../components/issues";
+import { APPLICATION_FILES_KEY, readApplication, withOrigin } from "./application";
 import { ConfigError } from "./error";
 import {
   isRunningRelease,
@@ -123,6 +124,7 @@ const STRUCTURED_KEYS = [
   "overrides",
   "defaults",
   "stages",
+  APPLICATION_FILES_KEY,
 ] as const;
 
 /**
@@ -150,6 +152,14 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
   ] as const) {
     if (raw[key] !== undefined) base[key] = raw[key];
   }
+  const application = readApplication(raw, options.files);
+  if (raw[APPLICATION_FILES_KEY] !== undefined) {
+    base.namespaces = application.namespaces;
+    base.services = application.services;
+  }
+  // Lines about a service or namespace defined in an application file name the file.
+  const fail = (lines: readonly string[]) =>
+    new ConfigError(lines.map((line) => withOrigin(line, application.origins)));
   let merged: Json = base;
   const overrides = raw.overrides;
   if (overrides !== undefined) {
@@ -193,6 +203,9 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
   const stages = raw.stages === undefined ? undefined : parseStages(raw.stages);
   if (stages) problems.push(...stages.problems);
   problems.push(...releaseProblems(raw[RELEASE_KEY], options));
+  // Without all its files the application is incomplete: what else is wrong would mislead.
+  if (application.problems.length > 0)
+    throw new ConfigError([...application.problems, ...problems]);
 
   const result = platformSchema.safeParse(merged, { reportInput: true });
   if (!result.success) {
@@ -202,13 +215,13 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
     const cross = partial
       ? crossCheck(withDefaults(partial.config), options, partial.unchecked)
       : [];
-    throw new ConfigError([...schemaProblems, ...problems, ...cross]);
+    throw fail([...schemaProblems, ...problems, ...cross]);
   }
   const config = withDefaults(result.data);
   problems.push(...crossCheck(config, options));
   if (stages?.stages)
     problems.push(...verificationProblems(stages.stages, options.stack, config.services));
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw fail(problems);
   return config;
 }
 

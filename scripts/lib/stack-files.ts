@@ -5,8 +5,14 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { parse, YAMLParseError } from "yaml";
+import {
+  APPLICATION_FILES_KEY,
+  readApplication,
+  type Application,
+  type SourceTree,
+} from "../../platform/config/application";
 import { parseStages, type Stage } from "../../platform/config/stages";
+import { parseYamlText } from "../../platform/config/yaml-text";
 
 export interface StackFiles {
   readonly project: string;
@@ -24,43 +30,15 @@ export class StackFileError extends Error {
   override name = "StackFileError";
 }
 
-/**
- * How many nodes aliases may expand to in one file: far above what a hand-written file reuses
- * (an anchor used a few hundred times), far below what an alias bomb expands to.
- */
-export const MAX_ALIAS_COUNT = 10_000;
-
 function readYaml(file: string): unknown {
   return parseYaml(readFileSync(file, "utf8"), file);
 }
 
 /** Parses a YAML file's text; errors name the file (its base name) and line. */
 function parseYaml(text: string, file: string): unknown {
-  try {
-    return parse(text, { maxAliasCount: MAX_ALIAS_COUNT, uniqueKeys: true });
-  } catch (e) {
-    if (e instanceof YAMLParseError) {
-      const at = e.linePos?.[0] ? `:${e.linePos[0].line}:${e.linePos[0].col}` : "";
-      throw new StackFileError(
-        `${basename(file)}${at}: not valid YAML: ${e.message.split("\n")[0]}`,
-      );
-    }
-    // Alias problems (unresolved, too many expansions) come out of resolving the document.
-    if (e instanceof ReferenceError || e instanceof RangeError) {
-      const message = e.message.split("\n")[0];
-      const unresolved = /^Unresolved alias.*: (\S+)$/.exec(message)?.[1];
-      if (unresolved !== undefined) {
-        const line = text.split("\n").findIndex((l) => l.includes(`*${unresolved}`)) + 1;
-        throw new StackFileError(
-          `${basename(file)}${line > 0 ? `:${line}` : ""}: not valid YAML: ${message}`,
-        );
-      }
-      throw new StackFileError(
-        `${basename(file)}: not valid YAML: ${message} (aliases may expand to at most ${MAX_ALIAS_COUNT} nodes; write the repeated values out)`,
-      );
-    }
-    throw e;
-  }
+  const parsed = parseYamlText(text, basename(file));
+  if ("problem" in parsed) throw new StackFileError(parsed.problem);
+  return parsed.value;
 }
 
 function asObject(value: unknown, where: string): Record<string, unknown> {
@@ -134,6 +112,25 @@ export function stackCluster(files: StackFiles): Readonly<Record<string, unknown
   } catch {
     return {};
   }
+}
+
+/**
+ * A stack's application as the program reads it (inline `namespaces` and `services` and those of
+ * its `applicationFiles`, read from `tree`), before its overrides. Values that are not valid
+ * JSON count as absent: the program reports them.
+ */
+export function stackApplication(files: StackFiles, tree: SourceTree): Application {
+  const raw: Record<string, unknown> = {};
+  for (const key of ["namespaces", "services", APPLICATION_FILES_KEY]) {
+    const text = files.config[`${files.project}:${key}`];
+    if (text === undefined) continue;
+    try {
+      raw[key] = JSON.parse(text);
+    } catch {
+      // Reported by the program.
+    }
+  }
+  return readApplication(raw, tree);
 }
 
 /**
