@@ -1,12 +1,17 @@
 /**
- * Writes the JSON Schemas of Pulumi.yaml and Pulumi.<stack>.yaml (platform/config/json-schema.ts)
+ * Writes the JSON Schemas of Pulumi.yaml, Pulumi.<stack>.yaml and application files
+ * (platform/config/json-schema.ts)
  * to schema/, for editors:
  *   npm run config:schema
  * The unit tier fails when the committed files differ from what this writes.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { projectFileSchema, stackFileSchema } from "../platform/config/json-schema";
+import {
+  applicationFileSchema,
+  projectFileSchema,
+  stackFileSchema,
+} from "../platform/config/json-schema";
 import { EXIT, parseFlags, UsageError, wantsHelp } from "./lib/cli";
 import { loadStackFiles, PROJECT_DIR, listStacks } from "./lib/stack-files";
 
@@ -19,11 +24,13 @@ export function schemaFiles(projectDir = PROJECT_DIR): Record<string, string> {
   return {
     "stack.schema.json": text(stackFileSchema(project)),
     "project.schema.json": text(projectFileSchema(project)),
+    "application.schema.json": text(applicationFileSchema(project)),
   };
 }
 
 const USAGE = `usage: npm run config:schema
-  writes schema/stack.schema.json and schema/project.schema.json from the config's zod schemas
+  writes schema/stack.schema.json, schema/project.schema.json and schema/application.schema.json
+  from the config's zod schemas
 exit codes: 0 written, 2 usage error`;
 
 function main(argv: readonly string[]): number {

@@ -10,6 +10,7 @@ import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
 import { SCHEMA_DIR, schemaFiles } from "../scripts/config-schema";
 import { PROJECT_DIR } from "../scripts/lib/stack-files";
+import { syntheticApplication } from "../scripts/lib/synthetic";
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 const load = (file: string) => JSON.parse(readFileSync(join(SCHEMA_DIR, file), "utf8")) as object;
@@ -53,11 +54,12 @@ describe("the committed schemas", () => {
   });
 });
 
-describe("the stack schema rejects by shape what the program rejects", () => {
-  const stack = (config: Record<string, unknown>) => ({
-    config: { "platform:tier": "dev", "platform:cluster": { cloud: "kind", name: "c" }, ...config },
-  });
+/** A stack file with the environment and `config`. */
+const stack = (config: Record<string, unknown>) => ({
+  config: { "platform:tier": "dev", "platform:cluster": { cloud: "kind", name: "c" }, ...config },
+});
 
+describe("the stack schema rejects by shape what the program rejects", () => {
   test("a misspelt key, at the top and nested", () => {
     expect(errorsOf(stackSchema, stack({ "platform:clustr": { cloud: "kind" } }))).toContain(
       "/config/platform:clustr: must have required property 'secure'",
@@ -95,6 +97,34 @@ describe("the stack schema rejects by shape what the program rejects", () => {
     ).toEqual([]);
     expect(errorsOf(stackSchema, stack({ "platform:db-password": "plain text" }))).toContain(
       "/config/platform:db-password: must be object",
+    );
+  });
+});
+
+describe("the application file schema", () => {
+  const applicationSchema = ajv.compile(load("application.schema.json"));
+
+  test("accepts what writeApplicationFiles writes, and the sample app as a file", () => {
+    const { namespaces, services } = syntheticApplication(150);
+    expect(errorsOf(applicationSchema, { namespaces, services })).toEqual([]);
+    const project = yamlAt(PROJECT_DIR, "Pulumi.yaml") as {
+      config: Record<string, { value: unknown }>;
+    };
+    expect(
+      errorsOf(applicationSchema, {
+        namespaces: project.config["platform:namespaces"].value,
+        services: project.config["platform:services"].value,
+      }),
+    ).toEqual([]);
+  });
+
+  test("holds namespaces and services only; a stack file lists the files", () => {
+    expect(errorsOf(applicationSchema, { tier: "dev" })).toContain(
+      ": must NOT have additional properties",
+    );
+    expect(errorsOf(stackSchema, stack({ "platform:applicationFiles": ["apps"] }))).toEqual([]);
+    expect(errorsOf(stackSchema, stack({ "platform:applicationFiles": "apps" }))).toContain(
+      "/config/platform:applicationFiles: must be array",
     );
   });
 });

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import {
   copyFileSync,
   cpSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -27,6 +28,8 @@ import { unifiedDiff } from "../scripts/lib/text-diff";
 import { PROJECT_DIR } from "../scripts/lib/stack-files";
 import { describeCounts, parsePromoteArgs, promote, UsageError } from "../scripts/promote";
 import { commitAll, git } from "./helpers/git";
+import { commitTree } from "../scripts/lib/git-tree";
+import { directoryTree } from "../platform/source-tree";
 
 const STACK_FILES = ["Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"];
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
@@ -730,6 +733,50 @@ describe("releases travel the pipeline: the program's commit, the application an
     const prod = stackOf(dir, "prod");
     expect(prod.release).toBe(second);
     expect(prod.pins.mailer).toBe(`node:24.11.1-alpine3.22@${digest("2")}`);
+  });
+
+  test("with application files, a pinned stage's services are those of its release's files", () => {
+    const dir = repo();
+    // The sample application moved from Pulumi.yaml into apps/shop.yaml.
+    const pulumiYaml = parseDocument(read(dir, "Pulumi.yaml"));
+    const take = (key: string) => {
+      const value = (
+        pulumiYaml.getIn(["config", `platform:${key}`, "value"]) as { toJSON(): unknown }
+      ).toJSON();
+      pulumiYaml.deleteIn(["config", `platform:${key}`]);
+      return value;
+    };
+    const app = { namespaces: take("namespaces"), services: take("services") };
+    pulumiYaml.setIn(
+      ["config", "platform:applicationFiles"],
+      pulumiYaml.createNode({ value: ["apps"] }),
+    );
+    writeFileSync(join(dir, "Pulumi.yaml"), pulumiYaml.toString());
+    mkdirSync(join(dir, "apps"));
+    writeFileSync(join(dir, "apps", "shop.yaml"), JSON.stringify(app, null, 2));
+    commitAll(dir, "application files");
+    const first = head(dir);
+    expect(run(dir, "--from", "dev", "--to", "staging").code).toBe(0);
+    commitAll(dir, "promote the first release");
+
+    // A new service, in a file of its own.
+    const mailer = MAILER.split("\n")
+      .map((l) => l.slice(4))
+      .join("\n");
+    writeFileSync(join(dir, "apps", "mailer.yaml"), `services:\n${mailer}`);
+    const second = commitAll(dir, "add the mailer");
+    const stagingAt = (tree: Parameters<typeof readStack>[3]) =>
+      readStack(read(dir, "Pulumi.yaml"), "staging", read(dir, "Pulumi.staging.yaml"), tree);
+    expect(stagingAt(commitTree(dir, first)).services).not.toContain("mailer");
+    expect(stagingAt(directoryTree(dir)).services).toContain("mailer");
+
+    const toStaging = run(dir, "--from", "dev", "--to", "staging", "--only", "mailer");
+    expect(toStaging.err).not.toMatch(/could not be read|cannot read application files/);
+    expect(toStaging.code).toBe(0);
+    expect(toStaging.out).toContain(`  release ${first.slice(0, 12)} → ${second.slice(0, 12)}`);
+    const staging = stackOf(dir, "staging");
+    expect(staging.release).toBe(second);
+    expect(staging.pins.mailer).toBe("node:24.11.1-alpine3.22");
   });
 
   test("rollback walks back through the releases a stage ran: twice is two steps; --release picks one", () => {

@@ -523,18 +523,15 @@ describe("affected stacks", () => {
   test("render-only stacks are read from their config, and never previewed against a backend", () => {
     expect(renderOnlyStacks(PROJECT_DIR, ["dev", "local", "prod", "staging"])).toEqual(["local"]);
     const all = [...stacks, "local"];
-    expect(affectedStacks(["platform/plan.ts"], all, stages, "preview", ["local"])).toEqual([
-      "dev",
-      "staging",
-      "prod",
-      "local",
-    ]);
-    expect(affectedStacks(["platform/plan.ts"], all, stages, "engine", ["local"])).toEqual([
-      "dev",
-      "staging",
-      "prod",
-    ]);
-    expect(affectedStacks(["Pulumi.local.yaml"], all, stages, "engine", ["local"])).toEqual([]);
+    expect(
+      affectedStacks(["platform/plan.ts"], all, stages, "preview", { renderOnly: ["local"] }),
+    ).toEqual(["dev", "staging", "prod", "local"]);
+    expect(
+      affectedStacks(["platform/plan.ts"], all, stages, "engine", { renderOnly: ["local"] }),
+    ).toEqual(["dev", "staging", "prod"]);
+    expect(
+      affectedStacks(["Pulumi.local.yaml"], all, stages, "engine", { renderOnly: ["local"] }),
+    ).toEqual([]);
   });
   test("shared code previews every stack; a stack file only its stack", () => {
     expect(affectedStacks(["components/podspec.ts"], stacks, stages, "preview")).toEqual([
@@ -552,7 +549,9 @@ describe("affected stacks", () => {
       affectedStacks(["package.json", "Pulumi.staging.yaml"], stacks, stages, "deploy"),
     ).toEqual(["dev", "staging"]);
     expect(
-      affectedStacks(["Pulumi.local.yaml"], [...stacks, "local"], stages, "deploy", ["local"]),
+      affectedStacks(["Pulumi.local.yaml"], [...stacks, "local"], stages, "deploy", {
+        renderOnly: ["local"],
+      }),
     ).toEqual([]);
     expect(affectedStacks(["Pulumi.local.yaml"], [...stacks, "local"], stages, "preview")).toEqual([
       "local",
@@ -565,13 +564,37 @@ describe("affected stacks", () => {
     // staging and prod run their releases: a program change reaches them only by promotion.
     const pinned = ["staging", "prod"];
     for (const mode of ["preview", "engine"] as const)
-      expect(affectedStacks(["components/podspec.ts"], stacks, stages, mode, [], pinned)).toEqual([
+      expect(affectedStacks(["components/podspec.ts"], stacks, stages, mode, { pinned })).toEqual([
         "dev",
       ]);
     expect(
-      affectedStacks(["index.ts", "Pulumi.staging.yaml"], stacks, stages, "preview", [], pinned),
+      affectedStacks(["index.ts", "Pulumi.staging.yaml"], stacks, stages, "preview", { pinned }),
     ).toEqual(["dev", "staging"]);
     expect(pinnedStacks(PROJECT_DIR, stacks)).toEqual([]);
+  });
+  test("an application file's change reaches the stacks that read it, as Pulumi.yaml's does", () => {
+    const application = { dev: ["apps"], staging: ["apps"], prod: ["apps/shop.yaml"] };
+    expect(
+      affectedStacks(["apps/search.yaml"], stacks, stages, "preview", { application }),
+    ).toEqual(["dev", "staging"]);
+    expect(affectedStacks(["apps/shop.yaml"], stacks, stages, "preview", { application })).toEqual([
+      "dev",
+      "staging",
+      "prod",
+    ]);
+    // A pinned stage reads its release's copy; deploys send the change to the first stage only.
+    expect(
+      affectedStacks(["apps/shop.yaml"], stacks, stages, "preview", {
+        application,
+        pinned: ["staging", "prod"],
+      }),
+    ).toEqual(["dev"]);
+    expect(affectedStacks(["apps/shop.yaml"], stacks, stages, "deploy", { application })).toEqual([
+      "dev",
+    ]);
+    expect(affectedStacks(["apps2/x.yaml"], stacks, stages, "preview", { application })).toEqual(
+      [],
+    );
   });
   test("a qa stage and an eu-prod beside prod: the order follows the pipeline, not the names", () => {
     const grown = pipeline("dev", "qa", "staging", "prod", "eu-prod<staging");

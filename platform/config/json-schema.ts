@@ -2,12 +2,14 @@
  * JSON Schemas of the files people edit, generated from the zod schemas the program validates
  * with, so editors complete and check them (yaml-language-server: the modeline at the top of
  * each file, or .vscode/settings.json): `Pulumi.<stack>.yaml` (the environment, overrides,
- * defaults, secrets) and `Pulumi.yaml` (the application and the pipeline). The program's
+ * defaults, secrets), `Pulumi.yaml` (the application and the pipeline) and application files
+ * (`platform:applicationFiles`: namespaces and services). The program's
  * checks that span several keys (references, quotas, capacity) stay the program's.
  * `npm run config:schema` writes them to schema/; a unit test keeps them in step.
  */
 import { z } from "zod";
 import { SECRET_CHECKSUM_KEY } from "./checks";
+import { APPLICATION_FILES_KEY } from "./application";
 import { RELEASE_KEY } from "./release";
 import { defaultsSchema, platformSchema } from "./schema";
 import { stagesSchema } from "./stages";
@@ -58,6 +60,13 @@ const SECURE: Json = {
   additionalProperties: false,
 };
 
+const APPLICATION_FILES: Json = {
+  description:
+    "Files holding the application (namespaces and services), relative to the project directory: a .yaml file, or a directory (every .yaml below it, in path order).",
+  type: "array",
+  items: { type: "string", minLength: 1 },
+};
+
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The `platform:*` keys of a stack file and their schemas. */
@@ -70,6 +79,7 @@ function stackConfigKeys(): Record<string, Json> {
     cluster: section("cluster"),
     namespaces,
     services,
+    [APPLICATION_FILES_KEY]: APPLICATION_FILES,
     capacity: section("capacity"),
     defaults: toJson(defaultsSchema),
     overrides: {
@@ -148,6 +158,7 @@ export function projectFileSchema(project: string): Json {
   const keys: Record<string, Json> = {
     namespaces: valued(toJson(shape.namespaces), "The tenant namespaces, described once."),
     services: valued(toJson(shape.services), "The workloads, described once."),
+    [APPLICATION_FILES_KEY]: valued(APPLICATION_FILES, "Files holding the application."),
     stages: valued(toJson(stagesSchema), "The promotion pipeline."),
   };
   return {
@@ -160,5 +171,19 @@ export function projectFileSchema(project: string): Json {
       name: { const: project },
       config: { type: "object", properties: byReference(project, keys) },
     },
+  };
+}
+
+/** The JSON Schema of an application file (`platform:applicationFiles`). */
+export function applicationFileSchema(project: string): Json {
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    title: `An application file of the ${project} program`,
+    type: "object",
+    properties: {
+      namespaces: toJson(shape.namespaces),
+      services: toJson(shape.services),
+    },
+    additionalProperties: false,
   };
 }

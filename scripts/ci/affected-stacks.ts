@@ -5,8 +5,9 @@
  *
  * preview: the stacks that run this checkout (every stack but the stages pinned to a release)
  *          when shared code changed (library, program, policies, scripts, package files,
- *          Pulumi.yaml), and the stacks whose Pulumi.<stack>.yaml changed (a promotion among
- *          them); what the offline render and diff look at. A pinned stage runs its release,
+ *          Pulumi.yaml; an application file, for the stacks that list it in
+ *          `platform:applicationFiles`), and the stacks whose Pulumi.<stack>.yaml changed (a
+ *          promotion among them); what the offline render and diff look at. A pinned stage runs its release,
  *          which a change to shared code does not touch.
  * engine:  the same without render-only stacks (`cluster.renderYamlToDirectory`): what
  *          `pulumi preview` runs on against a backend. Prints stack rows (scripts/ci/stages.ts:
@@ -26,7 +27,8 @@ import {
   readStages,
   stackCluster,
 } from "../lib/stack-files";
-import { RELEASE_KEY, type Stage } from "../../platform/config";
+import { posix } from "node:path";
+import { APPLICATION_FILES_KEY, RELEASE_KEY, type Stage } from "../../platform/config";
 import { stackRow } from "./stages";
 
 /** Paths whose change can alter every stack's output. */
@@ -71,23 +73,64 @@ export function affectedStacks(
   stacks: readonly string[],
   stages: readonly Stage[],
   mode: Mode,
-  renderOnly: readonly string[] = [],
-  pinned: readonly string[] = [],
+  opts: {
+    /** Render-only stacks (see renderOnlyStacks). */
+    readonly renderOnly?: readonly string[];
+    /** Stacks pinned to a release (see pinnedStacks). */
+    readonly pinned?: readonly string[];
+    /** Each stack's application file entries (see applicationEntries): files or directories. */
+    readonly application?: Readonly<Record<string, readonly string[]>>;
+  } = {},
 ): string[] {
+  const { renderOnly = [], pinned = [], application = {} } = opts;
   const order = stages.map((s) => s.stack);
   const rank = (s: string) => (order.includes(s) ? order.indexOf(s) : order.length);
   const inOrder = (list: Iterable<string>) =>
     [...list].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   const own = stacks.filter((s) => changed.includes(`Pulumi.${s}.yaml`));
   const shared = changed.some((f) => SHARED.some((re) => re.test(f)));
-  const previewed = shared ? stacks.filter((s) => !pinned.includes(s) || own.includes(s)) : own;
+  // Whether the checkout's program or application changed for this stack.
+  const reads = (s: string) =>
+    shared ||
+    (application[s] ?? []).some((entry) =>
+      changed.some((f) => f === entry || f.startsWith(`${entry}/`)),
+    );
+  const previewed = stacks.filter((s) => own.includes(s) || (reads(s) && !pinned.includes(s)));
   if (mode === "preview") return inOrder(previewed);
   if (mode === "engine") return inOrder(previewed.filter((s) => !renderOnly.includes(s)));
   const deployable = (s: string) => order.includes(s) && !renderOnly.includes(s);
   const out = new Set(own.filter(deployable));
   const first = stages[0]?.stack;
-  if (shared && first !== undefined && deployable(first)) out.add(first);
+  if (first !== undefined && reads(first) && deployable(first)) out.add(first);
   return inOrder(out);
+}
+
+/**
+ * The application file entries of each stack (`platform:applicationFiles`, as written,
+ * normalised): a change to a file at or below one changes that stack's application.
+ */
+export function applicationEntries(
+  projectDir: string,
+  stacks: readonly string[],
+): Record<string, string[]> {
+  return Object.fromEntries(
+    stacks.map((stack) => {
+      const files = loadStackFiles(projectDir, stack);
+      const text = files.config[`${files.project}:${APPLICATION_FILES_KEY}`];
+      let entries: unknown;
+      try {
+        entries = text === undefined ? [] : JSON.parse(text);
+      } catch {
+        entries = [];
+      }
+      return [
+        stack,
+        (Array.isArray(entries) ? entries : [])
+          .filter((e): e is string => typeof e === "string")
+          .map((e) => posix.normalize(e).replace(/\/$/, "")),
+      ];
+    }),
+  );
 }
 
 const USAGE = `usage: npx tsx scripts/ci/affected-stacks.ts --base <sha> [--head <sha>] [--mode preview|engine|deploy]
@@ -123,14 +166,11 @@ function main(argv: readonly string[]): number {
     .filter(Boolean);
   const stacks = listStacks(PROJECT_DIR);
   const stages = readStages(PROJECT_DIR);
-  const affected = affectedStacks(
-    changed,
-    stacks,
-    stages,
-    mode,
-    renderOnlyStacks(PROJECT_DIR, stacks),
-    pinnedStacks(PROJECT_DIR, stacks),
-  );
+  const affected = affectedStacks(changed, stacks, stages, mode, {
+    renderOnly: renderOnlyStacks(PROJECT_DIR, stacks),
+    pinned: pinnedStacks(PROJECT_DIR, stacks),
+    application: applicationEntries(PROJECT_DIR, stacks),
+  });
   if (mode === "preview") console.log(JSON.stringify(affected));
   else
     console.log(

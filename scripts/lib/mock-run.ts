@@ -6,7 +6,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
 import { neededSecretKeys } from "../../platform/config";
-import { loadStackFiles, SECRET_PLACEHOLDER, type StackFiles } from "./stack-files";
+import { directoryTree } from "../../platform/source-tree";
+import {
+  loadStackFiles,
+  SECRET_PLACEHOLDER,
+  stackApplication,
+  type StackFiles,
+} from "./stack-files";
 
 export interface CapturedResource {
   readonly type: string;
@@ -139,18 +145,25 @@ function useEngineUrns(
   return m;
 }
 
-/** The secret keys the program will read (see `neededSecretKeys`), fully qualified. */
-function referencedSecretKeys(config: Record<string, string>, project: string): string[] {
+/**
+ * The secret keys the program will read (see `neededSecretKeys`), fully qualified: those of the
+ * application (inline and in application files) and of the overrides.
+ */
+function referencedSecretKeys(files: StackFiles, projectDir: string): string[] {
+  const { config, project } = files;
   const keys = new Set<string>();
+  const add = (services: unknown) => {
+    for (const k of neededSecretKeys(services)) keys.add(`${project}:${k}`);
+  };
   const collect = (json: string | undefined, pick: (parsed: unknown) => unknown) => {
     if (!json) return;
     try {
-      for (const k of neededSecretKeys(pick(JSON.parse(json)))) keys.add(`${project}:${k}`);
+      add(pick(JSON.parse(json)));
     } catch {
       // Invalid JSON is reported by the program itself.
     }
   };
-  collect(config[`${project}:services`], (services) => services);
+  add(stackApplication(files, directoryTree(projectDir)).services);
   collect(
     config[`${project}:overrides`],
     (overrides) => (overrides as { services?: unknown })?.services,
@@ -171,7 +184,7 @@ export async function runUnderMocks(opts: MockRunOptions): Promise<MockRunResult
   const secretKeys = [...files.secretKeys, ...(opts.extraSecretKeys ?? [])];
   const filledSecrets: string[] = [];
   if (opts.fillMissingSecrets) {
-    for (const key of referencedSecretKeys(config, files.project)) {
+    for (const key of referencedSecretKeys({ ...files, config }, opts.projectDir)) {
       if (config[key] === undefined) {
         config[key] = SECRET_PLACEHOLDER;
         secretKeys.push(key);

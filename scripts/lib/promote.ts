@@ -10,7 +10,8 @@
  * render and the tests read them (texts are materialised in a private temporary directory for
  * it), and the edited file must pass `parsePlatformConfig` before a plan is ready. The edit
  * itself is ./stack-edit's (byte-preserving). Only `writeFileAtomic`, `readGitHistory` and the
- * `projectAt` of `readProjectFiles` touch the project.
+ * trees of `readProjectFiles` (application files, in the checkout or at a commit) touch the
+ * project.
  */
 import { execFileSync } from "node:child_process";
 import {
@@ -36,14 +37,18 @@ import {
   neededSecretKeys,
   parsePlatformConfig,
   promotionProblem,
+  readApplication,
   RELEASE_KEY,
   shortRelease,
   STRUCTURED_VALUE_KEYS,
   type RawConfig,
+  type SourceTree,
   type Stage,
   unknownStage,
 } from "../../platform/config";
 import { type Tier } from "../../components/schema";
+import { directoryTree } from "../../platform/source-tree";
+import { commitTree, gitShow } from "./git-tree";
 import {
   listStacks,
   loadStackFiles,
@@ -70,11 +75,14 @@ export interface ProjectFiles {
   readonly projectText: string;
   /** Stack name to the text of its Pulumi.<stack>.yaml. */
   readonly stacks: Readonly<Record<string, string>>;
+  /** The checkout's files: where an unpinned stack's application files are read. */
+  readonly tree?: SourceTree;
   /**
-   * Pulumi.yaml as of a release (commit), undefined when unknown: a pinned stage runs its
-   * release's application, so its services are read from there. Without it, projectText is used.
+   * The project as of a commit (a release, a past commit), undefined when unknown: a pinned
+   * stage runs its release's application (Pulumi.yaml and application files), so its services
+   * are read from there. Without it, the checkout's are used.
    */
-  readonly projectAt?: (release: string) => string | undefined;
+  readonly treeAt?: (commit: string) => SourceTree | undefined;
 }
 
 /** One stack's config, read as the program reads it. */
@@ -88,7 +96,11 @@ export interface StackView {
   readonly raw: RawConfig;
   /** Short keys whose values are secrets (`secure:` in the stack file). */
   readonly secretKeys: ReadonlySet<string>;
-  /** Services after the stack's overrides, in Pulumi.yaml order. */
+  /** Where its application files are read from (the checkout, or a commit), if anywhere. */
+  readonly files?: SourceTree;
+  /** Each service's definition after the stack's overrides (raw, unchecked). */
+  readonly definitions: Readonly<Record<string, unknown>>;
+  /** Services after the stack's overrides, in definition order. */
   readonly services: readonly string[];
   /** Each service's effective image: the override if present, else the base. */
   readonly images: Readonly<Record<string, ImageValue | undefined>>;
@@ -236,21 +248,9 @@ export function readProjectFiles(dir: string): ProjectFiles {
     dir,
     projectText: readFileSync(projectFile, "utf8"),
     stacks,
-    projectAt: (release) => gitShow(dir, release, "Pulumi.yaml"),
+    tree: directoryTree(dir),
+    treeAt: (commit) => commitTree(dir, commit),
   };
-}
-
-/** A file as of a commit (`git show <commit>:./<file>` in `dir`), undefined if there is none. */
-function gitShow(dir: string, commit: string, file: string): string | undefined {
-  try {
-    return execFileSync("git", ["-C", dir, "show", `${commit}:./${file}`], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      maxBuffer: 64 << 20,
-    });
-  } catch {
-    return undefined;
-  }
 }
 
 export function stackFileName(stack: string): string {
@@ -259,28 +259,43 @@ export function stackFileName(stack: string): string {
 
 /**
  * Reads one stack from texts through `loadStackFiles` (the files are materialised in a private
- * temporary directory), so config is read exactly as the render and the tests read it.
- * Throws StackFileError for a file that is not valid YAML or not a config mapping.
+ * temporary directory), so config is read exactly as the render and the tests read it; its
+ * application files, if it lists any, from `tree`. Throws StackFileError for a file that is not
+ * valid YAML or not a config mapping.
  */
-export function readStack(projectText: string, stack: string, stackText: string): StackView {
+export function readStack(
+  projectText: string,
+  stack: string,
+  stackText: string,
+  tree?: SourceTree,
+): StackView {
+  const cache = readCache(tree);
   const key = JSON.stringify([projectText, stack, stackText]);
-  let found = readCache.get(key);
+  let found = cache.get(key);
   if (!found) {
-    if (readCache.size >= 256) readCache.clear();
-    found = readStackUncached(projectText, stack, stackText);
-    readCache.set(key, found);
+    if (cache.size >= 256) cache.clear();
+    found = readStackUncached(projectText, stack, stackText, tree);
+    cache.set(key, found);
   }
   if (found instanceof Error) throw found;
   return found;
 }
 
-/** readStack's results by input: plans read the same texts several times (and history repeats). */
-const readCache = new Map<string, StackView | StackFileError>();
+/** readStack's results by tree and input: plans read the same texts several times. */
+const readCaches = new WeakMap<SourceTree, Map<string, StackView | StackFileError>>();
+const noTree = new Map<string, StackView | StackFileError>();
+function readCache(tree: SourceTree | undefined): Map<string, StackView | StackFileError> {
+  if (tree === undefined) return noTree;
+  let cache = readCaches.get(tree);
+  if (!cache) readCaches.set(tree, (cache = new Map()));
+  return cache;
+}
 
 function readStackUncached(
   projectText: string,
   stack: string,
   stackText: string,
+  tree: SourceTree | undefined,
 ): StackView | StackFileError {
   const dir = mkdtempSync(join(tmpdir(), "promote-"));
   const files = [join(dir, "Pulumi.yaml"), join(dir, stackFileName(stack))];
@@ -307,7 +322,7 @@ function readStackUncached(
   const secretKeys = new Set(
     loaded.secretKeys.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length)),
   );
-  const merged = effectiveServices(raw);
+  const merged = effectiveServices(raw, readApplication(raw, tree).services);
   const services = Object.keys(merged).filter((s) => isPlainObject(merged[s]));
   const images: Record<string, ImageValue | undefined> = {};
   for (const s of services) images[s] = asImage((merged[s] as Record<string, unknown>).image);
@@ -325,6 +340,8 @@ function readStackUncached(
     project: loaded.project,
     raw,
     secretKeys,
+    ...(tree ? { files: tree } : {}),
+    definitions: merged,
     services,
     images,
     pins,
@@ -340,8 +357,11 @@ function parseJsonOr(value: string): unknown {
   }
 }
 
-function effectiveServices(raw: RawConfig): Record<string, unknown> {
-  const base = isPlainObject(raw.services) ? raw.services : {};
+/** The application's services (inline and from files) with the stack's overrides. */
+function effectiveServices(
+  raw: RawConfig,
+  base: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
   const patch = isPlainObject(raw.overrides) ? raw.overrides.services : undefined;
   const merged = patch === undefined ? base : mergeOverrides(base, patch);
   return isPlainObject(merged) ? merged : {};
@@ -362,7 +382,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function configProblems(view: StackView): string[] {
   const raw: Record<string, unknown> = { ...view.raw };
   const secrets = new Set(view.secretKeys);
-  for (const key of neededSecretKeys(effectiveServices(raw))) {
+  for (const key of neededSecretKeys(view.definitions)) {
     if (raw[key] === undefined) {
       raw[key] = SECRET_PLACEHOLDER;
       secrets.add(key);
@@ -372,6 +392,7 @@ export function configProblems(view: StackView): string[] {
     parsePlatformConfig(raw, {
       lookupSecret: (key) =>
         secrets.has(key) ? "secret" : raw[key] === undefined ? "missing" : "plain",
+      ...(view.files ? { files: view.files } : {}),
     });
     return [];
   } catch (e) {
@@ -529,12 +550,20 @@ export function planRollback(files: ProjectFiles, req: RollbackRequest): Plan {
     }
     // A version of the stack as it ran: its stack file with the application of the release it
     // pins (else the Pulumi.yaml committed with it).
-    const asRan = (projectText: string | undefined, stackText: string, when: string) => {
-      const pinned = readAt(projectText ?? files.projectText, stack, stackText, when);
-      const ofRelease = pinned.release ? files.projectAt?.(pinned.release) : undefined;
-      return ofRelease === undefined ? pinned : readAt(ofRelease, stack, stackText, when);
+    const asRan = (
+      commit: string,
+      projectText: string | undefined,
+      stackText: string,
+      when: string,
+    ) => {
+      const tree = files.treeAt?.(commit);
+      const pinned = readAt(projectText ?? files.projectText, stack, stackText, when, tree);
+      const ofRelease = pinned.release ? projectAt(files, pinned.release) : undefined;
+      return ofRelease === undefined
+        ? pinned
+        : readAt(ofRelease.text, stack, stackText, when, ofRelease.tree);
     };
-    const head = asRan(committed.projectText, committed.stackText, "HEAD");
+    const head = asRan("HEAD", committed.projectText, committed.stackText, "HEAD");
 
     // The stack's history as runs of equal releases (the release pin and the images of the
     // selected services), newest first. Walking back one step from the current release goes
@@ -554,7 +583,7 @@ export function planRollback(files: ProjectFiles, req: RollbackRequest): Plan {
       searched++;
       let past: StackView;
       try {
-        past = asRan(entry.projectText, entry.stackText, describeCommit(entry));
+        past = asRan(entry.commit, entry.projectText, entry.stackText, describeCommit(entry));
       } catch (e) {
         if (e instanceof StackFileError) continue; // an unreadable old version cannot be restored
         throw e;
@@ -672,28 +701,44 @@ function atRelease(
   release: string | undefined,
   warnings: string[],
 ): StackView {
-  const projectText = projectTextAt(files, release, warnings);
-  return projectText === files.projectText
+  const at = projectAtRelease(files, release, warnings);
+  return at.tree === files.tree
     ? view
     : readAt(
-        projectText,
+        at.text,
         view.stack,
         files.stacks[view.stack],
         `Pulumi.yaml of release ${shortRelease(release!)}`,
+        at.tree,
       );
 }
 
-function projectTextAt(
+/** The project (Pulumi.yaml's text and the tree of files) as of `commit`, if this clone has it. */
+function projectAt(
+  files: ProjectFiles,
+  commit: string,
+): { text: string; tree: SourceTree } | undefined {
+  const tree = files.treeAt?.(commit.replace(/-dirty$/, ""));
+  const text = tree?.readFile("Pulumi.yaml");
+  return tree && text !== undefined ? { text, tree } : undefined;
+}
+
+/**
+ * The project a stage runs with `release` pinned: the release's, or (with a warning) the
+ * checkout's when the release cannot be read or there is none.
+ */
+function projectAtRelease(
   files: ProjectFiles,
   release: string | undefined,
   warnings: string[],
-): string {
-  if (release === undefined) return files.projectText;
-  const text = files.projectAt?.(release.replace(/-dirty$/, ""));
-  if (text !== undefined) return text;
+): { text: string; tree: SourceTree | undefined } {
+  const checkout = { text: files.projectText, tree: files.tree };
+  if (release === undefined) return checkout;
+  const at = projectAt(files, release);
+  if (at !== undefined) return at;
   const warning = `release ${shortRelease(release)}: its Pulumi.yaml could not be read (not a commit of this clone?); the services were read from the checkout's Pulumi.yaml`;
   if (!warnings.includes(warning)) warnings.push(warning);
-  return files.projectText;
+  return checkout;
 }
 
 /** The target's gate: its evidence passes, or an emergency skip is recorded, or refused. */
@@ -819,8 +864,8 @@ function finish(
     if (!(e instanceof EditError)) throw e;
     throw new PromotionRefused([`${to.file}: ${e.message}; set the images by hand`]);
   }
-  const projectText = projectTextAt(files, release?.after ?? to.release, warnings);
-  const edited = readAt(projectText, to.stack, after, "the edited file");
+  const at = projectAtRelease(files, release?.after ?? to.release, warnings);
+  const edited = readAt(at.text, to.stack, after, "the edited file", at.tree);
   for (const c of changes) {
     if (edited.images[c.service] !== c.after) {
       throw new PromotionRefused([
@@ -867,7 +912,7 @@ function knownStacks(files: ProjectFiles, stacks: readonly string[]): void {
 }
 
 function current(files: ProjectFiles, stack: string): StackView {
-  return readAt(files.projectText, stack, files.stacks[stack], undefined);
+  return readAt(files.projectText, stack, files.stacks[stack], undefined, files.tree);
 }
 
 function readAt(
@@ -875,9 +920,10 @@ function readAt(
   stack: string,
   stackText: string,
   when: string | undefined,
+  tree: SourceTree | undefined,
 ): StackView {
   try {
-    return readStack(projectText, stack, stackText);
+    return readStack(projectText, stack, stackText, tree);
   } catch (e) {
     if (e instanceof StackFileError && when) throw new StackFileError(`${e.message} (${when})`);
     throw e;
