@@ -1,24 +1,28 @@
 /**
  * Benchmarks the real engine on synthetic stacks: wall time and peak memory of `pulumi preview`
  * (a fresh stack, so every resource is planned as a create) for 10, 100 and 1,000 web services,
- * in render mode (renderYamlToDirectory) with a file backend. Nothing touches the repository:
- * each size runs in a temporary copy of the project with its own state directory.
+ * in render mode (renderYamlToDirectory), on a file backend or PostgreSQL (or both, side by
+ * side). Nothing touches the repository: each size and backend runs in a temporary copy of the
+ * project with its own state.
  *
- *   npx tsx scripts/bench-engine.ts [--sizes 10,100,1000] [--up] [--config-via auto|stack|program]
- *                                   [--timeout 1800] [--keep]
+ *   npx tsx scripts/bench-engine.ts [--sizes 10,100,1000] [--up] [--backend file,postgres]
+ *                                   [--config-via auto|stack|files] [--timeout 1800] [--keep]
  *
- * The services are stack config, as in real use, while that fits: the Node.js language host
- * passes a program its whole config in one environment variable, which Linux caps at 128 KiB,
- * so past ~270 synthetic services (1,000 need ~460 KiB) pulumi fails with "fork/exec node:
- * argument list too long". Those sizes run a generated index.ts that builds the same Platform
- * from the same config read from a file (the "config via" column says which).
+ * The application is the stack's config while that fits (`--config-via stack`): the Node.js
+ * language host passes a program its whole config in one environment variable, which Linux
+ * caps at 128 KiB, so past ~270 synthetic services pulumi fails with "fork/exec node: argument
+ * list too long". Larger ones are application files (`platform:applicationFiles`, one file per
+ * namespace), read by the real program: the "config via" column says which.
  *
  * Memory is sampled from /proc every 100 ms over the preview's whole process tree (pulumi, the
  * Node.js language host, the program's node process, the Kubernetes provider): "tree peak" is the
  * largest sum seen, "largest process" the largest single RSS and which process it was. With
  * /usr/bin/time present, its "Maximum resident set size" (the largest single process it waited
  * for) is shown as a cross-check.
- * --up also times `pulumi up` and a second, no-change preview of the same stack.
+ * --up also times, on the same stack: `pulumi up` (everything created), a second `up` with no
+ * change, then the everyday change: one service's image changed, previewed and applied.
+ * PostgreSQL (`--backend postgres`) is a throwaway server (scripts/lib/postgres.ts, Debian's
+ * postgresql package), one per run.
  *
  * Needs the engine (scripts/engine): it is used when already built; otherwise this says how to
  * build it (bash scripts/engine/bootstrap.sh) instead of starting a 25-minute build.
@@ -41,19 +45,30 @@ import { basename, dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { parseFlags, UsageError } from "./lib/cli";
 import { engineEnvCommand, parseEngineEnv } from "./lib/engine-env";
+import {
+  CHANGED_IMAGE,
+  IMAGE,
+  syntheticApplication,
+  syntheticCluster,
+  writeApplicationFiles,
+} from "./lib/synthetic";
+import { postgresBinaries, startPostgres, type Postgres } from "./lib/postgres";
 import { descendantsOf, run } from "./lib/run";
 
 const REPO = resolve(__dirname, "..");
 const PAGE = 4096;
 
-const USAGE = `usage: npx tsx scripts/bench-engine.ts [--sizes 10,100,1000] [--up] [--timeout <s>] [--keep]
+const USAGE = `usage: npx tsx scripts/bench-engine.ts [--sizes 10,100,1000] [--up] [--backend file,postgres]
+                                  [--config-via auto|stack|files] [--timeout <s>] [--keep]
   --sizes    numbers of web services per synthetic stack (default 10,100,1000)
-  --up       also time pulumi up and a second (no-change) preview
+  --up       also time pulumi up, a second up (no change), and a one-service change
+             (preview and up)
+  --backend  file (default), postgres, or both comma-separated: each size runs on each
   --timeout  seconds before one pulumi command is killed (default 1800)
   --keep     leave the temporary projects behind (their paths are printed)
-  --config-via  stack: the services are stack config (Pulumi.bench.yaml), as in real use;
-             program: a generated index.ts reads the same config from a file; auto (default):
-             stack while the config fits in one environment string (128 KiB), else program
+  --config-via  stack: the services are stack config (Pulumi.bench.yaml); files: application
+             files (apps/<namespace>.yaml, platform:applicationFiles); auto (default): stack
+             while the config fits in one environment string (128 KiB), else files
 exit codes: 0 measured, 1 a pulumi command failed, 2 usage error or no engine`;
 
 // ---------------------------------------------------------------------------------------------
@@ -199,52 +214,18 @@ function copyProject(dir: string): void {
   symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"), "dir");
 }
 
-const PER_NAMESPACE = 100;
-
 /**
- * A stack file with `n` web services (nginx, one replica, readiness probe, a dependency on the
- * previous service so NetworkPolicies have rules), 100 to a namespace with `quota: auto`, and
- * enough nodes for every peak pod.
+ * The synthetic stack of `n` services (scripts/lib/synthetic.ts) as stack config, rendering
+ * into `renderDir`.
  */
 export function syntheticStack(n: number, renderDir: string): { config: Record<string, unknown> } {
-  const namespaces: Record<string, unknown> = {};
-  const services: Record<string, unknown> = {};
-  for (let i = 0; i < n; i++) {
-    const ns = `bench-${String(Math.floor(i / PER_NAMESPACE)).padStart(2, "0")}`;
-    namespaces[ns] ??= { labels: { team: ns }, quota: "auto" };
-    const name = `svc-${String(i).padStart(4, "0")}`;
-    services[name] = {
-      kind: "web",
-      namespace: ns,
-      image: "nginxinc/nginx-unprivileged:1.29.1-alpine",
-      securityContext: { runAsUser: 101, runAsGroup: 101 },
-      ports: { http: 8080 },
-      resources: {
-        requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "64Mi" },
-        limits: { cpu: "100m", memory: "64Mi", "ephemeral-storage": "128Mi" },
-      },
-      probes: { readiness: { http: { path: "/healthz" } } },
-      ...(i % PER_NAMESPACE > 0 ? { dependencies: [`svc-${String(i - 1).padStart(4, "0")}`] } : {}),
-    };
-  }
-  const nodes = Math.ceil((2 * n) / 100) + 1;
+  const app = syntheticApplication(n);
   return {
     config: {
       "platform:tier": "dev",
-      "platform:cluster": {
-        cloud: "kind",
-        name: "bench",
-        renderYamlToDirectory: renderDir,
-        nodePools: {
-          general: {
-            count: nodes,
-            allocatable: { cpu: "16", memory: "64Gi", pods: 110 },
-            overhead: { cpu: "300m", memory: "512Mi", pods: 10 },
-          },
-        },
-      },
-      "platform:namespaces": namespaces,
-      "platform:services": services,
+      "platform:cluster": syntheticCluster(n, renderDir),
+      "platform:namespaces": app.namespaces,
+      "platform:services": app.services,
     },
   };
 }
@@ -265,46 +246,50 @@ export function pulumiConfigSize(doc: { config: Record<string, unknown> }): numb
   return Buffer.byteLength(`PULUMI_CONFIG=${JSON.stringify(cfg)}`);
 }
 
+type ConfigVia = "stack" | "files";
+
 /**
- * The program for --config-via program: index.ts's Platform and outputs, but the config is read
- * from bench-config.json (the same raw config, parsed by the same parsePlatformConfig) instead
- * of Pulumi config, which cannot carry it past MAX_ENV_STRING.
+ * Writes the synthetic stack into the project: all of it as Pulumi.bench.yaml, or the
+ * environment there and the application as one file per namespace (apps/<namespace>.yaml).
+ * Either way the stack replaces Pulumi.yaml's sample application.
  */
-const PROGRAM = `// Generated by scripts/bench-engine.ts: index.ts with the config read from a file.
-import * as pulumi from "@pulumi/pulumi";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { Platform, parsePlatformConfig } from "./components";
-
-const raw = JSON.parse(readFileSync(join(__dirname, "bench-config.json"), "utf8"));
-const platform = new Platform(pulumi.getStack(), { config: parsePlatformConfig(raw), secrets: {} });
-export const namespaces = Object.keys(platform.tenants);
-export const endpoints = platform.endpoints;
-export const hosts = platform.hosts;
-export const images = platform.images;
-export const capacity = platform.capacityReport.text;
-export const capacityMarkdown = platform.capacityReport.markdown;
-`;
-
-type ConfigVia = "stack" | "program";
-
-/** Writes the synthetic stack into the project: as Pulumi.bench.yaml, or for the program. */
 function writeStack(dir: string, doc: { config: Record<string, unknown> }, via: ConfigVia): void {
+  const write = (config: Record<string, unknown>) =>
+    writeFileSync(join(dir, "Pulumi.bench.yaml"), stringify({ config }, { lineWidth: 0 }));
   if (via === "stack") {
-    writeFileSync(join(dir, "Pulumi.bench.yaml"), stringify(doc, { lineWidth: 0 }));
+    write(doc.config);
     return;
   }
-  const raw = Object.fromEntries(
-    Object.entries(doc.config).map(([k, v]) => [k.slice(k.indexOf(":") + 1), v]),
-  );
-  writeFileSync(join(dir, "bench-config.json"), JSON.stringify(raw));
-  writeFileSync(join(dir, "index.ts"), PROGRAM);
-  writeFileSync(join(dir, "Pulumi.bench.yaml"), "config: {}\n");
+  const {
+    "platform:namespaces": namespaces,
+    "platform:services": services,
+    ...environment
+  } = doc.config as Record<string, Record<string, { namespace?: string }>>;
+  writeApplicationFiles(join(dir, "apps"), { namespaces, services });
+  write({
+    ...environment,
+    "platform:namespaces": {},
+    "platform:services": {},
+    "platform:applicationFiles": ["apps"],
+  });
 }
+
+/** Changes the first service's image, where the application is: the everyday change. */
+function changeOneService(dir: string, via: ConfigVia): void {
+  const file =
+    via === "stack" ? join(dir, "Pulumi.bench.yaml") : join(dir, "apps", "bench-00.yaml");
+  const text = readFileSync(file, "utf8");
+  const at = text.indexOf(IMAGE);
+  if (at < 0) throw new Error(`${file}: no ${IMAGE} to change`);
+  writeFileSync(file, text.slice(0, at) + CHANGED_IMAGE + text.slice(at + IMAGE.length));
+}
+
+type Backend = "file" | "postgres";
 
 interface Row {
   readonly size: number;
   readonly via: ConfigVia;
+  readonly backend: Backend;
   readonly resources: number;
   readonly command: string;
   readonly m: Measured;
@@ -317,6 +302,7 @@ function table(rows: readonly Row[]): string {
   const head = [
     "workloads",
     "config via",
+    "backend",
     "resources",
     "command",
     "wall s",
@@ -328,6 +314,7 @@ function table(rows: readonly Row[]): string {
   const body = rows.map((r) => [
     String(r.size),
     r.via,
+    r.backend,
     String(r.resources),
     r.command,
     r.m.timedOut ? `>${secs(r.m.wallMs)} (killed)` : secs(r.m.wallMs),
@@ -343,7 +330,7 @@ function table(rows: readonly Row[]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => ((i < 4 && i !== 2) || i === 6 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .map((c, i) => ((i < 5 && i !== 3) || i === 7 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
       .join("  ");
   return [line(head), ...body.map(line)].join("\n");
 }
@@ -361,6 +348,86 @@ function resourcesIn(stdout: string): number {
   }
 }
 
+/** Measures one size on one backend into `rows`; true when a command failed. */
+async function benchOne(
+  size: number,
+  backend: Backend,
+  rows: Row[],
+  opts: {
+    readonly up?: boolean;
+    readonly keep?: boolean;
+    readonly configVia: string;
+    readonly timeoutS: number;
+    readonly pgBin: string | undefined;
+  },
+): Promise<boolean> {
+  const root = mkdtempSync(join(tmpdir(), `bench-engine-${size}-`));
+  const dir = join(root, "project");
+  const state = join(root, "state");
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(state, { recursive: true });
+  let pg: Postgres | undefined;
+  try {
+    if (backend === "postgres") pg = await startPostgres(opts.pgBin!);
+    const env = { ...engineEnv(state), PULUMI_BACKEND_URL: pg ? pg.url : `file://${state}` };
+    copyProject(dir);
+    const doc = syntheticStack(size, join(root, "rendered"));
+    const configBytes = pulumiConfigSize(doc);
+    const via: ConfigVia =
+      opts.configVia === "auto"
+        ? configBytes <= MAX_ENV_STRING
+          ? "stack"
+          : "files"
+        : (opts.configVia as ConfigVia);
+    if (opts.configVia === "auto" && via === "files") {
+      console.error(
+        `bench-engine: ${size} workloads: the stack config would be ${Math.round(configBytes / 1024)} KiB of PULUMI_CONFIG, over Linux's ${MAX_ENV_STRING / 1024} KiB for one environment string; writing application files instead`,
+      );
+    }
+    writeStack(dir, doc, via);
+    const runOpts = { cwd: dir, env, timeoutMs: opts.timeoutS * 1000 };
+    const init = await measure("pulumi", ["stack", "init", "bench", "--non-interactive"], {
+      ...runOpts,
+      timeoutMs: 60_000,
+    });
+    if (init.code !== 0) throw new Error(`pulumi stack init failed:\n${init.stderr}`);
+    const preview = ["preview", "--json", "--stack", "bench", "--non-interactive"];
+    const up = ["up", "--yes", "--json", "--stack", "bench", "--non-interactive"];
+    const steps: [string, string[], (() => void)?][] = [["preview (all create)", preview]];
+    if (opts.up) {
+      steps.push(
+        ["up (all create)", up],
+        ["up (no change)", up],
+        ["preview (one service changed)", preview, () => changeOneService(dir, via)],
+        ["up (one service changed)", up],
+      );
+    }
+    let resources = 0;
+    for (const [label, args, before] of steps) {
+      before?.();
+      console.error(`bench-engine: ${size} workloads, ${backend}: ${label} ...`);
+      const m = await measure("pulumi", args, runOpts);
+      resources ||= resourcesIn(m.stdout);
+      rows.push({ size, via, backend, resources, command: label, m });
+      console.error(
+        `bench-engine: ${size} workloads, ${backend}: ${label}: ${m.timedOut ? "KILLED after" : `exit ${m.code},`} ${secs(m.wallMs)} s, tree peak ${mb(m.peakTreeKb)} MB`,
+      );
+      if (m.code !== 0) {
+        console.error(`${m.stderr.trim()}\n${m.stdout}`.trim().slice(-3000));
+        return true;
+      }
+    }
+    return false;
+  } catch (e) {
+    console.error(`bench-engine: ${size} workloads, ${backend}: ${(e as Error).message}`);
+    return true;
+  } finally {
+    pg?.stop();
+    if (opts.keep) console.error(`bench-engine: kept ${root}`);
+    else rmSync(root, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<number> {
   let values;
   try {
@@ -371,6 +438,7 @@ async function main(): Promise<number> {
         up: { type: "boolean" },
         timeout: { type: "string" },
         keep: { type: "boolean" },
+        backend: { type: "string" },
         "config-via": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -391,8 +459,23 @@ async function main(): Promise<number> {
     return 2;
   }
   const configVia = values["config-via"] ?? "auto";
-  if (!["auto", "stack", "program"].includes(configVia)) {
-    console.error(`bench-engine: --config-via takes auto, stack or program\n${USAGE}`);
+  if (!["auto", "stack", "files"].includes(configVia)) {
+    console.error(`bench-engine: --config-via takes auto, stack or files\n${USAGE}`);
+    return 2;
+  }
+  const backends = (values.backend ?? "file").split(",").map((b) => b.trim());
+  const unknown = backends.filter((b) => b !== "file" && b !== "postgres");
+  if (unknown.length > 0 || backends.length === 0) {
+    console.error(
+      `bench-engine: --backend ${unknown.join(",")}: expected file, postgres or both\n${USAGE}`,
+    );
+    return 2;
+  }
+  const pgBin = backends.includes("postgres") ? postgresBinaries() : undefined;
+  if (backends.includes("postgres") && !pgBin) {
+    console.error(
+      "bench-engine: --backend postgres needs PostgreSQL's binaries (apt-get install postgresql)",
+    );
     return 2;
   }
   if (process.platform !== "linux") {
@@ -403,68 +486,13 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   let failed = false;
   for (const size of sizes) {
-    const root = mkdtempSync(join(tmpdir(), `bench-engine-${size}-`));
-    const dir = join(root, "project");
-    const state = join(root, "state");
-    mkdirSync(dir, { recursive: true });
-    mkdirSync(state, { recursive: true });
-    try {
-      const env = { ...engineEnv(state), PULUMI_BACKEND_URL: `file://${state}` };
-      copyProject(dir);
-      const doc = syntheticStack(size, join(root, "rendered"));
-      const configBytes = pulumiConfigSize(doc);
-      const via: ConfigVia =
-        configVia === "auto"
-          ? configBytes <= MAX_ENV_STRING
-            ? "stack"
-            : "program"
-          : (configVia as ConfigVia);
-      if (configVia === "auto" && via === "program") {
-        console.error(
-          `bench-engine: ${size} workloads: the stack config would be ${Math.round(configBytes / 1024)} KiB of PULUMI_CONFIG, over Linux's ${MAX_ENV_STRING / 1024} KiB for one environment string; generating it in the program instead`,
-        );
-      }
-      writeStack(dir, doc, via);
-      const opts = { cwd: dir, env, timeoutMs: timeoutS * 1000 };
-      const init = await measure("pulumi", ["stack", "init", "bench", "--non-interactive"], {
-        ...opts,
-        timeoutMs: 60_000,
-      });
-      if (init.code !== 0) throw new Error(`pulumi stack init failed:\n${init.stderr}`);
-      const runs: [string, string[]][] = [
-        ["preview (all create)", ["preview", "--json", "--stack", "bench", "--non-interactive"]],
-      ];
-      if (values.up) {
-        runs.push(
-          ["up", ["up", "--yes", "--json", "--stack", "bench", "--non-interactive"]],
-          ["preview (no change)", ["preview", "--json", "--stack", "bench", "--non-interactive"]],
-        );
-      }
-      let resources = 0;
-      for (const [label, args] of runs) {
-        console.error(`bench-engine: ${size} workloads: pulumi ${args[0]} ...`);
-        const m = await measure("pulumi", args, opts);
-        resources ||= resourcesIn(m.stdout);
-        rows.push({ size, via, resources, command: label, m });
-        console.error(
-          `bench-engine: ${size} workloads: ${label}: ${m.timedOut ? "KILLED after" : `exit ${m.code},`} ${secs(m.wallMs)} s, tree peak ${mb(m.peakTreeKb)} MB`,
-        );
-        if (m.code !== 0) {
-          failed = true;
-          console.error(`${m.stderr.trim()}\n${m.stdout}`.trim().slice(-3000));
-          break;
-        }
-      }
-    } catch (e) {
-      console.error(`bench-engine: ${size} workloads: ${(e as Error).message}`);
-      failed = true;
-    } finally {
-      if (values.keep) console.error(`bench-engine: kept ${root}`);
-      else rmSync(root, { recursive: true, force: true });
+    for (const backend of backends as Backend[]) {
+      failed =
+        (await benchOne(size, backend, rows, { ...values, configVia, timeoutS, pgBin })) || failed;
     }
   }
   console.log(
-    `\npulumi preview in render mode, file backend, fresh stack (${process.arch}, ${(await import("node:os")).cpus().length} cpus)`,
+    `\npulumi in render mode, fresh stacks (${process.arch}, ${(await import("node:os")).cpus().length} cpus)`,
   );
   console.log(table(rows));
   return failed ? 1 : 0;

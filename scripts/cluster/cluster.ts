@@ -14,7 +14,6 @@
  * watchdog does the same if this Node process dies without calling it.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import {
   existsSync,
   mkdirSync,
@@ -30,6 +29,7 @@ import { request } from "node:https";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { nodesFromPools } from "../../platform/capacity/capacity";
+import { freePort } from "../lib/net";
 import type { NodePoolConfig } from "../../platform/config/schema";
 import type { NodeSpec } from "../../platform/capacity/placement";
 
@@ -156,21 +156,6 @@ export interface Cluster {
   logTail(component: string, lines?: number): string;
   /** Ends every process (process groups, SIGTERM then SIGKILL) and removes the directory. */
   stop(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1 (the kernel's pick; closed again before use). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() =>
-        typeof addr === "object" && addr ? res(addr.port) : rej(new Error("no port")),
-      );
-    });
-  });
 }
 
 function run(

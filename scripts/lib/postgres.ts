@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../scripts/cluster/cluster";
+import { freePort } from "./net";
 
 export interface Postgres {
   /** `postgres://platform@127.0.0.1:<port>/pulumi?sslmode=disable` */

@@ -15,7 +15,7 @@ import {
   useProject,
   type UpResult,
 } from "./helpers";
-import { postgresBinaries, startPostgres, type Postgres } from "./postgres";
+import { postgresBinaries, startPostgres, type Postgres } from "../../scripts/lib/postgres";
 import { killTree, run } from "../../scripts/lib/run";
 
 const bin = postgresBinaries();
