@@ -10,12 +10,15 @@ import {
   ConfigError,
   Platform,
   loadPlatformConfig,
+  withoutStackTraces,
 } from "./platform";
 
 function build(): { platform: Platform; release: string | undefined } {
   try {
     const loaded = loadPlatformConfig(__dirname);
-    return { platform: new Platform(pulumi.getStack(), loaded), release: loaded.release };
+    // The SDK's per-promise stack traces are most of the evaluation's cost (see stack-traces.ts).
+    const platform = withoutStackTraces(() => new Platform(pulumi.getStack(), loaded));
+    return { platform, release: loaded.release };
   } catch (e) {
     // A clean, readable failure (no stack trace) for problems the user can fix in config.
     if (e instanceof ConfigError || e instanceof CapacityError)

@@ -1,0 +1,34 @@
+/**
+ * The Pulumi SDK records a stack trace for every output promise it creates (`new Error().stack`
+ * in its debuggable promises, shown only in its report of promises left unresolved at exit).
+ * Formatting them is the largest single cost of evaluating a big program (about half of it, with
+ * a TypeScript loader mapping every frame through source maps). They are switched off while the
+ * platform registers its resources; `PLATFORM_STACK_TRACES=1` keeps them, for debugging.
+ */
+import { CapacityError } from "./capacity/report";
+import { ConfigError } from "./config";
+
+/** The environment variable that keeps stack traces on while registering. */
+export const STACK_TRACES_ENV = "PLATFORM_STACK_TRACES";
+
+/**
+ * Runs `fn` (which registers resources) with `Error.stackTraceLimit` 0, restored after. An
+ * unexpected error thrown meanwhile has no frames: it is rethrown with its message and how to
+ * see where it came from; the platform's own errors (config, capacity) carry no stack anyway.
+ */
+export function withoutStackTraces<T>(fn: () => T, env: NodeJS.ProcessEnv = process.env): T {
+  if (env[STACK_TRACES_ENV] === "1") return fn();
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof CapacityError || !(e instanceof Error)) throw e;
+    throw new Error(
+      `${e.message} (stack traces are off while the platform registers its resources; run with ${STACK_TRACES_ENV}=1 to see where this came from)`,
+      { cause: e },
+    );
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}

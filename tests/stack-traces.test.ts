@@ -1,0 +1,54 @@
+/**
+ * Stack traces are off while the platform registers its resources (the SDK formats one for every
+ * output promise), restored after, kept with PLATFORM_STACK_TRACES=1; an unexpected error says
+ * how to see where it came from.
+ */
+import { describe, expect, test } from "vitest";
+import { ConfigError, STACK_TRACES_ENV, withoutStackTraces } from "../platform";
+
+describe("withoutStackTraces", () => {
+  test("limits stack traces to none while it runs and restores the limit after", () => {
+    const before = Error.stackTraceLimit;
+    const inside = withoutStackTraces(() => ({
+      limit: Error.stackTraceLimit,
+      stack: new Error("x").stack,
+    }));
+    expect(inside).toEqual({ limit: 0, stack: "Error: x" });
+    expect(Error.stackTraceLimit).toBe(before);
+  });
+
+  test(`${STACK_TRACES_ENV}=1 keeps them`, () => {
+    const before = Error.stackTraceLimit;
+    expect(withoutStackTraces(() => Error.stackTraceLimit, { [STACK_TRACES_ENV]: "1" })).toBe(
+      before,
+    );
+  });
+
+  test("an unexpected error keeps its message, says how to see its origin, and restores the limit", () => {
+    const before = Error.stackTraceLimit;
+    const thrown = (() => {
+      try {
+        withoutStackTraces(() => {
+          throw new TypeError("boom");
+        }, {});
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(thrown?.message).toBe(
+      "boom (stack traces are off while the platform registers its resources; run with PLATFORM_STACK_TRACES=1 to see where this came from)",
+    );
+    expect(thrown?.cause).toBeInstanceOf(TypeError);
+    expect(Error.stackTraceLimit).toBe(before);
+  });
+
+  test("the platform's own errors pass through as they are", () => {
+    const error = new ConfigError(["services.web.replicas: expected a number"]);
+    expect(() =>
+      withoutStackTraces(() => {
+        throw error;
+      }, {}),
+    ).toThrow(error);
+  });
+});
