@@ -1,22 +1,35 @@
 /**
- * Benchmark: evaluation time and peak memory of the platform program under Pulumi mocks for
- * 10, 100 and 1,000 workloads, side by side with the floor: the same Kubernetes objects
- * registered directly as raw @pulumi/kubernetes resources (no validation, no components).
+ * Benchmark: the CPU time and peak memory of evaluating the platform's workloads under Pulumi
+ * mocks, side by side, interleaved, at 100, 1,000 and 2,000 workloads, against:
+ * - the floor: the same Kubernetes objects registered directly as raw @pulumi/kubernetes
+ *   resources (no validation, no components);
+ * - the components with the SDK's per-promise stack traces kept (PLATFORM_STACK_TRACES=1), to
+ *   show what switching them off while registering (platform/stack-traces.ts) saves;
+ * - cdk8s-plus synthesising the same kinds (Deployment, Service, HPA, PDB, NetworkPolicy,
+ *   ServiceAccount) to YAML: a library without an engine, the lower bound of the genre.
  *
- *   npx tsx scripts/bench-components.ts [--sizes 10,100,1000] [--runs 3]
+ *   npx tsx scripts/bench-components.ts [--sizes 100,1000,2000] [--runs 3]
  *
  * Each measurement runs in its own process (mocks are process-global and memory must not carry
- * over); the median of the runs is printed. Target: components add at most 20% over the floor.
+ * over); runs are interleaved across modes and the median is printed. "CPU" is user+system time
+ * of the evaluation (config to registered objects); "process CPU" adds starting the runtime and
+ * loading the modules. Targets: components at most 1.10x the floor; the whole program at most 6x
+ * cdk8s-plus per object at 1,000 workloads.
  */
 import { execFileSync } from "node:child_process";
 import { EXIT, parseFlags, wantsHelp } from "./lib/cli";
 
-type Mode = "components" | "floor";
+const MODES = ["components", "traced", "floor", "cdk8s-plus"] as const;
+type Mode = (typeof MODES)[number];
 
 interface Sample {
-  readonly ms: number;
+  /** CPU (user+system) of the evaluation, ms. */
+  readonly cpuMs: number;
+  /** CPU of the whole process up to the end of the evaluation, ms. */
+  readonly processCpuMs: number;
   readonly maxRssMiB: number;
-  readonly resources: number;
+  /** Kubernetes objects produced. */
+  readonly objects: number;
 }
 
 /** A config with `n` web services spread over namespaces of 50. */
@@ -40,18 +53,78 @@ function syntheticConfig(n: number): Record<string, unknown> {
   return { tier: "staging", cluster: { cloud: "eks", name: "bench" }, namespaces, services };
 }
 
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
+/** cdk8s-plus synthesising, per workload, the kinds the platform emits for a web service. */
+async function cdk8sPlus(n: number): Promise<number> {
+  const cdk8s = await import("cdk8s");
+  const kplus = await import("cdk8s-plus-33");
+  const app = new cdk8s.App();
+  let previous: InstanceType<typeof kplus.Deployment> | undefined;
+  for (let i = 0; i < n; i++) {
+    const chart = new cdk8s.Chart(app, `team-${Math.floor(i / 50)}-svc-${i}`, {
+      namespace: `team-${Math.floor(i / 50)}`,
+    });
+    const serviceAccount = new kplus.ServiceAccount(chart, "sa", { automountToken: false });
+    const deployment = new kplus.Deployment(chart, "deploy", {
+      serviceAccount,
+      automountServiceAccountToken: false,
+      containers: [
+        {
+          image: `ghcr.io/acme/svc-${i}:1.0.${i}`,
+          portNumber: 8080,
+          envVariables: { INDEX: kplus.EnvValue.fromValue(String(i)) },
+          resources: {
+            cpu: { request: kplus.Cpu.millis(100) },
+            memory: { request: cdk8s.Size.mebibytes(128) },
+          },
+        },
+      ],
+    });
+    deployment.exposeViaService({ ports: [{ port: 8080 }] });
+    new kplus.HorizontalPodAutoscaler(chart, "hpa", {
+      target: deployment,
+      minReplicas: 2,
+      maxReplicas: 4,
+    });
+    new kplus.k8s.KubePodDisruptionBudget(chart, "pdb", {
+      spec: {
+        maxUnavailable: kplus.k8s.IntOrString.fromNumber(1),
+        selector: { matchLabels: deployment.matchLabels },
+      },
+    });
+    const policy = new kplus.NetworkPolicy(chart, "netpol", { selector: deployment });
+    if (previous) policy.addIngressRule(previous, [kplus.NetworkPolicyPort.tcp(8080)]);
+    previous = deployment;
+  }
+  const yaml = app.synthYaml();
+  return yaml.split(/^---$/m).filter((d) => d.trim() !== "").length;
+}
+
 async function child(mode: Mode, n: number): Promise<Sample> {
+  const raw = syntheticConfig(n);
+  const sample = (start: NodeJS.CpuUsage, objects: number): Sample => ({
+    cpuMs: cpuMs(process.cpuUsage(start)),
+    processCpuMs: cpuMs(process.cpuUsage()),
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    objects,
+  });
+  if (mode === "cdk8s-plus") {
+    const start = process.cpuUsage();
+    return sample(start, await cdk8sPlus(n));
+  }
   // Loaded here, in the measuring process only (and never for --help).
   const pulumi = await import("@pulumi/pulumi");
   const k8s = await import("@pulumi/kubernetes");
   const p = await import("../platform/index.js");
+  const { withoutStackTraces } = await import("../platform/stack-traces.js");
   const { registerManifest } = await import("../components/register.js");
   const { waitForRegistrations } = await import("./lib/mock-run.js");
-  let count = 0;
+  let objects = 0;
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        count++;
+        if (args.custom && !args.type.startsWith("pulumi:providers:")) objects++;
         return {
           id: args.custom ? `${args.name}-id` : undefined,
           state: args.inputs as Record<string, unknown>,
@@ -65,27 +138,27 @@ async function child(mode: Mode, n: number): Promise<Sample> {
     "bench",
     false,
   );
-  const raw = syntheticConfig(n);
 
-  const start = process.hrtime.bigint();
-  if (mode === "components") {
-    const config = p.parsePlatformConfig(raw);
-    new p.Platform("bench", { config, project: "bench" });
-  } else {
-    // The floor: the same objects, precomputed outside the timed section, registered raw.
+  if (mode === "floor") {
+    // The same objects, precomputed outside the timed section, registered raw.
     const plan = p.planPlatform(p.parsePlatformConfig(raw), "bench");
-    const objects = [...Object.entries(plan.tenants), ...Object.entries(plan.workloads)];
-    const t0 = process.hrtime.bigint();
-    const provider = new k8s.Provider("bench-k8s", { clusterIdentifier: "bench" });
-    for (const [owner, manifests] of objects)
-      for (const m of manifests) registerManifest(owner, m, { provider });
+    const manifests = [...Object.entries(plan.tenants), ...Object.entries(plan.workloads)];
+    const start = process.cpuUsage();
+    withoutStackTraces(() => {
+      const provider = new k8s.Provider("bench-k8s", { clusterIdentifier: "bench" });
+      for (const [owner, list] of manifests)
+        for (const m of list) registerManifest(owner, m, { provider });
+    });
     await waitForRegistrations();
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    return { ms, maxRssMiB: process.resourceUsage().maxRSS / 1024, resources: count };
+    return sample(start, objects);
   }
+  const start = process.cpuUsage();
+  const env = mode === "traced" ? { PLATFORM_STACK_TRACES: "1" } : {};
+  withoutStackTraces(() => {
+    new p.Platform("bench", { config: p.parsePlatformConfig(raw), project: "bench" });
+  }, env);
   await waitForRegistrations();
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  return { ms, maxRssMiB: process.resourceUsage().maxRSS / 1024, resources: count };
+  return sample(start, objects);
 }
 
 function median(xs: number[]): number {
@@ -93,9 +166,10 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-const USAGE = `usage: npx tsx scripts/bench-components.ts [--sizes 10,100,1000] [--runs <n>]
-  CPU time and peak memory of registering the components under mocks, against the same
-  objects registered raw, side by side at each size
+const USAGE = `usage: npx tsx scripts/bench-components.ts [--sizes 100,1000,2000] [--runs <n>]
+  CPU time per object and peak memory of evaluating the components under mocks, side by side
+  (interleaved) with the raw-resource floor, the components with stack traces kept, and
+  cdk8s-plus synthesising the same kinds
 exit codes: 0 printed, 2 usage error`;
 
 async function main(): Promise<void> {
@@ -126,45 +200,66 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(sample));
     return;
   }
-  const sizes = (values.sizes ?? "10,100,1000").split(",").map(Number);
+  const sizes = (values.sizes ?? "100,1000,2000").split(",").map(Number);
   const runs = Number(values.runs ?? 3);
-  const tsx = require.resolve("tsx/cli");
-  console.log(`node ${process.version}, ${runs} runs per cell, median shown`);
-  console.log(
-    "workloads  resources  components ms  floor ms  time ratio  components MiB  floor MiB  memory ratio",
-  );
-  for (const n of sizes) {
-    const cell = (mode: Mode) =>
-      Array.from(
-        { length: runs },
-        () =>
-          JSON.parse(
-            execFileSync(process.execPath, [tsx, __filename, "--child", mode, "--n", String(n)], {
-              encoding: "utf8",
-              maxBuffer: 1 << 26,
-            }),
-          ) as Sample,
-      );
-    const comp = cell("components");
-    const floor = cell("floor");
-    const cm = median(comp.map((s) => s.ms));
-    const fm = median(floor.map((s) => s.ms));
-    const cr = median(comp.map((s) => s.maxRssMiB));
-    const fr = median(floor.map((s) => s.maxRssMiB));
-    console.log(
-      [
-        String(n).padStart(9),
-        String(floor[0].resources).padStart(10),
-        cm.toFixed(0).padStart(14),
-        fm.toFixed(0).padStart(9),
-        (cm / fm).toFixed(2).padStart(11),
-        cr.toFixed(0).padStart(15),
-        fr.toFixed(0).padStart(10),
-        (cr / fr).toFixed(2).padStart(13),
-      ].join(" "),
-    );
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(runs) || runs < 1) {
+    console.error(`bench-components: --sizes takes positive integers, --runs a count\n${USAGE}`);
+    process.exitCode = EXIT.usage;
+    return;
   }
-  console.log("target: components at most 1.20x the floor");
+  const tsx = require.resolve("tsx/cli");
+  const measure = (mode: Mode, n: number) =>
+    JSON.parse(
+      execFileSync(process.execPath, [tsx, __filename, "--child", mode, "--n", String(n)], {
+        encoding: "utf8",
+        maxBuffer: 1 << 26,
+      }),
+    ) as Sample;
+  console.log(`node ${process.version}, ${runs} interleaved runs per cell, median shown`);
+  const head = [
+    "workloads",
+    "mode",
+    "objects",
+    "CPU ms",
+    "µs/object",
+    "process CPU ms",
+    "peak MiB",
+    "vs floor",
+    "vs cdk8s+ (eval)",
+    "vs cdk8s+ (process)",
+  ];
+  const rows: string[][] = [];
+  for (const n of sizes) {
+    const samples = new Map<Mode, Sample[]>(MODES.map((m) => [m, []]));
+    for (let r = 0; r < runs; r++) for (const m of MODES) samples.get(m)!.push(measure(m, n));
+    const med = (m: Mode, f: (s: Sample) => number) => median(samples.get(m)!.map(f));
+    const per = (m: Mode, f: (s: Sample) => number) => med(m, f) / med(m, (s) => s.objects);
+    const evalPer = (m: Mode) => per(m, (s) => s.cpuMs);
+    const processPer = (m: Mode) => per(m, (s) => s.processCpuMs);
+    for (const m of MODES)
+      rows.push([
+        String(n),
+        m,
+        String(med(m, (s) => s.objects)),
+        med(m, (s) => s.cpuMs).toFixed(0),
+        (evalPer(m) * 1000).toFixed(0),
+        med(m, (s) => s.processCpuMs).toFixed(0),
+        med(m, (s) => s.maxRssMiB).toFixed(0),
+        m === "cdk8s-plus" ? "" : `${(evalPer(m) / evalPer("floor")).toFixed(2)}x`,
+        `${(evalPer(m) / evalPer("cdk8s-plus")).toFixed(1)}x`,
+        `${(processPer(m) / processPer("cdk8s-plus")).toFixed(1)}x`,
+      ]);
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ");
+  console.log([line(head), ...rows.map(line)].join("\n"));
+  console.log(
+    "components: as the program runs (stack traces off while registering); traced: with them on",
+  );
+  console.log(
+    "targets: components <= 1.10x the floor; the whole program <= 6x cdk8s-plus per object at 1,000",
+  );
 }
 
 main().catch((e: unknown) => {
