@@ -64,6 +64,9 @@ const USAGE = `usage: npx tsx scripts/bench-engine.ts [--sizes 10,100,1000] [--u
   --up       also time pulumi up, a second up (no change), and a one-service change
              (preview and up)
   --backend  file (default), postgres, or both comma-separated: each size runs on each
+  --seed-unsafe  with --up: the first up runs with PULUMI_SKIP_CHECKPOINTS=true (state written
+             once, at the end; never do this to a real cluster), so the everyday change can be
+             measured at sizes whose first up takes hours; labelled in the table
   --timeout  seconds before one pulumi command is killed (default 1800)
   --keep     leave the temporary projects behind (their paths are printed)
   --config-via  stack: the services are stack config (Pulumi.bench.yaml); files: application
@@ -355,6 +358,7 @@ async function benchOne(
   rows: Row[],
   opts: {
     readonly up?: boolean;
+    readonly "seed-unsafe"?: boolean;
     readonly keep?: boolean;
     readonly configVia: string;
     readonly timeoutS: number;
@@ -393,20 +397,28 @@ async function benchOne(
     if (init.code !== 0) throw new Error(`pulumi stack init failed:\n${init.stderr}`);
     const preview = ["preview", "--json", "--stack", "bench", "--non-interactive"];
     const up = ["up", "--yes", "--json", "--stack", "bench", "--non-interactive"];
-    const steps: [string, string[], (() => void)?][] = [["preview (all create)", preview]];
+    const steps: [string, string[], (() => void)?, NodeJS.ProcessEnv?][] = [
+      ["preview (all create)", preview],
+    ];
     if (opts.up) {
+      const unsafe = opts["seed-unsafe"] === true;
       steps.push(
-        ["up (all create)", up],
+        [
+          unsafe ? "up (all create, checkpoints skipped)" : "up (all create)",
+          up,
+          undefined,
+          unsafe ? { PULUMI_SKIP_CHECKPOINTS: "true" } : undefined,
+        ],
         ["up (no change)", up],
         ["preview (one service changed)", preview, () => changeOneService(dir, via)],
         ["up (one service changed)", up],
       );
     }
     let resources = 0;
-    for (const [label, args, before] of steps) {
+    for (const [label, args, before, extraEnv] of steps) {
       before?.();
       console.error(`bench-engine: ${size} workloads, ${backend}: ${label} ...`);
-      const m = await measure("pulumi", args, runOpts);
+      const m = await measure("pulumi", args, { ...runOpts, env: { ...env, ...extraEnv } });
       resources ||= resourcesIn(m.stdout);
       rows.push({ size, via, backend, resources, command: label, m });
       console.error(
@@ -439,6 +451,7 @@ async function main(): Promise<number> {
         timeout: { type: "string" },
         keep: { type: "boolean" },
         backend: { type: "string" },
+        "seed-unsafe": { type: "boolean" },
         "config-via": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
