@@ -20,7 +20,8 @@
  * /usr/bin/time present, its "Maximum resident set size" (the largest single process it waited
  * for) is shown as a cross-check.
  * --up also times, on the same stack: `pulumi up` (everything created), a second `up` with no
- * change, then the everyday change: one service's image changed, previewed and applied.
+ * change, then the everyday change: one service's image changed, previewed and applied, and
+ * changed back with `up --skip-preview` (what a deploy after a reviewed preview needs).
  * PostgreSQL (`--backend postgres`) is a throwaway server (scripts/lib/postgres.ts, Debian's
  * postgresql package), one per run.
  *
@@ -81,7 +82,12 @@ interface Sample {
   /** RSS by executable name (summed when several processes share one). */
   readonly byName: Map<string, number>;
   readonly processes: number;
+  /** CPU seconds (user+system) each process has used so far, by pid, with its name. */
+  readonly cpuByPid: Map<number, { name: string; cpuS: number }>;
 }
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const TICKS = 100;
 
 /**
  * RSS (kB) of `root` and every descendant, from /proc. The tree, not the process group: pulumi
@@ -90,6 +96,7 @@ interface Sample {
 function sampleTree(root: number): Sample {
   let treeKb = 0;
   const byName = new Map<string, number>();
+  const cpuByPid = new Map<number, { name: string; cpuS: number }>();
   let processes = 0;
   for (const pid of [root, ...descendantsOf(root)]) {
     let stat: string;
@@ -112,8 +119,9 @@ function sampleTree(root: number): Sample {
     processes++;
     treeKb += rssKb;
     byName.set(name, (byName.get(name) ?? 0) + rssKb);
+    cpuByPid.set(pid, { name, cpuS: (Number(fields[11]) + Number(fields[12])) / TICKS });
   }
-  return { treeKb, byName, processes };
+  return { treeKb, byName, processes, cpuByPid };
 }
 
 interface Measured {
@@ -126,6 +134,8 @@ interface Measured {
   /** Each executable's own peak (they need not peak at the same moment). */
   readonly peakByName: Map<string, number>;
   readonly peakProcesses: number;
+  /** CPU seconds by executable name: each process's last sample, summed by name. */
+  readonly cpuByName: Map<string, number>;
   /** /usr/bin/time -v "Maximum resident set size", when available. */
   readonly timeMaxRssKb?: number;
 }
@@ -140,8 +150,10 @@ async function measure(
 ): Promise<Measured> {
   const [file, argv] = GNU_TIME ? [GNU_TIME, ["-v", cmd, ...args]] : [cmd, [...args]];
   const peak = { treeKb: 0, processes: 0, byName: new Map<string, number>() };
+  const cpu = new Map<number, { name: string; cpuS: number }>();
   const poll = (pid: number) => {
     const s: Sample = sampleTree(pid);
+    for (const [p, c] of s.cpuByPid) cpu.set(p, c);
     peak.treeKb = Math.max(peak.treeKb, s.treeKb);
     peak.processes = Math.max(peak.processes, s.processes);
     for (const [name, kb] of s.byName)
@@ -172,6 +184,10 @@ async function measure(
     peakTreeKb: peak.treeKb,
     peakByName: peak.byName,
     peakProcesses: peak.processes,
+    cpuByName: [...cpu.values()].reduce(
+      (m, { name, cpuS }) => m.set(name, (m.get(name) ?? 0) + cpuS),
+      new Map<string, number>(),
+    ),
     ...(timeMaxRssKb !== undefined ? { timeMaxRssKb } : {}),
   };
 }
@@ -277,14 +293,18 @@ function writeStack(dir: string, doc: { config: Record<string, unknown> }, via: 
   });
 }
 
-/** Changes the first service's image, where the application is: the everyday change. */
-function changeOneService(dir: string, via: ConfigVia): void {
+/**
+ * Changes the first service's image, where the application is: the everyday change (`back`:
+ * the change undone, a second one-service change).
+ */
+function changeOneService(dir: string, via: ConfigVia, back = false): void {
   const file =
     via === "stack" ? join(dir, "Pulumi.bench.yaml") : join(dir, "apps", "bench-00.yaml");
+  const [from, to] = back ? [CHANGED_IMAGE, IMAGE] : [IMAGE, CHANGED_IMAGE];
   const text = readFileSync(file, "utf8");
-  const at = text.indexOf(IMAGE);
-  if (at < 0) throw new Error(`${file}: no ${IMAGE} to change`);
-  writeFileSync(file, text.slice(0, at) + CHANGED_IMAGE + text.slice(at + IMAGE.length));
+  const at = text.indexOf(from);
+  if (at < 0) throw new Error(`${file}: no ${from} to change`);
+  writeFileSync(file, text.slice(0, at) + to + text.slice(at + from.length));
 }
 
 type Backend = "file" | "postgres";
@@ -311,6 +331,7 @@ function table(rows: readonly Row[]): string {
     "wall s",
     "tree peak MB",
     "peak MB by process",
+    "CPU s by process (last sample)",
     "time -v maxrss MB",
     "processes",
   ];
@@ -327,13 +348,21 @@ function table(rows: readonly Row[]): string {
       .sort((a, b) => b[1] - a[1])
       .map(([name, kb]) => `${name} ${mb(kb)}`)
       .join(", "),
+    [...r.m.cpuByName]
+      .filter(([name]) => name !== "time")
+      .sort((a, b) => b[1] - a[1])
+      .filter(([, s]) => s >= 0.1)
+      .map(([name, s]) => `${name} ${s.toFixed(1)}`)
+      .join(", "),
     mb(r.m.timeMaxRssKb),
     String(r.m.peakProcesses),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => ((i < 5 && i !== 3) || i === 7 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .map((c, i) =>
+        (i < 5 && i !== 3) || i === 7 || i === 8 ? c.padEnd(widths[i]) : c.padStart(widths[i]),
+      )
       .join("  ");
   return [line(head), ...body.map(line)].join("\n");
 }
@@ -412,6 +441,13 @@ async function benchOne(
         ["up (no change)", up],
         ["preview (one service changed)", preview, () => changeOneService(dir, via)],
         ["up (one service changed)", up],
+        // What CI's deploy runs after the pull request's preview: the update without a second
+        // preview pass (`up --yes` previews first unless told not to).
+        [
+          "up --skip-preview (one service changed)",
+          [...up, "--skip-preview"],
+          () => changeOneService(dir, via, true),
+        ],
       );
     }
     let resources = 0;
