@@ -1,9 +1,15 @@
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
-import { affectedStacks, pinnedStacks, renderOnlyStacks } from "../scripts/ci/affected-stacks";
+import {
+  affectedStacks,
+  applicationEntries,
+  pinnedStacks,
+  renderOnlyStacks,
+} from "../scripts/ci/affected-stacks";
 import { listStacks, PROJECT_DIR, readStages } from "../scripts/lib/stack-files";
 import { parseStages, type Stage } from "../platform/config";
 
@@ -571,6 +577,26 @@ describe("affected stacks", () => {
       affectedStacks(["index.ts", "Pulumi.staging.yaml"], stacks, stages, "preview", { pinned }),
     ).toEqual(["dev", "staging"]);
     expect(pinnedStacks(PROJECT_DIR, stacks)).toEqual([]);
+  });
+  test("application entries are read per stack, normalised as the program reads them", () => {
+    const project = mkdtempSync(join(tmpdir(), "entries-"));
+    try {
+      writeFileSync(
+        join(project, "Pulumi.yaml"),
+        "name: platform\nruntime: nodejs\nconfig:\n  platform:applicationFiles:\n    value: [apps/, ./teams\\shop.yaml]\n",
+      );
+      writeFileSync(join(project, "Pulumi.dev.yaml"), "config: {}\n");
+      writeFileSync(
+        join(project, "Pulumi.prod.yaml"),
+        "config:\n  platform:applicationFiles: [prod-apps]\n",
+      );
+      expect(applicationEntries(project, ["dev", "prod"])).toEqual({
+        dev: ["apps", "teams/shop.yaml"],
+        prod: ["prod-apps"],
+      });
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
   test("an application file's change reaches the stacks that read it, as Pulumi.yaml's does", () => {
     const application = { dev: ["apps"], staging: ["apps"], prod: ["apps/shop.yaml"] };

@@ -62,6 +62,14 @@ export interface Application {
 
 const isYaml = (path: string) => /\.ya?ml$/.test(path);
 
+/**
+ * An `applicationFiles` entry as a path relative to the project directory: `/` separators,
+ * normalised, no trailing slash. What the program reads and what CI matches changes against.
+ */
+export function normalizeApplicationPath(entry: string): string {
+  return posix.normalize(entry.replace(/\\/g, "/")).replace(/\/$/, "");
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -93,7 +101,7 @@ export function applicationFileList(
       );
       return;
     }
-    const path = posix.normalize(entry.replace(/\\/g, "/")).replace(/\/$/, "");
+    const path = normalizeApplicationPath(entry);
     if (posix.isAbsolute(path) || path === ".." || path.startsWith("../")) {
       problems.push(
         `${at}: ${entry} is outside the project directory; application files must be in the repository (a pinned stage reads them as of its release's commit), e.g. apps/shop.yaml`,

@@ -11,6 +11,7 @@ export type { ParseOptions } from "./checks";
 export {
   APPLICATION_FILES_KEY,
   applicationFileList,
+  normalizeApplicationPath,
   readApplication,
   withOrigin,
 } from "./application";

@@ -7,8 +7,8 @@
  *          when shared code changed (library, program, policies, scripts, package files,
  *          Pulumi.yaml; an application file, for the stacks that list it in
  *          `platform:applicationFiles`), and the stacks whose Pulumi.<stack>.yaml changed (a
- *          promotion among them); what the offline render and diff look at. A pinned stage runs its release,
- *          which a change to shared code does not touch.
+ *          promotion among them); what the offline render and diff look at. A pinned stage
+ *          runs its release, which a change to shared code does not touch.
  * engine:  the same without render-only stacks (`cluster.renderYamlToDirectory`): what
  *          `pulumi preview` runs on against a backend. Prints stack rows (scripts/ci/stages.ts:
  *          the cloud each one logs in to) for the preview matrix.
@@ -26,9 +26,14 @@ import {
   PROJECT_DIR,
   readStages,
   stackCluster,
+  structuredValue,
 } from "../lib/stack-files";
-import { posix } from "node:path";
-import { APPLICATION_FILES_KEY, RELEASE_KEY, type Stage } from "../../platform/config";
+import {
+  APPLICATION_FILES_KEY,
+  normalizeApplicationPath,
+  RELEASE_KEY,
+  type Stage,
+} from "../../platform/config";
 import { stackRow } from "./stages";
 
 /** Paths whose change can alter every stack's output. */
@@ -115,19 +120,12 @@ export function applicationEntries(
 ): Record<string, string[]> {
   return Object.fromEntries(
     stacks.map((stack) => {
-      const files = loadStackFiles(projectDir, stack);
-      const text = files.config[`${files.project}:${APPLICATION_FILES_KEY}`];
-      let entries: unknown;
-      try {
-        entries = text === undefined ? [] : JSON.parse(text);
-      } catch {
-        entries = [];
-      }
+      const entries = structuredValue(loadStackFiles(projectDir, stack), APPLICATION_FILES_KEY);
       return [
         stack,
         (Array.isArray(entries) ? entries : [])
           .filter((e): e is string => typeof e === "string")
-          .map((e) => posix.normalize(e).replace(/\/$/, "")),
+          .map(normalizeApplicationPath),
       ];
     }),
   );

@@ -102,15 +102,24 @@ export function listStacks(projectDir: string): string[] {
  * render directory); {} when the file has none or it is not a mapping (the program reports that).
  */
 export function stackCluster(files: StackFiles): Readonly<Record<string, unknown>> {
-  const text = files.config[`${files.project}:cluster`];
-  if (text === undefined) return {};
+  const value = structuredValue(files, "cluster");
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+/**
+ * The value of a structured config key (a mapping or list, serialised as JSON as the engine
+ * hands it over) by its short name; undefined when it is unset or not valid JSON (the program
+ * reports that).
+ */
+export function structuredValue(files: StackFiles, key: string): unknown {
+  const text = files.config[`${files.project}:${key}`];
+  if (text === undefined) return undefined;
   try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : {};
+    return JSON.parse(text) as unknown;
   } catch {
-    return {};
+    return undefined;
   }
 }
 
@@ -122,13 +131,8 @@ export function stackCluster(files: StackFiles): Readonly<Record<string, unknown
 export function stackApplication(files: StackFiles, tree: SourceTree): Application {
   const raw: Record<string, unknown> = {};
   for (const key of ["namespaces", "services", APPLICATION_FILES_KEY]) {
-    const text = files.config[`${files.project}:${key}`];
-    if (text === undefined) continue;
-    try {
-      raw[key] = JSON.parse(text);
-    } catch {
-      // Reported by the program.
-    }
+    const value = structuredValue(files, key);
+    if (value !== undefined) raw[key] = value;
   }
   return readApplication(raw, tree);
 }
