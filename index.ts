@@ -33,7 +33,7 @@ const { platform, release: running } = build();
 export const namespaces = Object.keys(platform.tenants);
 /** In-cluster endpoints (`host:port`) by service. */
 export const endpoints = platform.endpoints;
-/** Public hosts served by Ingresses and HTTPRoutes. */
+/** Public hosts served by Ingresses and HTTPRoutes (a review stack's, suffixed). */
 export const hosts = platform.hosts;
 /** The image reference each service runs: what promotion copies to the next stack. */
 export const images = platform.images;
@@ -48,3 +48,8 @@ export const capacity = platform.capacityReport.text;
 export const capacityMarkdown = platform.capacityReport.markdown;
 /** Each quota's and pool's use, compact: what a reviewer's diff compares (`npm run diff`). */
 export const capacityFigures = capacityFiguresOf(platform.capacity);
+/** In a review stack (pr-<n>): the pull request and the services it runs. */
+export const review = platform.plan.config.review && {
+  pullRequest: platform.plan.config.review.pullRequest,
+  services: Object.keys(platform.plan.config.services),
+};

@@ -25,7 +25,10 @@ export interface PlatformPlan {
   /** Every generated object, by owner (namespace or service name), patches applied. */
   readonly tenants: Readonly<Record<string, Manifest[]>>;
   readonly workloads: Readonly<Record<string, Manifest[]>>;
-  /** Cluster-scoped objects the platform adds (a Retain StorageClass in prod). */
+  /**
+   * Cluster-scoped objects the platform adds (the PriorityClasses, a Retain StorageClass in
+   * prod); none in a review stack, which uses its base stage's.
+   */
   readonly cluster: Manifest[];
 }
 
@@ -68,7 +71,10 @@ export function planPlatform(
   for (const [name, ns] of Object.entries(config.namespaces))
     tenants[name] = buildTenant(context, name, tenantConfig(name, ns));
   const cluster: Manifest[] = [];
-  const retain = context.profile.retainClass;
+  // A review stack uses its base stage's cluster-scoped objects and never owns them: destroying
+  // it must not delete what the base stage's workloads need.
+  const ownsClusterObjects = config.review === undefined;
+  const retain = ownsClusterObjects ? context.profile.retainClass : undefined;
   const usesRetain = Object.values(workloads)
     .flat()
     .some(
@@ -91,7 +97,9 @@ export function planPlatform(
       allowVolumeExpansion: true,
     });
   }
-  for (const [pcName, pc] of Object.entries(config.cluster.priorityClasses ?? {})) {
+  for (const [pcName, pc] of Object.entries(
+    ownsClusterObjects ? (config.cluster.priorityClasses ?? {}) : {},
+  )) {
     cluster.push({
       apiVersion: "scheduling.k8s.io/v1",
       kind: "PriorityClass",

@@ -155,7 +155,8 @@ export class Platform extends pulumi.ComponentResource {
     };
     const warnings = formatCapacityWarnings(capacity);
     if (warnings) void pulumi.log.warn(warnings, this);
-    const prod = config.tier === "prod";
+    // Protection keeps prod's objects from deletion; a review stack's exist to be destroyed.
+    const prod = config.tier === "prod" && config.review === undefined;
 
     this.provider =
       args.provider ??

@@ -185,7 +185,7 @@ describe("bad application files are refused, naming the entry or file and the fi
     expect(
       problems({ ...env, applicationFiles: ["apps"], "web-token": "x", typo: "y" }, tree),
     ).toEqual([
-      "typo: unknown config key (structured keys are tier, cluster, namespaces, services, capacity, overrides, defaults, stages, applicationFiles; other keys must be secrets referenced by a service's secretEnv)",
+      "typo: unknown config key (structured keys are tier, cluster, namespaces, services, capacity, overrides, defaults, stages, review, applicationFiles; other keys must be secrets referenced by a service's secretEnv)",
     ]);
   });
 

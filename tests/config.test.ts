@@ -404,7 +404,7 @@ describe("top-level config keys", () => {
 
   test("any other key must be a referenced secret", () => {
     expect(problemsOf(raw(undefined, { "db-password": "x" }))).toEqual([
-      "db-password: unknown config key (structured keys are tier, cluster, namespaces, services, capacity, overrides, defaults, stages, applicationFiles; other keys must be secrets referenced by a service's secretEnv)",
+      "db-password: unknown config key (structured keys are tier, cluster, namespaces, services, capacity, overrides, defaults, stages, review, applicationFiles; other keys must be secrets referenced by a service's secretEnv)",
     ]);
   });
 });

@@ -31,6 +31,11 @@ export interface CapacityFigures {
     readonly cpu: number;
     readonly memory: number;
     readonly pods: number;
+    /**
+     * What the stack requests of the pool at peak (quantities): what review stacks take off
+     * the room they share with it.
+     */
+    readonly used: { readonly cpu: string; readonly memory: string; readonly pods: string };
   }[];
   /** Each failover scenario and the workloads that would not fit in it. */
   readonly failover: readonly { readonly scenario: string; readonly unfit: readonly string[] }[];
@@ -61,6 +66,7 @@ export function capacityFigures(report: CapacityReport): CapacityFigures {
       cpu: p.cpu.ratio,
       memory: p.memory.ratio,
       pods: p.pods.ratio,
+      used: { cpu: p.cpu.used, memory: p.memory.used, pods: p.pods.used },
     })),
     failover: report.failover.map((f) => ({
       scenario: f.scenario,

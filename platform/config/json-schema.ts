@@ -82,6 +82,7 @@ function stackConfigKeys(): Record<string, Json> {
     [APPLICATION_FILES_KEY]: APPLICATION_FILES,
     capacity: section("capacity"),
     defaults: toJson(defaultsSchema),
+    review: section("review"),
     overrides: {
       description:
         "A small per-stack patch deep-merged over the application (namespaces, services): objects merge, lists replace, null removes.",

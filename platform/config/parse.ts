@@ -37,6 +37,7 @@ import {
   runningReleaseProblem,
   verificationProblems,
 } from "./release";
+import { reviewConfig, reviewedPullRequest, reviewStackName } from "./review";
 import { parseStages } from "./stages";
 import { platformSchema, type PlatformConfig } from "./schema";
 
@@ -124,6 +125,7 @@ const STRUCTURED_KEYS = [
   "overrides",
   "defaults",
   "stages",
+  "review",
   APPLICATION_FILES_KEY,
 ] as const;
 
@@ -149,6 +151,7 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
     "services",
     "capacity",
     "defaults",
+    "review",
   ] as const) {
     if (raw[key] !== undefined) base[key] = raw[key];
   }
@@ -221,8 +224,29 @@ export function parsePlatformConfig(raw: RawConfig, options: ParseOptions = {}):
   problems.push(...crossCheck(config, options));
   if (stages?.stages)
     problems.push(...verificationProblems(stages.stages, options.stack, config.services));
+  problems.push(...reviewStackProblems(config, options.stack));
   if (problems.length > 0) throw fail(problems);
-  return config;
+  if (!config.review) return config;
+  const review = reviewConfig(config, config.review);
+  if (!review.config) throw fail(review.problems);
+  return review.config;
+}
+
+/** A review block only in its own stack (pr-<n>), and pr-<n> only for review stacks. */
+function reviewStackProblems(config: PlatformConfig, stack: string | undefined): string[] {
+  if (stack === undefined) return [];
+  const reviewed = reviewedPullRequest(stack);
+  if (config.review === undefined)
+    return reviewed === undefined
+      ? []
+      : [
+          `stack ${stack}: names of the form pr-<n> are kept for review stacks, which have platform:review (create it with npm run review -- up --pr ${reviewed}); choose another stack name`,
+        ];
+  return reviewed === config.review.pullRequest
+    ? []
+    : [
+        `review.pullRequest: ${config.review.pullRequest} belongs in stack ${reviewStackName(config.review.pullRequest)}, not ${stack} (review stacks are written by npm run review)`,
+      ];
 }
 
 /** Problems of the stack's release pin, and of running it with this program (options.program). */

@@ -18,6 +18,7 @@ import {
   tierSchema,
   workloadSchema as workload,
 } from "../../components/schema";
+import { reviewSchema } from "./review";
 
 const nodePool = z.strictObject({
   /** Nodes per zone (or in total when no zones are given). */
@@ -166,6 +167,8 @@ export const platformSchema = z.strictObject({
   services: z.record(dnsLabel("a service name"), workload),
   capacity: capacity.optional(),
   defaults: defaultsSchema.optional(),
+  /** Present in a review stack (pr-<n>) only: see ./review. */
+  review: reviewSchema.optional(),
 });
 
 export type DefaultsConfig = z.output<typeof defaultsSchema>;

@@ -23,10 +23,17 @@
  */
 import { z } from "zod";
 import { parseWith } from "../../components/issues";
+import { quotaHard } from "../../components/schema";
 import { closest } from "../../components/suggest";
+import { REVIEW_STACK } from "./review";
 
 /** Pulumi's stack name rule (one part of org/project/stack). */
 const STACK_NAME = /^[A-Za-z0-9_.-]+$/;
+
+/** A GitHub Environment name. */
+const ENVIRONMENT_NAME = /^[^'"`,;:\\\n]{1,255}$/;
+const ENVIRONMENT_NAME_RULE =
+  "must be a GitHub Environment name (1-255 characters, no quotes, ',', ';', ':')";
 
 /** A duration: whole days, hours, minutes and seconds, largest first (`90m`, `1d12h`, `30s`). */
 const DURATION = /^(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
@@ -76,6 +83,32 @@ const gateSchema = z
     "What promotion into this stage requires of the source: a soak time, complete rollouts and optionally a succeeded verification Job.",
   );
 
+const reviewStageSchema = z
+  .strictObject({
+    ttl: z
+      .string()
+      .regex(DURATION, { message: "must be a duration such as 12h, 3d or 1d12h" })
+      .optional()
+      .describe(
+        "How long a review stack may go without an update before the sweep destroys it. @default 3d",
+      ),
+    namespaceQuota: quotaHard
+      .optional()
+      .describe(
+        "The ResourceQuota of each of a review stack's namespaces, in place of the stage's (bounds what one pull request takes). @default the stage's quotas",
+      ),
+    environment: z
+      .string()
+      .regex(ENVIRONMENT_NAME, { message: ENVIRONMENT_NAME_RULE })
+      .optional()
+      .describe(
+        "The GitHub Environment review stacks' jobs run in. @default the stage's environment",
+      ),
+  })
+  .describe(
+    "Review stacks (pr-<n>) for same-repository pull requests, in this stage's cluster: npm run review and review.yml.",
+  );
+
 const stageSchema = z.strictObject({
   name: z
     .string()
@@ -91,9 +124,7 @@ const stageSchema = z.strictObject({
     .describe("Its stack (Pulumi.<stack>.yaml). @default the stage's name"),
   environment: z
     .string()
-    .regex(/^[^'"`,;:\\\n]{1,255}$/, {
-      message: "must be a GitHub Environment name (1-255 characters, no quotes, ',', ';', ':')",
-    })
+    .regex(ENVIRONMENT_NAME, { message: ENVIRONMENT_NAME_RULE })
     .optional()
     .describe(
       "The GitHub Environment its deploy, drift and promotion jobs run in. @default the stage's name",
@@ -103,6 +134,7 @@ const stageSchema = z.strictObject({
     .optional()
     .describe("The earlier stage it is promoted from. @default the stage listed before it"),
   gate: gateSchema.optional(),
+  review: reviewStageSchema.optional(),
 });
 
 export const stagesSchema = z
@@ -119,7 +151,22 @@ export interface Stage {
   readonly from?: string;
   /** What promotion into it requires of the source stage. */
   readonly gate?: Gate;
+  /** Review stacks of pull requests, in its cluster (the first stage only). */
+  readonly review?: ReviewStage;
 }
+
+/** The review stacks a stage offers (see ./review). */
+export interface ReviewStage {
+  /** Milliseconds a review stack may go without an update before the sweep destroys it. */
+  readonly ttlMs: number;
+  /** Each review namespace's ResourceQuota, in place of the stage's. */
+  readonly namespaceQuota?: Readonly<Record<string, string | number>>;
+  /** The GitHub Environment of the review jobs. */
+  readonly environment: string;
+}
+
+/** A review stack's time to live unless the stage sets `review.ttl`. */
+export const DEFAULT_REVIEW_TTL = "3d";
 
 /** A stage's promotion gate (see the file comment). */
 export interface Gate {
@@ -176,6 +223,14 @@ export function parseStages(
         `${at}[${i}].from: "${s.from}" is not a stage listed before ${s.name} (${hint ? `did you mean "${hint}"?` : `earlier stages: ${earlier.join(", ")}`})`,
       );
     } else from = s.from;
+    if (i > 0 && s.review !== undefined)
+      problems.push(
+        `${at}[${i}].review: review stacks run a pull request's program, which only the first stage runs (later stages run promoted releases); move review to ${at}[0]`,
+      );
+    if (REVIEW_STACK.test(stack))
+      problems.push(
+        `${at}[${i}].stack: "${stack}" has the form pr-<n>, kept for review stacks; name the stack otherwise`,
+      );
     if (i === 0 && s.gate !== undefined)
       problems.push(
         `${at}[0].gate: the first stage takes no promotion, so nothing passes its gate; put the gate on the stage that is promoted from it`,
@@ -190,6 +245,15 @@ export function parseStages(
             gate: {
               soakMs: parseDuration(s.gate.soak ?? "0s")!,
               ...(s.gate.verify !== undefined ? { verify: s.gate.verify } : {}),
+            },
+          }
+        : {}),
+      ...(s.review
+        ? {
+            review: {
+              ttlMs: parseDuration(s.review.ttl ?? DEFAULT_REVIEW_TTL)!,
+              ...(s.review.namespaceQuota ? { namespaceQuota: s.review.namespaceQuota } : {}),
+              environment: s.review.environment ?? s.environment ?? s.name,
             },
           }
         : {}),
