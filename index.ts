@@ -51,5 +51,5 @@ export const capacityFigures = capacityFiguresOf(platform.capacity);
 /** In a review stack (pr-<n>): the pull request and the services it runs. */
 export const review = platform.plan.config.review && {
   pullRequest: platform.plan.config.review.pullRequest,
-  services: Object.keys(platform.plan.config.services),
+  services: Object.keys(platform.plan.config.services).sort(),
 };

@@ -16,6 +16,7 @@ const CLIS: readonly [script: string, misspelt: string, meant: string][] = [
   ["diff", "--bse", "--base"],
   ["promote", "--form", "--from"],
   ["deploy", "--stag", "--stage"],
+  ["review", "--bse", "--base"],
   ["replacement-gate", "--alow", "--allow"],
   ["stack-init", "--stak", "--stack"],
   ["config-schema", "--hepl", "--help"],

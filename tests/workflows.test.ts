@@ -45,7 +45,7 @@ function usesLines(src: string): { uses: string; comment?: string }[] {
 }
 
 describe("CI workflows", () => {
-  test("exist: checks, preview, preview-comment, deploy, drift, promote", () => {
+  test("exist: checks, preview, preview-comment, deploy, drift, promote, review, review-sweep", () => {
     expect(files.sort()).toEqual([
       "checks.yml",
       "deploy.yml",
@@ -53,6 +53,8 @@ describe("CI workflows", () => {
       "preview-comment.yml",
       "preview.yml",
       "promote.yml",
+      "review-sweep.yml",
+      "review.yml",
     ]);
   });
 
@@ -104,7 +106,7 @@ describe("CI workflows", () => {
           ).toBe(true);
         }
       }
-    expect(seen).toBe(4);
+    expect(seen).toBe(6);
   });
 
   test("render-only stacks are rendered and diffed, never previewed against a backend", () => {
@@ -136,6 +138,7 @@ describe("CI workflows", () => {
       ),
     );
     expect([...new Set(environments)].sort()).toEqual([
+      "${{ fromJSON(needs.stage.outputs.row).environment }}",
       "${{ fromJSON(needs.stages.outputs.from).environment }}",
       "${{ matrix.environment }}",
       "preview-${{ matrix.stack }}",
@@ -264,8 +267,47 @@ describe("CI workflows", () => {
     expect(lock.packages[""].dependencies).toEqual(pkg.dependencies);
   });
 
+  test("review stacks: same-repository pull requests only, one run per pull request, the sweep by the open ones", () => {
+    const review = workflow("review.yml");
+    expect(Object.keys(review.on)).toEqual(["pull_request"]);
+    expect(review.on.pull_request.types).toEqual([
+      "opened",
+      "reopened",
+      "synchronize",
+      "labeled",
+      "closed",
+    ]);
+    expect(review.jobs.stage.if).toContain(
+      "github.event.pull_request.head.repo.full_name == github.repository",
+    );
+    const job = review.jobs.review;
+    expect(job.needs).toBe("stage");
+    expect(job.concurrency).toEqual({
+      group: "review-${{ github.event.pull_request.number }}",
+      "cancel-in-progress": false,
+    });
+    const run = (name: string) => job.steps.find((s: Any) => s.name === name);
+    expect(run("Create or update the review stack").if).toBe("github.event.action != 'closed'");
+    expect(run("Create or update the review stack").run).toContain(
+      'npm run --silent review -- up --pr "$PR" "${scope[@]}"',
+    );
+    expect(run("Destroy the review stack").if).toBe("github.event.action == 'closed'");
+    expect(run("Destroy the review stack").run).toBe(
+      'npm run --silent review -- destroy --pr "$PR"',
+    );
+    // A closed pull request is destroyed with the base branch's tools, never its own.
+    expect(job.steps[0].with.ref).toBe(
+      "${{ github.event.action == 'closed' && github.event.pull_request.base.ref || '' }}",
+    );
+    const sweep = workflow("review-sweep.yml");
+    expect(Object.keys(sweep.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    const steps: Any[] = sweep.jobs.sweep.steps;
+    expect(steps.find((s) => s.id === "open")?.run).toContain("gh pr list");
+    expect(steps.at(-1)?.run).toBe('npm run --silent review -- sweep --open "$OPEN"');
+  });
+
   test("workflows grant permissions per job, none by default", () => {
-    for (const f of ["preview-comment.yml", "promote.yml"])
+    for (const f of ["preview-comment.yml", "promote.yml", "review.yml", "review-sweep.yml"])
       expect(workflow(f).permissions, f).toEqual({});
   });
 

@@ -2,6 +2,9 @@
  * The promotion pipeline for the workflows, from `platform:stages` in Pulumi.yaml:
  *   npx tsx scripts/ci/stages.ts               every stage, in pipeline order (drift.yml)
  *   npx tsx scripts/ci/stages.ts --stage <s>   one stage; exit 2 naming the stages if unknown
+ *   npx tsx scripts/ci/stages.ts --review      the stage that offers review stacks, its
+ *                                              environment the review jobs' (review.yml); null
+ *                                              when no stage does
  * prints JSON: stage rows (`StageRow`), which the workflows use as matrix entries, so no workflow
  * names a stack or an environment.
  */
@@ -62,8 +65,9 @@ export function requireStage(stages: readonly Stage[], name: string): Stage {
   return stage;
 }
 
-const USAGE = `usage: npx tsx scripts/ci/stages.ts [--stage <name>]
-  prints the stages of platform:stages (Pulumi.yaml) as JSON rows, or the one named by --stage
+const USAGE = `usage: npx tsx scripts/ci/stages.ts [--stage <name> | --review]
+  prints the stages of platform:stages (Pulumi.yaml) as JSON rows, the one named by --stage, or
+  with --review the one that offers review stacks (its environment the review jobs') or null
 exit codes: 0 printed, 2 usage error or no such stage`;
 
 export function main(argv: readonly string[], projectDir = PROJECT_DIR): number {
@@ -72,9 +76,22 @@ export function main(argv: readonly string[], projectDir = PROJECT_DIR): number 
     return EXIT.ok;
   }
   try {
-    const values = parseFlags(argv, { stage: { type: "string" } }, USAGE);
+    const values = parseFlags(
+      argv,
+      { stage: { type: "string" }, review: { type: "boolean" } },
+      USAGE,
+    );
+    if (values.review && values.stage !== undefined)
+      throw new UsageError(`--stage and --review exclude each other\n${USAGE}`);
     const stages = readStages(projectDir);
     const rows = stageRows(projectDir, stages);
+    if (values.review) {
+      const i = stages.findIndex((s) => s.review !== undefined);
+      console.log(
+        JSON.stringify(i < 0 ? null : { ...rows[i], environment: stages[i].review!.environment }),
+      );
+      return 0;
+    }
     if (values.stage === undefined) {
       console.log(JSON.stringify(rows));
       return 0;

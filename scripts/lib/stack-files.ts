@@ -11,6 +11,7 @@ import {
   type Application,
   type SourceTree,
 } from "../../platform/config/application";
+import { REVIEW_STACK } from "../../platform/config/review";
 import { parseStages, type Stage } from "../../platform/config/stages";
 import { parseYamlText } from "../../platform/config/yaml-text";
 
@@ -89,11 +90,14 @@ export function stagesOf(projectText: string, hasStackFile: (stack: string) => b
   return stages!;
 }
 
-/** Stack names that have a Pulumi.<stack>.yaml next to Pulumi.yaml. */
+/**
+ * Stack names that have a Pulumi.<stack>.yaml next to Pulumi.yaml, but for review stacks
+ * (pr-<n>): their files are written by npm run review and are not the project's.
+ */
 export function listStacks(projectDir: string): string[] {
   return readdirSync(projectDir)
     .map((f) => /^Pulumi\.(.+)\.ya?ml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
+    .filter((s): s is string => s !== undefined && !REVIEW_STACK.test(s))
     .sort();
 }
 
