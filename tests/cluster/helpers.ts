@@ -7,6 +7,8 @@ import {
 import {
   clusterBinaries,
   clusterCacheDir,
+  startCluster,
+  type Cluster,
   type ClusterBinaries,
 } from "../../scripts/cluster/cluster";
 import { loadStackFiles, PROJECT_DIR } from "../../scripts/lib/stack-files";
@@ -32,4 +34,29 @@ export function stackConfig(stack: string): PlatformConfig {
     raw[key] = STRUCTURED_VALUE_KEYS.has(key) ? JSON.parse(value) : value;
   }
   return parsePlatformConfig(raw, { lookupSecret: () => "secret" });
+}
+
+/**
+ * A control plane with kwok nodes shaped like `config`'s node pools and the `standard`
+ * StorageClass kind provides (what the StatefulSets' claims name), provisioned by kwok's volume
+ * stages: no real provisioner exists.
+ */
+export async function startStackCluster(config: PlatformConfig): Promise<Cluster> {
+  const cluster = await startCluster({
+    nodePools: config.cluster.nodePools ?? {},
+    log: (l) => console.log(`[cluster] ${l}`),
+  });
+  await cluster.kubectlOk(["apply", "--server-side", "-f", "-"], {
+    input: JSON.stringify({
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: {
+        name: "standard",
+        annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+      },
+      provisioner: "kwok.x-k8s.io/volume",
+      volumeBindingMode: "WaitForFirstConsumer",
+    }),
+  });
+  return cluster;
 }

@@ -24,7 +24,7 @@ import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PlatformConfig } from "../../platform/config";
 import { secretChecksum } from "../../components/podspec";
-import { startCluster, type Cluster } from "../../scripts/cluster/cluster";
+import type { Cluster } from "../../scripts/cluster/cluster";
 import { PROJECT_DIR } from "../../scripts/lib/stack-files";
 import {
   changes,
@@ -38,7 +38,7 @@ import {
   type Step,
   type UpResult,
 } from "../e2e/helpers";
-import { stackConfig } from "./helpers";
+import { stackConfig, startStackCluster } from "./helpers";
 
 const STACK = "dev";
 /** Bounded per pulumi command; the process group is killed when it passes. */
@@ -153,25 +153,8 @@ describe.skipIf(skip)(
     beforeAll(async () => {
       let t = Date.now();
       config = stackConfig(STACK);
-      cluster = await startCluster({
-        nodePools: config.cluster.nodePools ?? {},
-        log: (l) => console.log(`[cluster] ${l}`),
-      });
+      cluster = await startStackCluster(config);
       timings.clusterStart = Date.now() - t;
-      // What kind provides and the StatefulSet's claims name: the `standard` storage class,
-      // provisioned here by kwok's volume stages (no real provisioner exists).
-      await cluster.kubectlOk(["apply", "--server-side", "-f", "-"], {
-        input: JSON.stringify({
-          apiVersion: "storage.k8s.io/v1",
-          kind: "StorageClass",
-          metadata: {
-            name: "standard",
-            annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
-          },
-          provisioner: "kwok.x-k8s.io/volume",
-          volumeBindingMode: "WaitForFirstConsumer",
-        }),
-      });
       t = Date.now();
       project = await TempProject.create("cluster-up");
       const kubeconfig = cluster.kubeconfig;

@@ -22,10 +22,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDocument } from "yaml";
-import { startCluster, type Cluster } from "../../scripts/cluster/cluster";
+import type { Cluster } from "../../scripts/cluster/cluster";
 import { PROJECT_DIR } from "../../scripts/lib/stack-files";
 import { explain, TempProject, type RunResult } from "../e2e/helpers";
-import { stackConfig } from "./helpers";
+import { stackConfig, startStackCluster } from "./helpers";
 
 const UP_TIMEOUT = 420_000;
 const PRIORITY_CLASS = "review-test-critical";
@@ -142,23 +142,8 @@ describe.skipIf(skip)(
     beforeAll(async () => {
       let t = Date.now();
       const config = stackConfig("dev");
-      cluster = await startCluster({
-        nodePools: config.cluster.nodePools ?? {},
-        log: (l) => console.log(`[cluster] ${l}`),
-      });
+      cluster = await startStackCluster(config);
       timings.clusterStart = Date.now() - t;
-      await cluster.kubectlOk(["apply", "--server-side", "-f", "-"], {
-        input: JSON.stringify({
-          apiVersion: "storage.k8s.io/v1",
-          kind: "StorageClass",
-          metadata: {
-            name: "standard",
-            annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
-          },
-          provisioner: "kwok.x-k8s.io/volume",
-          volumeBindingMode: "WaitForFirstConsumer",
-        }),
-      });
       project = await TempProject.create("review");
       const kubeconfig = cluster.kubeconfig;
       // dev owns a PriorityClass, which review stacks must use and never own.
