@@ -406,9 +406,9 @@ async function deploy(
     ],
     dir,
   );
-  if (code !== 0 && created) {
-    // Refused or failed on its first run: leave no empty stack behind (stack rm refuses a
-    // stack that holds resources, which then waits for destroy or the sweep).
+  if (created && (code !== 0 || options.command === "preview")) {
+    // Previewed, refused or failed on its first run: leave no empty stack behind (stack rm
+    // refuses a stack that holds resources, which then waits for destroy or the sweep).
     await pulumi(["stack", "rm", "--yes", "--non-interactive", "--stack", stack], dir);
     rmSync(join(dir, stackFileName(stack)), { force: true });
   }

@@ -234,6 +234,16 @@ describe.skipIf(skip)(
       expect(out).toMatch(/Insufficient cpu/);
       expect(await namespaceExists("shop-pr3")).toBe(false);
       expect(await stacks()).toEqual(["dev", "pr-1", "pr-2"]);
+      // What does fit previews, and a preview leaves no stack behind either.
+      const preview = await reviewOk("pr3Preview", [
+        "preview",
+        "--pr",
+        "3",
+        "--services",
+        "worker",
+      ]);
+      expect(preview.stdout).toContain("review: pr-3 from dev: --services worker");
+      expect(await stacks()).toEqual(["dev", "pr-1", "pr-2"]);
     });
 
     it("a push updates exactly the Deployment it changes", async () => {
