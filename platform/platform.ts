@@ -155,8 +155,8 @@ export class Platform extends pulumi.ComponentResource {
     };
     const warnings = formatCapacityWarnings(capacity);
     if (warnings) void pulumi.log.warn(warnings, this);
-    // Protection keeps prod's objects from deletion; a review stack's exist to be destroyed.
-    const prod = config.tier === "prod" && config.review === undefined;
+    // Prod's objects are protected from deletion; a review stack's exist to be destroyed.
+    const guarded = config.tier === "prod" && config.review === undefined;
 
     this.provider =
       args.provider ??
@@ -170,7 +170,7 @@ export class Platform extends pulumi.ComponentResource {
       registerManifest(name, m, {
         parent: this,
         provider: this.provider,
-        ...(prod ? { protect: true, retainOnDelete: true } : {}),
+        ...(guarded ? { protect: true, retainOnDelete: true } : {}),
       }),
     );
 
@@ -186,7 +186,7 @@ export class Platform extends pulumi.ComponentResource {
         {
           ...tenantConfig(nsName, ns),
           environment,
-          protect: prod,
+          protect: guarded,
           manifests: plan.tenants[nsName],
         },
         childOpts,
@@ -229,7 +229,7 @@ export class Platform extends pulumi.ComponentResource {
           secrets: args.secrets,
           secretChecksumKey: args.secretChecksumKey,
           environment,
-          protect: prod && kind === "stateful",
+          protect: guarded && kind === "stateful",
           ...(builtImage ? {} : { manifests: plan.workloads[svcName] }),
         } as never,
         { ...childOpts, dependsOn: [tenants[svc.namespace], ...clusterObjects, ...jobs] },
