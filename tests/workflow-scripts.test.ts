@@ -1,7 +1,8 @@
 /**
  * The shell scripts inside the workflows, run for real with a fake gh (tests/helpers/workflow-step):
- * the preview comment (which pull request, which comment, how big) and the promotion pull request
- * (which token, and the preview dispatch when only the workflow token exists).
+ * the preview comment (which pull request, which comment, how big), the promotion pull request
+ * (which token, and the preview dispatch when only the workflow token exists), and the review
+ * stacks' comment and the sweep's list of open pull requests.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -203,5 +204,51 @@ describe("promote: Open the pull request", () => {
     expect(r.out).toContain(
       "::warning::Opened with the workflow token, which starts no workflow: dispatching the preview for it.",
     );
+  });
+});
+
+describe("review: Comment the review stack's hosts", () => {
+  const script = stepScript("review.yml", "review", "Comment the review stack's hosts");
+  const env = { PR: "12", REPO: "acme/platform", GH_TOKEN: "wf" };
+
+  test("edits the last comment (or posts one) with what npm run review wrote", () => {
+    const r = run(`RUNNER_TEMP="$PWD"\n${script}`, {
+      env,
+      files: { "review.md": "### Review stack `pr-12`\n" },
+    });
+    expect(r.code, r.out).toBe(0);
+    expect(r.gh).toEqual([
+      `[wf] pr comment 12 --repo acme/platform --body-file ${r.dir}/review.md --edit-last --create-if-none`,
+    ]);
+  });
+
+  test("no review stack (nothing changed): says nothing", () => {
+    const r = run(`RUNNER_TEMP="$PWD"\n${script}`, { env });
+    expect(r.code, r.out).toBe(0);
+    expect(r.gh).toEqual([]);
+  });
+});
+
+describe("review-sweep: The open pull requests", () => {
+  const doc = stepScript("review-sweep.yml", "sweep", "The open pull requests");
+  const endpoint = "repos/acme/platform/pulls?state=open&per_page=100";
+  const env = { REPO: "acme/platform", GH_TOKEN: "wf", GITHUB_OUTPUT: ".out" };
+
+  test("lists every open pull request's number for sweep --open", () => {
+    const r = run(doc, { env, fixtures: { [endpoint]: [{ number: 3 }, { number: 12 }] } });
+    expect(r.code, r.out).toBe(0);
+    expect(r.file(".out")).toBe("open=3,12\n");
+  });
+
+  test("none open: an empty list (every review stack's pull request is closed)", () => {
+    const r = run(doc, { env, fixtures: { [endpoint]: [] } });
+    expect(r.code, r.out).toBe(0);
+    expect(r.file(".out")).toBe("open=\n");
+  });
+
+  test("a failed listing fails the step and gives the sweep nothing", () => {
+    const r = run(doc, { env, fixtures: {} });
+    expect(r.code).not.toBe(0);
+    expect(r.file(".out")).toBe("");
   });
 });

@@ -302,7 +302,7 @@ describe("CI workflows", () => {
     const sweep = workflow("review-sweep.yml");
     expect(Object.keys(sweep.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
     const steps: Any[] = sweep.jobs.sweep.steps;
-    expect(steps.find((s) => s.id === "open")?.run).toContain("gh pr list");
+    expect(steps.find((s) => s.id === "open")?.run).toContain("gh api --paginate");
     expect(steps.at(-1)?.run).toBe('npm run --silent review -- sweep --open "$OPEN"');
   });
 
