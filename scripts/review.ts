@@ -244,13 +244,12 @@ function viewAt(dir: string, commit: string, stack: string) {
 }
 
 /** Which services the review deploys, and why. */
-function selection(options: ReviewOptions, stage: Stage): Selection {
+function selection(options: ReviewOptions, head: StackView): Selection {
   if (options.all) return { why: "--all: the whole app" };
   if (options.services)
     return { services: options.services, why: `--services ${options.services.join(",")}` };
   const dir = options.cwd;
-  const head = stageView(dir, stage);
-  const base = viewAt(dir, options.base!, stage.stack);
+  const base = viewAt(dir, options.base!, head.stack);
   const changed = execFileSync(
     "git",
     ["-C", dir, "diff", "--name-only", "--relative", `${options.base}...HEAD`],
@@ -271,21 +270,15 @@ function stageView(dir: string, stage: Stage): StackView {
   );
 }
 
-/** The review stage's node pools. */
-function basePools(dir: string, stage: Stage): Readonly<Record<string, NodePoolConfig>> {
-  const cluster = stageView(dir, stage).raw.cluster as
-    { nodePools?: Record<string, NodePoolConfig> } | undefined;
-  return cluster?.nodePools ?? {};
-}
-
 /** What the stage and the other live review stacks take of the pools at peak. */
-async function reserved(options: ReviewOptions, stage: Stage, listed: readonly ListedStack[]) {
-  const pools = basePools(options.cwd, stage);
+async function reserved(options: ReviewOptions, view: StackView, listed: readonly ListedStack[]) {
+  const cluster = view.raw.cluster as { nodePools?: Record<string, NodePoolConfig> } | undefined;
+  const pools = cluster?.nodePools ?? {};
   const others = listed
     .map((l) => stackName(l.name))
     .filter(
       (s) =>
-        s === stage.stack ||
+        s === view.stack ||
         (reviewedPullRequest(s) !== undefined && s !== reviewStackName(options.pullRequest!)),
     );
   const uses: PoolUse[] = [];
@@ -308,8 +301,8 @@ async function reserved(options: ReviewOptions, stage: Stage, listed: readonly L
       }`,
     );
   }
-  if (!others.includes(stage.stack))
-    notes.push(`${stage.stack}: not in the backend: nothing reserved for it`);
+  if (!others.includes(view.stack))
+    notes.push(`${view.stack}: not in the backend: nothing reserved for it`);
   return { room: reservedRoom(uses), notes };
 }
 
@@ -363,7 +356,9 @@ async function deploy(
   const dir = options.cwd;
   const pullRequest = options.pullRequest!;
   const stack = reviewStackName(pullRequest);
-  const chosen = selection(options, stage);
+  // The stage's stack as this checkout has it, read once: the changed services and the pools.
+  const view = stageView(dir, stage);
+  const chosen = selection(options, view);
   console.log(`review: ${stack} from ${stage.name}: ${chosen.why}`);
   const listed = await listedStacks(dir);
   if (chosen.services?.length === 0) {
@@ -372,7 +367,7 @@ async function deploy(
       ? destroy(dir, stage, pullRequest, listed, options.dryRun)
       : EXIT.ok;
   }
-  const { room, notes } = await reserved(options, stage, listed);
+  const { room, notes } = await reserved(options, view, listed);
   for (const n of notes) console.log(`review: reserved for ${n}`);
   const review: ReviewConfig = {
     pullRequest,

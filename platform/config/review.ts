@@ -120,12 +120,17 @@ export function reviewedServices(
   return Object.keys(services).filter((name) => chosen.has(name));
 }
 
+/** A pool's nodes: `count` in each of its zones, or in total when it names none. */
+export function poolNodes(pool: NodePoolConfig): number {
+  return pool.count * Math.max(1, pool.zones?.length ?? 0);
+}
+
 /** Each pool's reserved room spread over its nodes, added to the per-node overhead. */
 function withReserved(
   pool: NodePoolConfig,
   room: NonNullable<ReviewConfig["reserved"]>[string],
 ): NodePoolConfig {
-  const nodes = pool.count * Math.max(1, pool.zones?.length ?? 0);
+  const nodes = poolNodes(pool);
   if (nodes === 0) return pool;
   const per = (total: number) => Math.ceil(total / nodes);
   const overhead = pool.overhead ?? {};

@@ -15,6 +15,7 @@ import { Quantity } from "../../components/quantity";
 import type { CapacityFigures } from "../../platform/capacity/figures";
 import type { NodePoolConfig } from "../../platform/config";
 import {
+  poolNodes,
   type ReviewConfig,
   reviewedPullRequest,
   reviewStackName,
@@ -106,7 +107,7 @@ export function poolUse(
     }
     const pool = pools[p.pool];
     if (!pool) continue;
-    const nodes = pool.count * Math.max(1, pool.zones?.length ?? 0);
+    const nodes = poolNodes(pool);
     const usable = (alloc: string, overhead: string | undefined, milli: boolean) => {
       const q = (t: string) => (milli ? Quantity.parse(t).milliValue() : Quantity.parse(t).value());
       return nodes * (q(alloc) - (overhead ? q(overhead) : 0));
