@@ -61,15 +61,22 @@ const PAGE = 4096;
 
 const USAGE = `usage: npx tsx scripts/bench-engine.ts [--sizes 10,100,1000] [--up] [--backend file,postgres]
                                   [--config-via auto|stack|files] [--timeout <s>] [--keep]
+                                  [--pulumi-logs off,on] [--profile <dir>]
   --sizes    numbers of web services per synthetic stack (default 10,100,1000)
   --up       also time pulumi up, a second up (no change), and a one-service change
              (preview and up)
-  --backend  file (default), postgres, or both comma-separated: each size runs on each
+  --backend  file (default), postgres, or both comma-separated: each size runs on each;
+             file?<query> is the file backend with that query on its URL (file?metadata=skip)
   --seed-unsafe  with --up: the first up runs with PULUMI_SKIP_CHECKPOINTS=true (state written
              once, at the end; never do this to a real cluster), so the everyday change can be
              measured at sizes whose first up takes hours; labelled in the table
   --timeout  seconds before one pulumi command is killed (default 1800)
   --keep     leave the temporary projects behind (their paths are printed)
+  --pulumi-logs  off (default, as scripts/engine/env.sh sets it), on, or both: Pulumi's
+             automatic debug log ($PULUMI_HOME/logs) off or on; both runs each size twice, side by
+             side, the "on" one with a PULUMI_HOME of its own (plugins shared)
+  --profile  write the engine's CPU and memory profiles of every pulumi command into <dir>
+             (pulumi --profiling; read them with \`go tool pprof -top <file>.cpu\`)
   --config-via  stack: the services are stack config (Pulumi.bench.yaml); files: application
              files (apps/<namespace>.yaml, platform:applicationFiles); auto (default): stack
              while the config fits in one environment string (128 KiB), else files
@@ -195,7 +202,7 @@ async function measure(
 // ---------------------------------------------------------------------------------------------
 
 /** The engine's environment (scripts/engine/env.sh), or a message saying how to build it. */
-function engineEnv(stateDir: string): NodeJS.ProcessEnv {
+function engineEnv(stateDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const check = spawnSync("bash", ["scripts/engine/bootstrap.sh", "--check"], {
     cwd: REPO,
     timeout: 20_000,
@@ -207,6 +214,7 @@ function engineEnv(stateDir: string): NodeJS.ProcessEnv {
   }
   const r = spawnSync("bash", engineEnvCommand(stateDir), {
     cwd: REPO,
+    env: { ...process.env, ...extra },
     timeout: 180_000,
     encoding: "utf8",
     maxBuffer: 16 * 2 ** 20,
@@ -307,12 +315,18 @@ function changeOneService(dir: string, via: ConfigVia, back = false): void {
   writeFileSync(file, text.slice(0, at) + to + text.slice(at + from.length));
 }
 
-type Backend = "file" | "postgres";
+/**
+ * `file`, `postgres`, or `file?<query>`: the file backend with a query on its URL, e.g.
+ * `file?metadata=skip` (gocloud's fileblob without its MD5 sidecar files).
+ */
+type Backend = "file" | "postgres" | `file?${string}`;
+type Logs = "off" | "on";
 
 interface Row {
   readonly size: number;
   readonly via: ConfigVia;
   readonly backend: Backend;
+  readonly logs: Logs;
   readonly resources: number;
   readonly command: string;
   readonly m: Measured;
@@ -326,6 +340,7 @@ function table(rows: readonly Row[]): string {
     "workloads",
     "config via",
     "backend",
+    "pulumi logs",
     "resources",
     "command",
     "wall s",
@@ -339,6 +354,7 @@ function table(rows: readonly Row[]): string {
     String(r.size),
     r.via,
     r.backend,
+    r.logs,
     String(r.resources),
     r.command,
     r.m.timedOut ? `>${secs(r.m.wallMs)} (killed)` : secs(r.m.wallMs),
@@ -361,7 +377,7 @@ function table(rows: readonly Row[]): string {
   const line = (cells: string[]) =>
     cells
       .map((c, i) =>
-        (i < 5 && i !== 3) || i === 7 || i === 8 ? c.padEnd(widths[i]) : c.padStart(widths[i]),
+        (i < 6 && i !== 4) || i === 8 || i === 9 ? c.padEnd(widths[i]) : c.padStart(widths[i]),
       )
       .join("  ");
   return [line(head), ...body.map(line)].join("\n");
@@ -380,15 +396,37 @@ function resourcesIn(stdout: string): number {
   }
 }
 
+/**
+ * The environment for Pulumi's automatic log on: a PULUMI_HOME of the run's own under `root`
+ * (the shared one has it off, and other runs may be using it), its plugins the shared ones.
+ */
+function logsOnHome(root: string): NodeJS.ProcessEnv {
+  const home = join(root, "pulumi-home");
+  const shared = engineEnv(join(root, "state"));
+  mkdirSync(home, { recursive: true });
+  symlinkSync(join(shared.PULUMI_HOME!, "plugins"), join(home, "plugins"), "dir");
+  return { PULUMI_HOME: home, PLATFORM_PULUMI_LOGS: "on" };
+}
+
+/** A step's label as a file name: `up (one service changed)` → `up-one-service-changed`. */
+function slug(label: string): string {
+  return label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
+}
+
 /** Measures one size on one backend into `rows`; true when a command failed. */
 async function benchOne(
   size: number,
   backend: Backend,
+  logs: Logs,
   rows: Row[],
   opts: {
     readonly up?: boolean;
     readonly "seed-unsafe"?: boolean;
     readonly keep?: boolean;
+    readonly profile?: string;
     readonly configVia: string;
     readonly timeoutS: number;
     readonly pgBin: string | undefined;
@@ -402,7 +440,10 @@ async function benchOne(
   let pg: Postgres | undefined;
   try {
     if (backend === "postgres") pg = await startPostgres(opts.pgBin!);
-    const env = { ...engineEnv(state), PULUMI_BACKEND_URL: pg ? pg.url : `file://${state}` };
+    const env = {
+      ...engineEnv(state, logs === "on" ? logsOnHome(root) : {}),
+      PULUMI_BACKEND_URL: pg ? pg.url : `file://${state}${backend.slice("file".length)}`,
+    };
     copyProject(dir);
     const doc = syntheticStack(size, join(root, "rendered"));
     const configBytes = pulumiConfigSize(doc);
@@ -453,12 +494,19 @@ async function benchOne(
     let resources = 0;
     for (const [label, args, before, extraEnv] of steps) {
       before?.();
-      console.error(`bench-engine: ${size} workloads, ${backend}: ${label} ...`);
-      const m = await measure("pulumi", args, { ...runOpts, env: { ...env, ...extraEnv } });
+      console.error(`bench-engine: ${size} workloads, ${backend}, logs ${logs}: ${label} ...`);
+      const profiled = opts.profile
+        ? [
+            ...args,
+            "--profiling",
+            join(opts.profile, `${size}-${slug(backend)}-logs-${logs}-${slug(label)}`),
+          ]
+        : args;
+      const m = await measure("pulumi", profiled, { ...runOpts, env: { ...env, ...extraEnv } });
       resources ||= resourcesIn(m.stdout);
-      rows.push({ size, via, backend, resources, command: label, m });
+      rows.push({ size, via, backend, logs, resources, command: label, m });
       console.error(
-        `bench-engine: ${size} workloads, ${backend}: ${label}: ${m.timedOut ? "KILLED after" : `exit ${m.code},`} ${secs(m.wallMs)} s, tree peak ${mb(m.peakTreeKb)} MB`,
+        `bench-engine: ${size} workloads, ${backend}, logs ${logs}: ${label}: ${m.timedOut ? "KILLED after" : `exit ${m.code},`} ${secs(m.wallMs)} s, tree peak ${mb(m.peakTreeKb)} MB`,
       );
       if (m.code !== 0) {
         console.error(`${m.stderr.trim()}\n${m.stdout}`.trim().slice(-3000));
@@ -467,7 +515,9 @@ async function benchOne(
     }
     return false;
   } catch (e) {
-    console.error(`bench-engine: ${size} workloads, ${backend}: ${(e as Error).message}`);
+    console.error(
+      `bench-engine: ${size} workloads, ${backend}, logs ${logs}: ${(e as Error).message}`,
+    );
     return true;
   } finally {
     pg?.stop();
@@ -489,6 +539,8 @@ async function main(): Promise<number> {
         backend: { type: "string" },
         "seed-unsafe": { type: "boolean" },
         "config-via": { type: "string" },
+        profile: { type: "string" },
+        "pulumi-logs": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       USAGE,
@@ -513,10 +565,22 @@ async function main(): Promise<number> {
     return 2;
   }
   const backends = (values.backend ?? "file").split(",").map((b) => b.trim());
-  const unknown = backends.filter((b) => b !== "file" && b !== "postgres");
+  const unknown = backends.filter(
+    (b) =>
+      b !== "file" &&
+      b !== "postgres" &&
+      !/^file\?[a-z_]+=[a-z0-9_]+(&[a-z_]+=[a-z0-9_]+)*$/.test(b),
+  );
   if (unknown.length > 0 || backends.length === 0) {
     console.error(
-      `bench-engine: --backend ${unknown.join(",")}: expected file, postgres or both\n${USAGE}`,
+      `bench-engine: --backend ${unknown.join(",")}: expected file, file?<query>, postgres, comma-separated\n${USAGE}`,
+    );
+    return 2;
+  }
+  const logVariants = (values["pulumi-logs"] ?? "off").split(",").map((l) => l.trim());
+  if (logVariants.length === 0 || logVariants.some((l) => l !== "off" && l !== "on")) {
+    console.error(
+      `bench-engine: --pulumi-logs ${values["pulumi-logs"]}: expected off, on or both\n${USAGE}`,
     );
     return 2;
   }
@@ -532,12 +596,17 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  const profile = values.profile === undefined ? undefined : resolve(values.profile);
+  if (profile) mkdirSync(profile, { recursive: true });
+
   const rows: Row[] = [];
   let failed = false;
   for (const size of sizes) {
     for (const backend of backends as Backend[]) {
-      failed =
-        (await benchOne(size, backend, rows, { ...values, configVia, timeoutS, pgBin })) || failed;
+      for (const logs of logVariants as Logs[]) {
+        const opts = { ...values, profile, configVia, timeoutS, pgBin };
+        failed = (await benchOne(size, backend, logs, rows, opts)) || failed;
+      }
     }
   }
   console.log(
