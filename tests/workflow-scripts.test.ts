@@ -2,13 +2,15 @@
  * The shell scripts inside the workflows, run for real with a fake gh (tests/helpers/workflow-step):
  * the preview comment (which pull request, which comment, how big), the promotion pull request
  * (which token, and the preview dispatch when only the workflow token exists), and the review
- * stacks' comment and the sweep's list of open pull requests.
+ * stacks' comment and the sweep's list of open pull requests; the setup action's Pulumi settings.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
+import { parse } from "yaml";
+import { PROJECT_DIR } from "../scripts/lib/stack-files";
 import { runStep, stepScript, type StepResult } from "./helpers/workflow-step";
 
 const results: StepResult[] = [];
@@ -250,5 +252,29 @@ describe("review-sweep: The open pull requests", () => {
     const r = run(doc, { env, fixtures: {} });
     expect(r.code).not.toBe(0);
     expect(r.file(".out")).toBe("");
+  });
+});
+
+describe("setup action: Pulumi settings for large stacks", () => {
+  const action = parse(
+    readFileSync(join(PROJECT_DIR, ".github", "actions", "setup", "action.yml"), "utf8"),
+  ) as {
+    runs: { steps: { name?: string; run?: string }[] };
+  };
+  const script = action.runs.steps.find((s) => s.name === "Pulumi settings for large stacks")!.run!;
+
+  test("on a fresh runner: the automatic log is off (a file where its directory goes), transpile only", () => {
+    const r = run(script, { env: { GITHUB_ENV: "github.env" } });
+    expect(r.code, r.out).toBe(0);
+    expect(statSync(join(r.dir, ".pulumi", "logs")).isFile()).toBe(true);
+    expect(r.file("github.env")).toBe("PULUMI_NODEJS_TRANSPILE_ONLY=true\n");
+  });
+
+  test("a logs directory left by an earlier command is replaced", () => {
+    const r = run(`mkdir -p ~/.pulumi/logs && touch ~/.pulumi/logs/old.log\n${script}`, {
+      env: { GITHUB_ENV: "github.env" },
+    });
+    expect(r.code, r.out).toBe(0);
+    expect(statSync(join(r.dir, ".pulumi", "logs")).isFile()).toBe(true);
   });
 });
