@@ -10,13 +10,17 @@ import {
   ConfigError,
   Platform,
   loadPlatformConfig,
+  stackTracesOffForRun,
   withoutStackTraces,
 } from "./platform";
+
+// Off for the whole run, not only while the constructors run: the SDK registers asynchronously.
+stackTracesOffForRun();
 
 function build(): { platform: Platform; release: string | undefined } {
   try {
     const loaded = loadPlatformConfig(__dirname);
-    // The SDK's per-promise stack traces are most of the evaluation's cost (see stack-traces.ts).
+    // An unexpected error thrown here says how to see where it came from (stack-traces.ts).
     const platform = withoutStackTraces(() => new Platform(pulumi.getStack(), loaded));
     return { platform, release: loaded.release };
   } catch (e) {

@@ -33,4 +33,4 @@ export {
 } from "./capacity/figures";
 export type { CapacityFigures } from "./capacity/figures";
 export { loadPlatformConfig, rawStackConfig } from "./stack";
-export { STACK_TRACES_ENV, withoutStackTraces } from "./stack-traces";
+export { STACK_TRACES_ENV, stackTracesOffForRun, withoutStackTraces } from "./stack-traces";

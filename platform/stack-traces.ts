@@ -12,6 +12,19 @@ import { ConfigError } from "./config";
 export const STACK_TRACES_ENV = "PLATFORM_STACK_TRACES";
 
 /**
+ * Turns stack traces off for the rest of the run unless `PLATFORM_STACK_TRACES=1`; true when it
+ * did. For the program itself: the SDK goes on creating output promises (each with a formatted
+ * trace, mapped through source maps under ts-node) after the constructors return, while it
+ * registers the resources asynchronously, and registering them is all the program does. Profiled
+ * at 1,000 services that was 10 of the program's 76 CPU seconds in a preview.
+ */
+export function stackTracesOffForRun(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env[STACK_TRACES_ENV] === "1") return false;
+  Error.stackTraceLimit = 0;
+  return true;
+}
+
+/**
  * Runs `fn` (which registers resources) with `Error.stackTraceLimit` 0, restored after. An
  * unexpected error thrown meanwhile has no frames: it is rethrown with its message and how to
  * see where it came from; the platform's own errors (config, capacity) carry no stack anyway.

@@ -4,7 +4,12 @@
  * how to see where it came from.
  */
 import { describe, expect, test } from "vitest";
-import { ConfigError, STACK_TRACES_ENV, withoutStackTraces } from "../platform";
+import {
+  ConfigError,
+  STACK_TRACES_ENV,
+  stackTracesOffForRun,
+  withoutStackTraces,
+} from "../platform";
 
 describe("withoutStackTraces", () => {
   test("limits stack traces to none while it runs and restores the limit after", () => {
@@ -50,5 +55,26 @@ describe("withoutStackTraces", () => {
         throw error;
       }, {}),
     ).toThrow(error);
+  });
+});
+
+describe("stackTracesOffForRun", () => {
+  test("turns them off for the rest of the run, and withoutStackTraces leaves them off", () => {
+    const before = Error.stackTraceLimit;
+    try {
+      expect(stackTracesOffForRun({})).toBe(true);
+      expect(new Error("x").stack).toBe("Error: x");
+      withoutStackTraces(() => undefined, {});
+      expect(Error.stackTraceLimit).toBe(0);
+    } finally {
+      Error.stackTraceLimit = before;
+    }
+  });
+
+  test(`${STACK_TRACES_ENV}=1 keeps them`, () => {
+    const before = Error.stackTraceLimit;
+    expect(stackTracesOffForRun({ [STACK_TRACES_ENV]: "1" })).toBe(false);
+    expect(Error.stackTraceLimit).toBe(before);
+    expect(new Error("x").stack).toMatch(/^Error: x\n +at /);
   });
 });
