@@ -202,7 +202,7 @@ async function measure(
 // ---------------------------------------------------------------------------------------------
 
 /** The engine's environment (scripts/engine/env.sh), or a message saying how to build it. */
-function engineEnv(stateDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+function engineEnv(stateDir: string): NodeJS.ProcessEnv {
   const check = spawnSync("bash", ["scripts/engine/bootstrap.sh", "--check"], {
     cwd: REPO,
     timeout: 20_000,
@@ -214,7 +214,6 @@ function engineEnv(stateDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Proc
   }
   const r = spawnSync("bash", engineEnvCommand(stateDir), {
     cwd: REPO,
-    env: { ...process.env, ...extra },
     timeout: 180_000,
     encoding: "utf8",
     maxBuffer: 16 * 2 ** 20,
@@ -397,15 +396,14 @@ function resourcesIn(stdout: string): number {
 }
 
 /**
- * The environment for Pulumi's automatic log on: a PULUMI_HOME of the run's own under `root`
- * (the shared one has it off, and other runs may be using it), its plugins the shared ones.
+ * A PULUMI_HOME for Pulumi's automatic log on: the run's own under `root` (the shared one has it
+ * off, and other runs may be using it), with no `logs` file, its plugins those of `sharedHome`.
  */
-function logsOnHome(root: string): NodeJS.ProcessEnv {
+function logsOnHome(root: string, sharedHome: string): string {
   const home = join(root, "pulumi-home");
-  const shared = engineEnv(join(root, "state"));
   mkdirSync(home, { recursive: true });
-  symlinkSync(join(shared.PULUMI_HOME!, "plugins"), join(home, "plugins"), "dir");
-  return { PULUMI_HOME: home, PLATFORM_PULUMI_LOGS: "on" };
+  symlinkSync(join(sharedHome, "plugins"), join(home, "plugins"), "dir");
+  return home;
 }
 
 /** A step's label as a file name: `up (one service changed)` → `up-one-service-changed`. */
@@ -440,8 +438,10 @@ async function benchOne(
   let pg: Postgres | undefined;
   try {
     if (backend === "postgres") pg = await startPostgres(opts.pgBin!);
+    const shared = engineEnv(state);
     const env = {
-      ...engineEnv(state, logs === "on" ? logsOnHome(root) : {}),
+      ...shared,
+      ...(logs === "on" ? { PULUMI_HOME: logsOnHome(root, shared.PULUMI_HOME!) } : {}),
       PULUMI_BACKEND_URL: pg ? pg.url : `file://${state}${backend.slice("file".length)}`,
     };
     copyProject(dir);

@@ -83,3 +83,23 @@ describe.each(CLIS)("%s", (script, misspelt, meant) => {
     expect(r.stdout).toBe("");
   });
 });
+
+describe("bench-engine's values", () => {
+  test.each([
+    [["--pulumi-logs", "maybe"], "bench-engine: --pulumi-logs maybe: expected off, on or both"],
+    [
+      ["--backend", "file,s3"],
+      "bench-engine: --backend s3: expected file, file?<query>, postgres, comma-separated",
+    ],
+    [
+      ["--backend", "file?metadata"],
+      "bench-engine: --backend file?metadata: expected file, file?<query>, postgres, comma-separated",
+    ],
+  ])("%j is refused, naming the value, with exit 2 and nothing run", (args, message) => {
+    const r = cli("bench-engine", args);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.split("\n")[0]).toBe(message);
+    expect(r.stderr).toContain("usage: ");
+    expect(r.loaded).toBe("");
+  });
+});
