@@ -54,12 +54,14 @@ import {
 } from "./lib/synthetic";
 import { postgresBinaries, startPostgres, type Postgres } from "./lib/postgres";
 import { measure, type Measured } from "./lib/measure-tree";
+import type { BenchProgram } from "./lib/bench-program";
 
 const REPO = resolve(__dirname, "..");
 
 const USAGE = `usage: npx tsx scripts/bench-engine.ts [--sizes 10,100,1000] [--up] [--backend file,postgres]
                                   [--config-via auto|stack|files] [--timeout <s>] [--keep]
                                   [--pulumi-logs off,on] [--profile <dir>]
+                                  [--program components,floor,batched:50]
   --sizes    numbers of web services per synthetic stack (default 10,100,1000)
   --up       also time pulumi up, a second up (no change), and a one-service change
              (preview and up)
@@ -75,6 +77,10 @@ const USAGE = `usage: npx tsx scripts/bench-engine.ts [--sizes 10,100,1000] [--u
              side, the "on" one with a PULUMI_HOME of its own (plugins shared)
   --profile  write the engine's CPU and memory profiles of every pulumi command into <dir>
              (pulumi --profiling; read them with \`go tool pprof -top <file>.cpu\`)
+  --program  components (default): the real program (index.ts); floor: the same planned objects
+             registered raw, without the components; batched:N: the same objects in yaml/v2
+             ConfigGroups of N workloads (the provider registers them); comma-separated runs
+             each, side by side
   --config-via  stack: the services are stack config (Pulumi.bench.yaml); files: application
              files (apps/<namespace>.yaml, platform:applicationFiles); auto (default): stack
              while the config fits in one environment string (128 KiB), else files
@@ -204,6 +210,7 @@ type Logs = "off" | "on";
 
 interface Row {
   readonly size: number;
+  readonly program: BenchProgram;
   readonly via: ConfigVia;
   readonly backend: Backend;
   readonly logs: Logs;
@@ -218,6 +225,7 @@ const secs = (ms: number) => (ms / 1000).toFixed(1);
 function table(rows: readonly Row[]): string {
   const head = [
     "workloads",
+    "program",
     "config via",
     "backend",
     "pulumi logs",
@@ -232,6 +240,7 @@ function table(rows: readonly Row[]): string {
   ];
   const body = rows.map((r) => [
     String(r.size),
+    r.program,
     r.via,
     r.backend,
     r.logs,
@@ -257,7 +266,7 @@ function table(rows: readonly Row[]): string {
   const line = (cells: string[]) =>
     cells
       .map((c, i) =>
-        (i < 6 && i !== 4) || i === 8 || i === 9 ? c.padEnd(widths[i]) : c.padStart(widths[i]),
+        (i < 7 && i !== 5) || i === 9 || i === 10 ? c.padEnd(widths[i]) : c.padStart(widths[i]),
       )
       .join("  ");
   return [line(head), ...body.map(line)].join("\n");
@@ -287,6 +296,22 @@ function logsOnHome(root: string, sharedHome: string): string {
   return home;
 }
 
+/** Parses one `--program` value; undefined when it is none of them. */
+export function parseBenchProgram(value: string): BenchProgram | undefined {
+  if (value === "components" || value === "floor") return value;
+  const m = /^batched:([1-9][0-9]{0,4})$/.exec(value);
+  return m ? `batched:${Number(m[1])}` : undefined;
+}
+
+/**
+ * The index.ts that runs `program` instead of the real program in a copy of the project:
+ * scripts/lib/bench-program.ts, which plans as the program does and registers the objects its
+ * own way.
+ */
+export function benchIndexSource(program: Exclude<BenchProgram, "components">): string {
+  return `import { runBenchProgram } from "./scripts/lib/bench-program";\nrunBenchProgram(${JSON.stringify(program)}, __dirname);\n`;
+}
+
 /** A step's label as a file name: `up (one service changed)` → `up-one-service-changed`. */
 function slug(label: string): string {
   return label
@@ -298,6 +323,7 @@ function slug(label: string): string {
 /** Measures one size on one backend into `rows`; true when a command failed. */
 async function benchOne(
   size: number,
+  program: BenchProgram,
   backend: Backend,
   logs: Logs,
   rows: Row[],
@@ -311,6 +337,7 @@ async function benchOne(
     readonly pgBin: string | undefined;
   },
 ): Promise<boolean> {
+  const what = `${size} workloads, ${program}, ${backend}, logs ${logs}`;
   const root = mkdtempSync(join(tmpdir(), `bench-engine-${size}-`));
   const dir = join(root, "project");
   const state = join(root, "state");
@@ -326,6 +353,7 @@ async function benchOne(
       PULUMI_BACKEND_URL: pg ? pg.url : `file://${state}${backend.slice("file".length)}`,
     };
     copyProject(dir);
+    if (program !== "components") writeFileSync(join(dir, "index.ts"), benchIndexSource(program));
     const doc = syntheticStack(size, join(root, "rendered"));
     const configBytes = pulumiConfigSize(doc);
     const via: ConfigVia =
@@ -375,19 +403,22 @@ async function benchOne(
     let resources = 0;
     for (const [label, args, before, extraEnv] of steps) {
       before?.();
-      console.error(`bench-engine: ${size} workloads, ${backend}, logs ${logs}: ${label} ...`);
+      console.error(`bench-engine: ${what}: ${label} ...`);
       const profiled = opts.profile
         ? [
             ...args,
             "--profiling",
-            join(opts.profile, `${size}-${slug(backend)}-logs-${logs}-${slug(label)}`),
+            join(
+              opts.profile,
+              `${size}-${slug(program)}-${slug(backend)}-logs-${logs}-${slug(label)}`,
+            ),
           ]
         : args;
       const m = await measure("pulumi", profiled, { ...runOpts, env: { ...env, ...extraEnv } });
       resources ||= resourcesIn(m.stdout);
-      rows.push({ size, via, backend, logs, resources, command: label, m });
+      rows.push({ size, program, via, backend, logs, resources, command: label, m });
       console.error(
-        `bench-engine: ${size} workloads, ${backend}, logs ${logs}: ${label}: ${m.timedOut ? "KILLED after" : `exit ${m.code},`} ${secs(m.wallMs)} s, tree peak ${mb(m.peakTreeKb)} MB`,
+        `bench-engine: ${what}: ${label}: ${m.timedOut ? "KILLED after" : `exit ${m.code},`} ${secs(m.wallMs)} s, tree peak ${mb(m.peakTreeKb)} MB`,
       );
       if (m.code !== 0) {
         console.error(`${m.stderr.trim()}\n${m.stdout}`.trim().slice(-3000));
@@ -396,9 +427,7 @@ async function benchOne(
     }
     return false;
   } catch (e) {
-    console.error(
-      `bench-engine: ${size} workloads, ${backend}, logs ${logs}: ${(e as Error).message}`,
-    );
+    console.error(`bench-engine: ${what}: ${(e as Error).message}`);
     return true;
   } finally {
     pg?.stop();
@@ -422,6 +451,7 @@ async function main(): Promise<number> {
         "config-via": { type: "string" },
         profile: { type: "string" },
         "pulumi-logs": { type: "string" },
+        program: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       USAGE,
@@ -465,6 +495,15 @@ async function main(): Promise<number> {
     );
     return 2;
   }
+  const programValues = (values.program ?? "components").split(",").map((p) => p.trim());
+  const programs = programValues.map(parseBenchProgram);
+  const badProgram = programValues.filter((_, i) => programs[i] === undefined);
+  if (badProgram.length > 0) {
+    console.error(
+      `bench-engine: --program ${badProgram.join(",")}: expected components, floor or batched:<workloads per group>, comma-separated\n${USAGE}`,
+    );
+    return 2;
+  }
   const pgBin = backends.includes("postgres") ? postgresBinaries() : undefined;
   if (backends.includes("postgres") && !pgBin) {
     console.error(
@@ -485,8 +524,10 @@ async function main(): Promise<number> {
   for (const size of sizes) {
     for (const backend of backends as Backend[]) {
       for (const logs of logVariants as Logs[]) {
-        const opts = { ...values, profile, configVia, timeoutS, pgBin };
-        failed = (await benchOne(size, backend, logs, rows, opts)) || failed;
+        for (const program of programs as BenchProgram[]) {
+          const opts = { ...values, profile, configVia, timeoutS, pgBin };
+          failed = (await benchOne(size, program, backend, logs, rows, opts)) || failed;
+        }
       }
     }
   }

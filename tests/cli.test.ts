@@ -95,6 +95,10 @@ describe("bench-engine's values", () => {
       ["--backend", "file?metadata"],
       "bench-engine: --backend file?metadata: expected file, file?<query>, postgres, comma-separated",
     ],
+    [
+      ["--program", "floor,batched:0,raw"],
+      "bench-engine: --program batched:0,raw: expected components, floor or batched:<workloads per group>, comma-separated",
+    ],
   ])("%j is refused, naming the value, with exit 2 and nothing run", (args, message) => {
     const r = cli("bench-engine", args);
     expect(r.code, r.stderr).toBe(2);
