@@ -22,6 +22,9 @@
  * --up also times, on the same stack: `pulumi up` (everything created), a second `up` with no
  * change, then the everyday change: one service's image changed, previewed and applied, and
  * changed back with `up --skip-preview` (what a deploy after a reviewed preview needs).
+ * --program floor and batched:N run, instead of the real program, the same planned objects
+ * registered raw or in yaml/v2 ConfigGroups of N workloads (scripts/lib/bench-program.ts), beside
+ * it: what the components cost, and what batching registrations would gain, through the engine.
  * PostgreSQL (`--backend postgres`) is a throwaway server (scripts/lib/postgres.ts, Debian's
  * postgresql package), one per run.
  *
