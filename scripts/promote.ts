@@ -19,12 +19,12 @@ import {
   planRollback,
   PromotionRefused,
   readGitHistory,
-  readProjectFiles,
   stackNamed,
   writeFileAtomic,
   type Plan,
   type PlanReady,
 } from "./lib/promote";
+import { readProjectFiles } from "./lib/stack-view";
 import { headCommit, ReleaseError } from "./lib/release";
 import {
   loadStackFiles,

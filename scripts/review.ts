@@ -27,7 +27,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { EXIT, exitWhenFlushed, parseFlags, UsageError, wantsHelp } from "./lib/cli";
 import { commitTree, gitShow } from "./lib/git-tree";
-import { readStack, stackFileName, type StackView } from "./lib/promote";
+import { readStack, stackFileName, type StackView } from "./lib/stack-view";
 import {
   poolUse,
   reservedRoom,

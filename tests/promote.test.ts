@@ -15,14 +15,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parseDocument } from "yaml";
-import {
-  formatDiff,
-  planPromotion,
-  readProjectFiles,
-  readStack,
-  type PlanReady,
-  type StackView,
-} from "../scripts/lib/promote";
+import { formatDiff, planPromotion, type PlanReady } from "../scripts/lib/promote";
+import { readProjectFiles, readStack, type StackView } from "../scripts/lib/stack-view";
 import { applyPromotion, EditError } from "../scripts/lib/stack-edit";
 import { unifiedDiff } from "../scripts/lib/text-diff";
 import { PROJECT_DIR } from "../scripts/lib/stack-files";

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
-import { readStack } from "../scripts/lib/promote";
+import { readStack } from "../scripts/lib/stack-view";
 import {
   poolUse,
   reservedRoom,

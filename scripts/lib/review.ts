@@ -21,7 +21,7 @@ import {
   reviewStackName,
 } from "../../platform/config/review";
 import { formatDuration } from "../../platform/config/stages";
-import type { StackView } from "./promote";
+import type { StackView } from "./stack-view";
 
 /** Paths whose change can alter every object the program makes. */
 const PROGRAM = [
