@@ -347,6 +347,19 @@ async function benchOne(
   mkdirSync(dir, { recursive: true });
   mkdirSync(state, { recursive: true });
   let pg: Postgres | undefined;
+  // Interrupted (Ctrl-C, a timeout of the caller), the PostgreSQL server is stopped and the
+  // temporary tree removed before the process ends by that signal; scripts/lib/run.ts ends the
+  // pulumi command's tree. They would stay behind otherwise.
+  const cleanUp = () => {
+    pg?.stop();
+    pg = undefined;
+    if (!opts.keep) rmSync(root, { recursive: true, force: true });
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    cleanUp();
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  for (const signal of SIGNALS) process.once(signal, onSignal);
   try {
     if (backend === "postgres") pg = await startPostgres(opts.pgBin!);
     const shared = engineEnv(state);
@@ -433,11 +446,13 @@ async function benchOne(
     console.error(`bench-engine: ${what}: ${(e as Error).message}`);
     return true;
   } finally {
-    pg?.stop();
+    for (const signal of SIGNALS) process.removeListener(signal, onSignal);
+    cleanUp();
     if (opts.keep) console.error(`bench-engine: kept ${root}`);
-    else rmSync(root, { recursive: true, force: true });
   }
 }
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 async function main(): Promise<number> {
   let values;
