@@ -69,7 +69,8 @@ const USAGE = `usage: npx tsx scripts/bench-engine.ts [--sizes 10,100,1000] [--u
   --up       also time pulumi up, a second up (no change), and a one-service change
              (preview and up)
   --backend  file (default), postgres, or both comma-separated: each size runs on each;
-             file?<query> is the file backend with that query on its URL (file?metadata=skip)
+             file?<query> is the file backend with that query on its URL (file?metadata=skip);
+             +zstd or +gzip after either compresses the state (PULUMI_DIY_BACKEND_ZSTD/GZIP)
   --seed-unsafe  with --up: the first up runs with PULUMI_SKIP_CHECKPOINTS=true (state written
              once, at the end; never do this to a real cluster), so the everyday change can be
              measured at sizes whose first up takes hours; labelled in the table
@@ -206,9 +207,21 @@ function changeOneService(dir: string, via: ConfigVia, back = false): void {
 
 /**
  * `file`, `postgres`, or `file?<query>`: the file backend with a query on its URL, e.g.
- * `file?metadata=skip` (gocloud's fileblob without its MD5 sidecar files).
+ * `file?metadata=skip` (gocloud's fileblob without its MD5 sidecar files); `+zstd` or `+gzip`
+ * after any of them: the DIY backend compresses every state blob it writes.
  */
-type Backend = "file" | "postgres" | `file?${string}`;
+type Backend = `${"file" | "postgres" | `file?${string}`}${"" | "+zstd" | "+gzip"}`;
+
+const BACKEND =
+  /^(file|postgres|file\?[a-z_]+=[a-z0-9_]+(?:&[a-z_]+=[a-z0-9_]+)*)(?:\+(zstd|gzip))?$/;
+
+/** The store and the compression of a `--backend` value; undefined when it is none. */
+export function parseBackend(
+  value: string,
+): { store: string; compression: "zstd" | "gzip" | undefined } | undefined {
+  const m = BACKEND.exec(value);
+  return m ? { store: m[1], compression: m[2] as "zstd" | "gzip" | undefined } : undefined;
+}
 type Logs = "off" | "on";
 
 interface Row {
@@ -361,12 +374,14 @@ async function benchOne(
   };
   for (const signal of SIGNALS) process.once(signal, onSignal);
   try {
-    if (backend === "postgres") pg = await startPostgres(opts.pgBin!);
+    const { store, compression } = parseBackend(backend)!;
+    if (store === "postgres") pg = await startPostgres(opts.pgBin!);
     const shared = engineEnv(state);
     const env = {
       ...shared,
       ...(logs === "on" ? { PULUMI_HOME: logsOnHome(root, shared.PULUMI_HOME!) } : {}),
-      PULUMI_BACKEND_URL: pg ? pg.url : `file://${state}${backend.slice("file".length)}`,
+      PULUMI_BACKEND_URL: pg ? pg.url : `file://${state}${store.slice("file".length)}`,
+      ...(compression ? { [`PULUMI_DIY_BACKEND_${compression.toUpperCase()}`]: "true" } : {}),
     };
     copyProject(dir);
     if (program !== "components") writeFileSync(join(dir, "index.ts"), benchIndexSource(program));
@@ -494,15 +509,10 @@ async function main(): Promise<number> {
     return 2;
   }
   const backends = (values.backend ?? "file").split(",").map((b) => b.trim());
-  const unknown = backends.filter(
-    (b) =>
-      b !== "file" &&
-      b !== "postgres" &&
-      !/^file\?[a-z_]+=[a-z0-9_]+(&[a-z_]+=[a-z0-9_]+)*$/.test(b),
-  );
+  const unknown = backends.filter((b) => parseBackend(b) === undefined);
   if (unknown.length > 0 || backends.length === 0) {
     console.error(
-      `bench-engine: --backend ${unknown.join(",")}: expected file, file?<query>, postgres, comma-separated\n${USAGE}`,
+      `bench-engine: --backend ${unknown.join(",")}: expected file, file?<query>, postgres (each optionally +zstd or +gzip), comma-separated\n${USAGE}`,
     );
     return 2;
   }
@@ -522,8 +532,9 @@ async function main(): Promise<number> {
     );
     return 2;
   }
-  const pgBin = backends.includes("postgres") ? postgresBinaries() : undefined;
-  if (backends.includes("postgres") && !pgBin) {
+  const wantsPostgres = backends.some((b) => parseBackend(b)!.store === "postgres");
+  const pgBin = wantsPostgres ? postgresBinaries() : undefined;
+  if (wantsPostgres && !pgBin) {
     console.error(
       "bench-engine: --backend postgres needs PostgreSQL's binaries (apt-get install postgresql)",
     );

@@ -89,11 +89,15 @@ describe("bench-engine's values", () => {
     [["--pulumi-logs", "maybe"], "bench-engine: --pulumi-logs maybe: expected off, on or both"],
     [
       ["--backend", "file,s3"],
-      "bench-engine: --backend s3: expected file, file?<query>, postgres, comma-separated",
+      "bench-engine: --backend s3: expected file, file?<query>, postgres (each optionally +zstd or +gzip), comma-separated",
     ],
     [
       ["--backend", "file?metadata"],
-      "bench-engine: --backend file?metadata: expected file, file?<query>, postgres, comma-separated",
+      "bench-engine: --backend file?metadata: expected file, file?<query>, postgres (each optionally +zstd or +gzip), comma-separated",
+    ],
+    [
+      ["--backend", "postgres+zstd,file+lz4"],
+      "bench-engine: --backend file+lz4: expected file, file?<query>, postgres (each optionally +zstd or +gzip), comma-separated",
     ],
     [
       ["--program", "floor,batched:0,raw"],
