@@ -60,8 +60,11 @@ export interface PlatformArgs {
   readonly kubeconfig?: pulumi.Input<string>;
 }
 
-/** The settings of the provider the platform creates. */
-function providerArgs(config: PlatformConfig, args: PlatformArgs): k8s.ProviderArgs {
+/** The settings of the provider the platform creates (also the engine benchmark's programs'). */
+export function providerArgs(
+  config: PlatformConfig,
+  args: Pick<PlatformArgs, "kubeconfig"> = {},
+): k8s.ProviderArgs {
   const { cluster } = config;
   return {
     clusterIdentifier: cluster.name,

@@ -16,6 +16,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { registerManifest } from "../../components/register";
+import { providerArgs } from "../../platform/platform";
 import type { Manifest } from "../../components/context";
 import {
   loadPlatformConfig,
@@ -36,14 +37,7 @@ export function runBenchProgram(
   const { config } = loadPlatformConfig(projectDir);
   const plan = planPlatform(config, pulumi.getProject());
   withoutStackTraces(() => {
-    const provider = new k8s.Provider("bench-k8s", {
-      clusterIdentifier: config.cluster.name,
-      enableConfigMapMutable: true,
-      enableSecretMutable: true,
-      ...(config.cluster.renderYamlToDirectory
-        ? { renderYamlToDirectory: config.cluster.renderYamlToDirectory }
-        : {}),
-    });
+    const provider = new k8s.Provider("bench-k8s", providerArgs(config));
     const shared: [string, Manifest[]][] = [
       [pulumi.getStack(), plan.cluster],
       ...Object.entries(plan.tenants),
