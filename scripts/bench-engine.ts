@@ -56,8 +56,23 @@ import {
   writeApplicationFiles,
 } from "./lib/synthetic";
 import { postgresBinaries, startPostgres, type Postgres } from "./lib/postgres";
-import { measure, type Measured } from "./lib/measure-tree";
-import type { BenchProgram } from "./lib/bench-program";
+import { measure } from "./lib/measure-tree";
+import {
+  benchIndexSource,
+  parseBackend,
+  parseBenchProgram,
+  type Backend,
+  type BenchProgram,
+} from "./lib/bench-variants";
+import {
+  mb,
+  resourcesIn,
+  secs,
+  table,
+  type ConfigVia,
+  type Logs,
+  type Row,
+} from "./lib/bench-table";
 
 const REPO = resolve(__dirname, "..");
 
@@ -163,8 +178,6 @@ export function pulumiConfigSize(doc: { config: Record<string, unknown> }): numb
   return Buffer.byteLength(`PULUMI_CONFIG=${JSON.stringify(cfg)}`);
 }
 
-type ConfigVia = "stack" | "files";
-
 /**
  * Writes the synthetic stack into the project: all of it as Pulumi.bench.yaml, or the
  * environment there and the application as one file per namespace (apps/<namespace>.yaml).
@@ -206,102 +219,6 @@ function changeOneService(dir: string, via: ConfigVia, back = false): void {
 }
 
 /**
- * `file`, `postgres`, or `file?<query>`: the file backend with a query on its URL, e.g.
- * `file?metadata=skip` (gocloud's fileblob without its MD5 sidecar files); `+zstd` or `+gzip`
- * after any of them: the DIY backend compresses every state blob it writes.
- */
-type Backend = `${"file" | "postgres" | `file?${string}`}${"" | "+zstd" | "+gzip"}`;
-
-const BACKEND =
-  /^(file|postgres|file\?[a-z_]+=[a-z0-9_]+(?:&[a-z_]+=[a-z0-9_]+)*)(?:\+(zstd|gzip))?$/;
-
-/** The store and the compression of a `--backend` value; undefined when it is none. */
-export function parseBackend(
-  value: string,
-): { store: string; compression: "zstd" | "gzip" | undefined } | undefined {
-  const m = BACKEND.exec(value);
-  return m ? { store: m[1], compression: m[2] as "zstd" | "gzip" | undefined } : undefined;
-}
-type Logs = "off" | "on";
-
-interface Row {
-  readonly size: number;
-  readonly program: BenchProgram;
-  readonly via: ConfigVia;
-  readonly backend: Backend;
-  readonly logs: Logs;
-  readonly resources: number;
-  readonly command: string;
-  readonly m: Measured;
-}
-
-const mb = (kb: number | undefined) => (kb === undefined ? "-" : (kb / 1024).toFixed(0));
-const secs = (ms: number) => (ms / 1000).toFixed(1);
-
-function table(rows: readonly Row[]): string {
-  const head = [
-    "workloads",
-    "program",
-    "config via",
-    "backend",
-    "pulumi logs",
-    "resources",
-    "command",
-    "wall s",
-    "tree peak MB",
-    "peak MB by process",
-    "CPU s by process (last sample)",
-    "time -v maxrss MB",
-    "processes",
-  ];
-  const body = rows.map((r) => [
-    String(r.size),
-    r.program,
-    r.via,
-    r.backend,
-    r.logs,
-    String(r.resources),
-    r.command,
-    r.m.timedOut ? `>${secs(r.m.wallMs)} (killed)` : secs(r.m.wallMs),
-    mb(r.m.peakTreeKb),
-    [...r.m.peakByName]
-      .filter(([name]) => name !== "time")
-      .sort((a, b) => b[1] - a[1])
-      .map(([name, kb]) => `${name} ${mb(kb)}`)
-      .join(", "),
-    [...r.m.cpuByName]
-      .filter(([name]) => name !== "time")
-      .sort((a, b) => b[1] - a[1])
-      .filter(([, s]) => s >= 0.1)
-      .map(([name, s]) => `${name} ${s.toFixed(1)}`)
-      .join(", "),
-    mb(r.m.timeMaxRssKb),
-    String(r.m.peakProcesses),
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) =>
-        (i < 7 && i !== 5) || i === 9 || i === 10 ? c.padEnd(widths[i]) : c.padStart(widths[i]),
-      )
-      .join("  ");
-  return [line(head), ...body.map(line)].join("\n");
-}
-
-function resourcesIn(stdout: string): number {
-  try {
-    const text = stdout.trim();
-    const end = text.search(/\n\}\r?(\n|$)/);
-    const doc = JSON.parse(end >= 0 ? text.slice(0, end + 2) : text) as {
-      changeSummary?: Record<string, number>;
-    };
-    return Object.values(doc.changeSummary ?? {}).reduce((a, b) => a + b, 0);
-  } catch {
-    return 0;
-  }
-}
-
-/**
  * A PULUMI_HOME for Pulumi's automatic log on: the run's own under `root` (the shared one has it
  * off, and other runs may be using it), with no `logs` file, its plugins those of `sharedHome`.
  */
@@ -310,22 +227,6 @@ function logsOnHome(root: string, sharedHome: string): string {
   mkdirSync(home, { recursive: true });
   symlinkSync(join(sharedHome, "plugins"), join(home, "plugins"), "dir");
   return home;
-}
-
-/** Parses one `--program` value; undefined when it is none of them. */
-export function parseBenchProgram(value: string): BenchProgram | undefined {
-  if (value === "components" || value === "floor") return value;
-  const m = /^batched:([1-9][0-9]{0,4})$/.exec(value);
-  return m ? `batched:${Number(m[1])}` : undefined;
-}
-
-/**
- * The index.ts that runs `program` instead of the real program in a copy of the project:
- * scripts/lib/bench-program.ts, which plans as the program does and registers the objects its
- * own way.
- */
-export function benchIndexSource(program: Exclude<BenchProgram, "components">): string {
-  return `import { runBenchProgram } from "./scripts/lib/bench-program";\nrunBenchProgram(${JSON.stringify(program)}, __dirname);\n`;
 }
 
 /** A step's label as a file name: `up (one service changed)` → `up-one-service-changed`. */

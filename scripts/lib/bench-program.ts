@@ -18,15 +18,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { registerManifest } from "../../components/register";
 import { providerArgs } from "../../platform/platform";
 import type { Manifest } from "../../components/context";
+import type { BenchProgram } from "./bench-variants";
 import {
   loadPlatformConfig,
   planPlatform,
   stackTracesOffForRun,
   withoutStackTraces,
 } from "../../platform";
-
-/** `--program` values: the real program, the floor, or batches of N workloads. */
-export type BenchProgram = "components" | "floor" | `batched:${number}`;
 
 /** Registers the stack's planned objects as `program` says (run by the copy's index.ts). */
 export function runBenchProgram(

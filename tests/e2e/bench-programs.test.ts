@@ -7,8 +7,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "vitest";
-import { benchIndexSource } from "../../scripts/bench-engine";
-import type { BenchProgram } from "../../scripts/lib/bench-program";
+import { benchIndexSource, type BenchProgram } from "../../scripts/lib/bench-variants";
 import {
   syntheticApplication,
   syntheticCluster,
