@@ -3,6 +3,7 @@
  * output promise), restored after, kept with PLATFORM_STACK_TRACES=1; an unexpected error says
  * how to see where it came from.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, test } from "vitest";
 import {
   ConfigError,
@@ -26,6 +27,26 @@ describe("withoutStackTraces", () => {
     const before = Error.stackTraceLimit;
     expect(withoutStackTraces(() => Error.stackTraceLimit, { [STACK_TRACES_ENV]: "1" })).toBe(
       before,
+    );
+  });
+
+  test("a resource declared inside records no source position: the SDK's capture has no frames", () => {
+    // The SDK's Resource constructor calls this: it lifts the limit to Infinity and parses
+    // `new Error().stack` into the positions sent with the registration.
+    const callsites = () => (pulumi.Resource as unknown as { callsites(): unknown[] }).callsites();
+    const prepare = Error.prepareStackTrace;
+    expect(withoutStackTraces(callsites, {})).toEqual([]);
+    expect(
+      withoutStackTraces(() => {
+        Error.stackTraceLimit = Infinity;
+        return [new Error("x").stack, new TypeError("").stack];
+      }, {}),
+    ).toEqual(["Error: x", "TypeError"]);
+    expect(Error.prepareStackTrace).toBe(prepare);
+    // Outside, and with the switch, the SDK records where resources are declared as it would.
+    expect(callsites().length).toBeGreaterThan(0);
+    expect(withoutStackTraces(callsites, { [STACK_TRACES_ENV]: "1" })).toContainEqual(
+      expect.objectContaining({ file: __filename }),
     );
   });
 

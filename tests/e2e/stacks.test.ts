@@ -106,6 +106,21 @@ describeEngine("sample stacks through the engine (render mode, file backend)", (
         expect(missing).toEqual([]);
       });
 
+      test("the state records no declaration stack for the platform's resources (stack-traces.ts)", async () => {
+        const state = await project().exportState(stack);
+        const resources = (state.deployment.resources ?? []) as {
+          type: string;
+          sourcePosition?: string;
+          stackTrace?: unknown[];
+        }[];
+        expect(resources.filter((r) => r.type.startsWith("kubernetes:")).length).toBeGreaterThan(
+          10,
+        );
+        // Only the stack itself (registered by the SDK before the program's code runs) has one.
+        const withStack = resources.filter((r) => r.sourcePosition || r.stackTrace?.length);
+        expect(withStack.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
+      });
+
       test("up creates them and the provider writes one manifest per object", () => {
         expect(up.code, explain(up)).toBe(0);
         expect(up.summary?.result).toBe("succeeded");
