@@ -244,6 +244,22 @@ describe("CI workflows", () => {
     }
   });
 
+  test("every step that uses a stack's backend is given the state-compression switch with its URL", () => {
+    // A CLI without the switch writes a compressed stack back uncompressed: all or none.
+    const backendSteps = files.flatMap((f) =>
+      Object.entries<Any>(workflow(f).jobs).flatMap(([name, job]) =>
+        (job.steps as Any[])
+          .filter((step) => step.env?.PULUMI_BACKEND_URL !== undefined)
+          .map(
+            (step) => [`${f} ${name}: ${step.name ?? step.uses ?? step.run}`, step.env] as const,
+          ),
+      ),
+    );
+    expect(backendSteps.length).toBeGreaterThanOrEqual(8);
+    for (const [where, env] of backendSteps)
+      expect(env.PULUMI_DIY_BACKEND_ZSTD, where).toBe("${{ vars.PULUMI_DIY_BACKEND_ZSTD }}");
+  });
+
   test("every checkout leaves no credentials behind (persist-credentials: false)", () => {
     let checkouts = 0;
     for (const f of files)
