@@ -10,12 +10,15 @@ import {
   ConfigError,
   Platform,
   loadPlatformConfig,
+  sdkRegistrationLogsOffForRun,
   stackTracesOffForRun,
   withoutStackTraces,
 } from "./platform";
 
 // Off for the whole run, not only while the constructors run: the SDK registers asynchronously.
 stackTracesOffForRun();
+// The SDK's debug messages about each registration (one gRPC call each; sdk-debug-logs.ts).
+sdkRegistrationLogsOffForRun();
 
 function build(): { platform: Platform; release: string | undefined } {
   try {

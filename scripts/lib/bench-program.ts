@@ -22,6 +22,7 @@ import type { BenchProgram } from "./bench-variants";
 import {
   loadPlatformConfig,
   planPlatform,
+  sdkRegistrationLogsOffForRun,
   stackTracesOffForRun,
   withoutStackTraces,
 } from "../../platform";
@@ -31,7 +32,9 @@ export function runBenchProgram(
   program: Exclude<BenchProgram, "components">,
   projectDir: string,
 ): void {
+  // The program's run settings (index.ts), so only the components differ.
   stackTracesOffForRun();
+  sdkRegistrationLogsOffForRun();
   const { config } = loadPlatformConfig(projectDir);
   const plan = planPlatform(config, pulumi.getProject());
   withoutStackTraces(() => {

@@ -7,6 +7,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
+import { SDK_DEBUG_LOGS_ENV } from "../../platform/sdk-debug-logs";
 import {
   changes,
   compareWithOffline,
@@ -120,6 +121,40 @@ describeEngine("sample stacks through the engine (render mode, file backend)", (
         const withStack = resources.filter((r) => r.sourcePosition || r.stackTrace?.length);
         expect(withStack.map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
       });
+
+      if (stack === "local") {
+        test(`the SDK's debug messages about each registration are not sent unless ${SDK_DEBUG_LOGS_ENV}=1 (sdk-debug-logs.ts)`, async () => {
+          const p = project();
+          const args = ["preview", "--debug", "--stack", stack];
+          const off = await p.pulumi(args);
+          const on = await p.pulumi(args, { extraEnv: { [SDK_DEBUG_LOGS_ENV]: "1" } });
+          // The CLI shows the program's debug messages twice (as progress and in its
+          // diagnostics): each message counted once.
+          const lines = (r: RunResult, what: RegExp) => [
+            ...new Set(
+              `${r.stdout}\n${r.stderr}`
+                .split("\n")
+                .filter((l) => what.test(l))
+                .map((l) => l.slice(l.indexOf("debug: "))),
+            ),
+          ];
+          const registration = /debug: (Registering resource: |RegisterResource(Outputs)? RPC )/;
+          for (const r of [off, on]) {
+            expect(r.code, explain(r)).toBe(0);
+            expect(r.stdout).toContain(`${preview.steps.length} unchanged`);
+            // Debug messages do reach the CLI, e.g. the SDK's before the program starts.
+            expect(lines(r, /debug: Running program /).length).toBeGreaterThan(0);
+          }
+          expect(lines(on, /debug: Registering resource: /)).toHaveLength(preview.steps.length);
+          expect(lines(on, /debug: RegisterResource RPC finished: /)).toHaveLength(
+            preview.steps.length,
+          );
+          // Without it, only the stack's own (the SDK registers it before the program starts).
+          expect(
+            lines(off, registration).filter((l) => !l.includes("pulumi:pulumi:Stack")),
+          ).toEqual([]);
+        });
+      }
 
       test("up creates them and the provider writes one manifest per object", () => {
         expect(up.code, explain(up)).toBe(0);
