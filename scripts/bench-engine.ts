@@ -61,6 +61,8 @@ import {
   benchIndexSource,
   parseBackend,
   parseBenchProgram,
+  parseEnvVariant,
+  variantEnv,
   type Backend,
   type BenchProgram,
 } from "./lib/bench-variants";
@@ -80,6 +82,7 @@ const USAGE = `usage: npx tsx scripts/bench-engine.ts [--sizes 10,100,1000] [--u
                                   [--config-via auto|stack|files] [--timeout <s>] [--keep]
                                   [--pulumi-logs off,on] [--profile <dir>]
                                   [--program components,floor,batched:50]
+                                  [--with-env NAME=VALUE,...]
   --sizes    numbers of web services per synthetic stack (default 10,100,1000)
   --up       also time pulumi up, a second up (no change), and a one-service change
              (preview and up)
@@ -100,6 +103,9 @@ const USAGE = `usage: npx tsx scripts/bench-engine.ts [--sizes 10,100,1000] [--u
              registered raw, without the components; batched:N: the same objects in yaml/v2
              ConfigGroups of N workloads (the provider registers them); comma-separated runs
              each, side by side
+  --with-env  NAME=VALUE, comma-separated: each stack also runs with that variable set for
+             every pulumi command (and so the program), one variant per value, side by side with
+             the defaults: a switch measured against them (PLATFORM_SDK_DEBUG_LOGS=1)
   --config-via  stack: the services are stack config (Pulumi.bench.yaml); files: application
              files (apps/<namespace>.yaml, platform:applicationFiles); auto (default): stack
              while the config fits in one environment string (128 KiB), else files
@@ -243,6 +249,7 @@ async function benchOne(
   program: BenchProgram,
   backend: Backend,
   logs: Logs,
+  withEnv: string | undefined,
   rows: Row[],
   opts: {
     readonly up?: boolean;
@@ -252,9 +259,10 @@ async function benchOne(
     readonly configVia: string;
     readonly timeoutS: number;
     readonly pgBin: string | undefined;
+    readonly withEnvValues: readonly string[];
   },
 ): Promise<boolean> {
-  const what = `${size} workloads, ${program}, ${backend}, logs ${logs}`;
+  const what = `${size} workloads, ${program}, ${backend}, logs ${logs}${withEnv ? `, ${withEnv}` : ""}`;
   const root = mkdtempSync(join(tmpdir(), `bench-engine-${size}-`));
   const dir = join(root, "project");
   const state = join(root, "state");
@@ -283,6 +291,7 @@ async function benchOne(
       ...(logs === "on" ? { PULUMI_HOME: logsOnHome(root, shared.PULUMI_HOME!) } : {}),
       PULUMI_BACKEND_URL: pg ? pg.url : `file://${state}${store.slice("file".length)}`,
       ...(compression ? { [`PULUMI_DIY_BACKEND_${compression.toUpperCase()}`]: "true" } : {}),
+      ...variantEnv(withEnv, opts.withEnvValues),
     };
     copyProject(dir);
     if (program !== "components") writeFileSync(join(dir, "index.ts"), benchIndexSource(program));
@@ -342,13 +351,14 @@ async function benchOne(
             "--profiling",
             join(
               opts.profile,
-              `${size}-${slug(program)}-${slug(backend)}-logs-${logs}-${slug(label)}`,
+              `${size}-${slug(program)}-${slug(backend)}-logs-${logs}${withEnv ? `-${slug(withEnv)}` : ""}-${slug(label)}`,
             ),
           ]
         : args;
       const m = await measure("pulumi", profiled, { ...runOpts, env: { ...env, ...extraEnv } });
       resources ||= resourcesIn(m.stdout);
-      rows.push({ size, program, via, backend, logs, resources, command: label, m });
+      const variant = withEnv ?? "-";
+      rows.push({ size, program, via, backend, logs, env: variant, resources, command: label, m });
       console.error(
         `bench-engine: ${what}: ${label}: ${m.timedOut ? "KILLED after" : `exit ${m.code},`} ${secs(m.wallMs)} s, tree peak ${mb(m.peakTreeKb)} MB`,
       );
@@ -386,6 +396,7 @@ async function main(): Promise<number> {
         profile: { type: "string" },
         "pulumi-logs": { type: "string" },
         program: { type: "string" },
+        "with-env": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       USAGE,
@@ -433,6 +444,16 @@ async function main(): Promise<number> {
     );
     return 2;
   }
+  const withEnvValues =
+    values["with-env"] === undefined ? [] : values["with-env"].split(",").map((e) => e.trim());
+  const badEnv = withEnvValues.filter((e) => parseEnvVariant(e) === undefined);
+  if (badEnv.length > 0) {
+    console.error(
+      `bench-engine: --with-env ${badEnv.join(",")}: expected NAME=VALUE (e.g. PLATFORM_SDK_DEBUG_LOGS=1), comma-separated\n${USAGE}`,
+    );
+    return 2;
+  }
+  const envVariants = [undefined, ...withEnvValues];
   const wantsPostgres = backends.some((b) => parseBackend(b)!.store === "postgres");
   const pgBin = wantsPostgres ? postgresBinaries() : undefined;
   if (wantsPostgres && !pgBin) {
@@ -455,8 +476,10 @@ async function main(): Promise<number> {
     for (const backend of backends as Backend[]) {
       for (const logs of logVariants as Logs[]) {
         for (const program of programs as BenchProgram[]) {
-          const opts = { ...values, profile, configVia, timeoutS, pgBin };
-          failed = (await benchOne(size, program, backend, logs, rows, opts)) || failed;
+          for (const withEnv of envVariants) {
+            const opts = { ...values, profile, configVia, timeoutS, pgBin, withEnvValues };
+            failed = (await benchOne(size, program, backend, logs, withEnv, rows, opts)) || failed;
+          }
         }
       }
     }

@@ -100,6 +100,14 @@ describe("bench-engine's values", () => {
       "bench-engine: --backend file+lz4: expected file, file?<query>, postgres (each optionally +zstd or +gzip), comma-separated",
     ],
     [
+      ["--with-env", "PLATFORM_SDK_DEBUG_LOGS=1,PLATFORM_STACK_TRACES"],
+      "bench-engine: --with-env PLATFORM_STACK_TRACES: expected NAME=VALUE (e.g. PLATFORM_SDK_DEBUG_LOGS=1), comma-separated",
+    ],
+    [
+      ["--with-env", "1X=2"],
+      "bench-engine: --with-env 1X=2: expected NAME=VALUE (e.g. PLATFORM_SDK_DEBUG_LOGS=1), comma-separated",
+    ],
+    [
       ["--program", "floor,batched:0,raw"],
       "bench-engine: --program batched:0,raw: expected components, floor or batched:<workloads per group>, comma-separated",
     ],

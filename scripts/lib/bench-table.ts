@@ -15,6 +15,8 @@ export interface Row {
   readonly via: ConfigVia;
   readonly backend: Backend;
   readonly logs: Logs;
+  /** The `--with-env` variable this run set (`NAME=VALUE`), or "-" for the defaults. */
+  readonly env: string;
   readonly resources: number;
   readonly command: string;
   readonly m: Measured;
@@ -30,6 +32,7 @@ export function table(rows: readonly Row[]): string {
     "config via",
     "backend",
     "pulumi logs",
+    "env",
     "resources",
     "command",
     "wall s",
@@ -45,6 +48,7 @@ export function table(rows: readonly Row[]): string {
     r.via,
     r.backend,
     r.logs,
+    r.env,
     String(r.resources),
     r.command,
     r.m.timedOut ? `>${secs(r.m.wallMs)} (killed)` : secs(r.m.wallMs),
@@ -67,7 +71,7 @@ export function table(rows: readonly Row[]): string {
   const line = (cells: string[]) =>
     cells
       .map((c, i) =>
-        (i < 7 && i !== 5) || i === 9 || i === 10 ? c.padEnd(widths[i]) : c.padStart(widths[i]),
+        (i < 8 && i !== 6) || i === 10 || i === 11 ? c.padEnd(widths[i]) : c.padStart(widths[i]),
       )
       .join("  ");
   return [line(head), ...body.map(line)].join("\n");

@@ -1,7 +1,7 @@
 /**
  * What one engine benchmark run varies besides the size (scripts/bench-engine.ts): the backend
- * (`--backend`) and the program (`--program`), parsed from their command-line values. Loads no
- * Pulumi module, so a bad value is refused before anything starts.
+ * (`--backend`), the program (`--program`) and the environment (`--with-env`), parsed from their
+ * command-line values. Loads no Pulumi module, so a bad value is refused before anything starts.
  */
 
 /** `--program` values: the real program, the floor, or batches of N workloads. */
@@ -30,6 +30,36 @@ export function parseBenchProgram(value: string): BenchProgram | undefined {
   if (value === "components" || value === "floor") return value;
   const m = /^batched:([1-9][0-9]{0,4})$/.exec(value);
   return m ? `batched:${Number(m[1])}` : undefined;
+}
+
+/**
+ * One `--with-env` value, `NAME=VALUE`: the variable set for the whole run of every pulumi
+ * command (the engine, the language host, the program, the provider), e.g.
+ * `PLATFORM_SDK_DEBUG_LOGS=1` to measure a switch against the defaults. Undefined when it is not
+ * of that form.
+ */
+export function parseEnvVariant(value: string): { name: string; value: string } | undefined {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(value);
+  return m ? { name: m[1], value: m[2] } : undefined;
+}
+
+/**
+ * The environment of one `--with-env` variant (`withEnv`, or undefined for the defaults): its
+ * variable set, and every other variable named in `all` unset, so the defaults are the defaults
+ * even when the caller's shell sets one of them.
+ */
+export function variantEnv(
+  withEnv: string | undefined,
+  all: readonly string[],
+): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const each of all) {
+    const v = parseEnvVariant(each);
+    if (v) env[v.name] = undefined;
+  }
+  const v = withEnv === undefined ? undefined : parseEnvVariant(withEnv);
+  if (v) env[v.name] = v.value;
+  return env;
 }
 
 /**
