@@ -5,26 +5,30 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
+  sdkRegistrationLogsOffForRun,
+  stackTracesOffForRun,
+  withoutStackTraces,
+} from "./components";
+import {
   CapacityError,
   capacityFigures as capacityFiguresOf,
   ConfigError,
   Platform,
   loadPlatformConfig,
-  sdkRegistrationLogsOffForRun,
-  stackTracesOffForRun,
-  withoutStackTraces,
 } from "./platform";
 
 // Off for the whole run, not only while the constructors run: the SDK registers asynchronously.
 stackTracesOffForRun();
-// The SDK's debug messages about each registration (one gRPC call each; sdk-debug-logs.ts).
+// The SDK's debug messages about each registration (one gRPC call each; components/sdk-debug-logs.ts).
 sdkRegistrationLogsOffForRun();
 
 function build(): { platform: Platform; release: string | undefined } {
   try {
     const loaded = loadPlatformConfig(__dirname);
-    // An unexpected error thrown here says how to see where it came from (stack-traces.ts).
-    const platform = withoutStackTraces(() => new Platform(pulumi.getStack(), loaded));
+    // An unexpected error thrown here says how to see where it came from (components/stack-traces.ts).
+    const platform = withoutStackTraces(() => new Platform(pulumi.getStack(), loaded), {
+      passThrough: [ConfigError, CapacityError],
+    });
     return { platform, release: loaded.release };
   } catch (e) {
     // A clean, readable failure (no stack trace) for problems the user can fix in config.

@@ -74,3 +74,10 @@ export { Task } from "./task";
 export type { TaskArgs } from "./task";
 export { Image } from "./image";
 export type { ImageArgs, ImageBuildArgs } from "./image";
+export {
+  isSdkRegistrationMessage,
+  SDK_DEBUG_LOGS_ENV,
+  sdkRegistrationLogsOffForRun,
+} from "./sdk-debug-logs";
+export { STACK_TRACES_ENV, stackTracesOffForRun, withoutStackTraces } from "./stack-traces";
+export type { ErrorClass, WithoutStackTracesOptions } from "./stack-traces";

@@ -33,9 +33,3 @@ export {
 } from "./capacity/figures";
 export type { CapacityFigures } from "./capacity/figures";
 export { loadPlatformConfig, rawStackConfig } from "./stack";
-export {
-  isSdkRegistrationMessage,
-  SDK_DEBUG_LOGS_ENV,
-  sdkRegistrationLogsOffForRun,
-} from "./sdk-debug-logs";
-export { STACK_TRACES_ENV, stackTracesOffForRun, withoutStackTraces } from "./stack-traces";

@@ -4,7 +4,7 @@
  * - the floor: the same Kubernetes objects registered directly as raw @pulumi/kubernetes
  *   resources (no validation, no components);
  * - the components with the SDK's per-promise stack traces kept (PLATFORM_STACK_TRACES=1), to
- *   show what switching them off while registering (platform/stack-traces.ts) saves;
+ *   show what switching them off while registering (components/stack-traces.ts) saves;
  * - the tree: the floor's objects under the components' resource tree (the platform, a
  *   component per tenant and per workload, each workload's objects depending on its tenant),
  *   without the components' code: what the tree costs by itself;
@@ -129,7 +129,8 @@ async function child(mode: Mode, n: number): Promise<Sample> {
   const pulumi = await import("@pulumi/pulumi");
   const k8s = await import("@pulumi/kubernetes");
   const p = await import("../platform/index.js");
-  const { stackTracesOffForRun, withoutStackTraces } = await import("../platform/stack-traces.js");
+  const { stackTracesOffForRun, withoutStackTraces } =
+    await import("../components/stack-traces.js");
   const { registerManifest } = await import("../components/register.js");
   const { waitForRegistrations } = await import("./lib/mock-run.js");
   // As the program (index.ts) does: off for the whole run, unless this is the traced mode.
@@ -208,9 +209,12 @@ async function child(mode: Mode, n: number): Promise<Sample> {
     return sample(start, objects);
   }
   const start = process.cpuUsage();
-  withoutStackTraces(() => {
-    new p.Platform("bench", { config: p.parsePlatformConfig(raw), project: "bench" });
-  }, env);
+  withoutStackTraces(
+    () => {
+      new p.Platform("bench", { config: p.parsePlatformConfig(raw), project: "bench" });
+    },
+    { env },
+  );
   await waitForRegistrations();
   return sample(start, objects);
 }

@@ -59,6 +59,39 @@ describe("the package", () => {
     });
     expect(library).toBe(own);
   });
+
+  test("a big program's settings work from the package, on the consumer's SDK", () => {
+    writeFileSync(
+      join(consumer.dir, "big.js"),
+      `const pulumi = require("@pulumi/pulumi");
+const lib = require("k8s-platform");
+// What would be sent to the engine; the SDK's runtime calls debug through its log module.
+const sent = [];
+pulumi.log.debug = async (message) => { sent.push(message); };
+const off = lib.sdkRegistrationLogsOffForRun({});
+const runtimeLog = require("@pulumi/pulumi/log");
+runtimeLog.debug("Registering resource: t=kubernetes:core/v1:Service, n=api");
+runtimeLog.debug("the program's own message");
+const declared = lib.withoutStackTraces(() => pulumi.Resource.callsites(), { env: {} });
+const kept = lib.withoutStackTraces(() => pulumi.Resource.callsites().length > 0, {
+  env: { PLATFORM_STACK_TRACES: "1" },
+});
+let thrown;
+try {
+  lib.withoutStackTraces(() => { throw new TypeError("boom"); }, { env: {} });
+} catch (e) { thrown = e.message; }
+console.log(JSON.stringify({ off, sent, declared, kept, thrown }));
+`,
+    );
+    expect(JSON.parse(sh("node", ["big.js"], consumer.dir).stdout)).toEqual({
+      off: true,
+      sent: ["the program's own message"],
+      declared: [],
+      kept: true,
+      thrown:
+        "boom (stack traces are off while resources are declared; run with PLATFORM_STACK_TRACES=1 to see where this came from)",
+    });
+  });
 });
 
 // Type-checking and compiling the consumer takes 5-25 s on a shared two-core machine.

@@ -12,7 +12,7 @@ import {
   isSdkRegistrationMessage,
   SDK_DEBUG_LOGS_ENV,
   sdkRegistrationLogsOffForRun,
-} from "../platform";
+} from "../components";
 
 type Debug = typeof pulumi.log.debug;
 

@@ -20,12 +20,11 @@ import { providerArgs } from "../../platform/platform";
 import type { Manifest } from "../../components/context";
 import type { BenchProgram } from "./bench-variants";
 import {
-  loadPlatformConfig,
-  planPlatform,
   sdkRegistrationLogsOffForRun,
   stackTracesOffForRun,
   withoutStackTraces,
-} from "../../platform";
+} from "../../components";
+import { loadPlatformConfig, planPlatform } from "../../platform";
 
 /** Registers the stack's planned objects as `program` says (run by the copy's index.ts). */
 export function runBenchProgram(

@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { SDK_DEBUG_LOGS_ENV } from "../../platform/sdk-debug-logs";
+import { SDK_DEBUG_LOGS_ENV } from "../../components/sdk-debug-logs";
 import {
   changes,
   compareWithOffline,
