@@ -15,6 +15,11 @@ import type * as types from "./types";
 
 export type * from "./types";
 
+// The components register their objects from this provider's process, whose SDK would send the
+// engine three or four debug messages per registration (README, "Scale");
+// PLATFORM_SDK_DEBUG_LOGS=1 keeps them.
+lib.sdkRegistrationLogsOffForRun();
+
 /** A probe port or rollout count written as a string: digits are a number. */
 function intOrString(value: string | undefined): number | string | undefined {
   return value !== undefined && /^[0-9]+$/.test(value) ? Number(value) : value;

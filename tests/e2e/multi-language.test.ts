@@ -16,6 +16,7 @@ import {
 } from "../../scripts/lib/package-install";
 import { PROJECT_DIR } from "../../scripts/lib/stack-files";
 import { fileTree } from "../helpers/files";
+import { SDK_DEBUG_LOGS_ENV } from "../../components/sdk-debug-logs";
 import { CHECKSUM_KEY } from "../helpers/secrets";
 import { countOps, describeEngine, engineEnv, explain, run, type RunResult } from "./helpers";
 
@@ -61,11 +62,15 @@ describeEngine("the components from Pulumi YAML (the multi-language package)", (
   let env: NodeJS.ProcessEnv;
   let root: string;
   /** pulumi in a program's directory, with its own file backend beside it. */
-  const pulumi = (cwd: string, args: string[]): Promise<RunResult> => {
+  const pulumi = (
+    cwd: string,
+    args: string[],
+    extraEnv: NodeJS.ProcessEnv = {},
+  ): Promise<RunResult> => {
     mkdirSync(`${cwd}.state`, { recursive: true });
     return run("pulumi", [...args, "--non-interactive"], {
       cwd,
-      env: { ...env, PULUMI_BACKEND_URL: `file://${cwd}.state` },
+      env: { ...env, ...extraEnv, PULUMI_BACKEND_URL: `file://${cwd}.state` },
       timeoutMs: 300_000,
     });
   };
@@ -129,6 +134,24 @@ describeEngine("the components from Pulumi YAML (the multi-language package)", (
     }
     expect(Object.keys(rendered.yaml)).toHaveLength(18);
     expect(rendered.yaml).toEqual(rendered.typescript);
+  });
+
+  test(`the provider sends no debug message per registration unless ${SDK_DEBUG_LOGS_ENV}=1`, async () => {
+    // The YAML program deployed above; its Kubernetes objects are registered by the provider.
+    const yamlDir = join(root, "yaml");
+    const registered = (r: RunResult) =>
+      new Set(
+        `${r.stdout}\n${r.stderr}`
+          .split("\n")
+          .filter((l) => /debug: Registering resource: t=kubernetes:/.test(l))
+          .map((l) => l.slice(l.indexOf("debug: "))),
+      );
+    const off = await pulumi(yamlDir, ["preview", "--debug"]);
+    const on = await pulumi(yamlDir, ["preview", "--debug"], { [SDK_DEBUG_LOGS_ENV]: "1" });
+    for (const r of [off, on]) expect(r.code, explain(r)).toBe(0);
+    // One message per rendered object with the switch, none without.
+    expect(registered(on).size, explain(on)).toBe(18);
+    expect([...registered(off)]).toEqual([]);
   });
 
   test("a bad argument from YAML fails with the library's message, and nothing is created", async () => {
