@@ -22,17 +22,20 @@ stackTracesOffForRun();
 // The SDK's debug messages about each registration (one gRPC call each; components/sdk-debug-logs.ts).
 sdkRegistrationLogsOffForRun();
 
+/** Problems the user can fix in config: their message is the whole story, with no stack. */
+const CONFIG_PROBLEMS = [ConfigError, CapacityError];
+
 function build(): { platform: Platform; release: string | undefined } {
   try {
     const loaded = loadPlatformConfig(__dirname);
     // An unexpected error thrown here says how to see where it came from (components/stack-traces.ts).
     const platform = withoutStackTraces(() => new Platform(pulumi.getStack(), loaded), {
-      passThrough: [ConfigError, CapacityError],
+      passThrough: CONFIG_PROBLEMS,
     });
     return { platform, release: loaded.release };
   } catch (e) {
-    // A clean, readable failure (no stack trace) for problems the user can fix in config.
-    if (e instanceof ConfigError || e instanceof CapacityError)
+    // A clean, readable failure (no stack trace).
+    if (e instanceof Error && CONFIG_PROBLEMS.some((c) => e instanceof c))
       throw new pulumi.RunError(e.message);
     throw e;
   }

@@ -357,8 +357,17 @@ async function benchOne(
         : args;
       const m = await measure("pulumi", profiled, { ...runOpts, env: { ...env, ...extraEnv } });
       resources ||= resourcesIn(m.stdout);
-      const variant = withEnv ?? "-";
-      rows.push({ size, program, via, backend, logs, env: variant, resources, command: label, m });
+      rows.push({
+        size,
+        program,
+        via,
+        backend,
+        logs,
+        withEnv: withEnv ?? "-",
+        resources,
+        command: label,
+        m,
+      });
       console.error(
         `bench-engine: ${what}: ${label}: ${m.timedOut ? "KILLED after" : `exit ${m.code},`} ${secs(m.wallMs)} s, tree peak ${mb(m.peakTreeKb)} MB`,
       );

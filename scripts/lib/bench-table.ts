@@ -16,7 +16,7 @@ export interface Row {
   readonly backend: Backend;
   readonly logs: Logs;
   /** The `--with-env` variable this run set (`NAME=VALUE`), or "-" for the defaults. */
-  readonly env: string;
+  readonly withEnv: string;
   readonly resources: number;
   readonly command: string;
   readonly m: Measured;
@@ -48,7 +48,7 @@ export function table(rows: readonly Row[]): string {
     r.via,
     r.backend,
     r.logs,
-    r.env,
+    r.withEnv,
     String(r.resources),
     r.command,
     r.m.timedOut ? `>${secs(r.m.wallMs)} (killed)` : secs(r.m.wallMs),
